@@ -1,0 +1,77 @@
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from './config/config.js';
+import { HealthController } from './controllers/health.controller.js';
+import { DATABASE, type DatabaseConnection, openDatabase } from './db/database.js';
+import { PipelineWorker, RUN_WORKERS } from './pipeline/pipeline.worker.js';
+import { AudioStep } from './pipeline/steps/audio.step.js';
+import { ImagesStep } from './pipeline/steps/images.step.js';
+import { MergeStep } from './pipeline/steps/merge.step.js';
+import { StoryStep } from './pipeline/steps/story.step.js';
+import { ProviderRegistry } from './providers/registry.js';
+import { BatchRepository } from './repositories/batch.repository.js';
+import { EventsRepository } from './repositories/events.repository.js';
+import { MediaRepository } from './repositories/media.repository.js';
+import { QueueRepository } from './repositories/queue.repository.js';
+import { StepRunRepository } from './repositories/step-run.repository.js';
+import { StorageRepository } from './repositories/storage.repository.js';
+import { StoryRepository } from './repositories/story.repository.js';
+import { UploadRepository } from './repositories/upload.repository.js';
+import { UserRepository } from './repositories/user.repository.js';
+import { BatchService } from './services/batch.service.js';
+import { ExportService } from './services/export.service.js';
+import { OrchestratorService } from './services/orchestrator.service.js';
+import { UploadService } from './services/upload.service.js';
+
+/** Closes the database last, after workers and queues have stopped (onModuleDestroy). */
+@Injectable()
+class DatabaseLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(DATABASE) private readonly database: DatabaseConnection) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.database.close();
+  }
+}
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  /** Run queue workers in this process. */
+  workers: boolean;
+  /** Serve the HTTP API. */
+  http: boolean;
+}
+
+/** The application: one module; the roles (`serve`, `worker`, `run`) choose what starts. */
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      controllers: options.http ? [HealthController] : [],
+      providers: [
+        { provide: APP_CONFIG, useValue: options.config },
+        { provide: RUN_WORKERS, useValue: options.workers },
+        { provide: DATABASE, useFactory: () => openDatabase(options.config) },
+        DatabaseLifecycle,
+        BatchRepository,
+        EventsRepository,
+        MediaRepository,
+        QueueRepository,
+        StepRunRepository,
+        StorageRepository,
+        StoryRepository,
+        UploadRepository,
+        UserRepository,
+        ProviderRegistry,
+        StoryStep,
+        ImagesStep,
+        AudioStep,
+        MergeStep,
+        BatchService,
+        OrchestratorService,
+        UploadService,
+        ExportService,
+        PipelineWorker,
+      ],
+    };
+  }
+}

@@ -1,0 +1,73 @@
+import cliProgress from 'cli-progress';
+import type { StoryProgressInput } from '../services/batch-progress.js';
+import { currentStep, storyFraction } from '../services/batch-progress.js';
+
+/**
+ * Shows one progress bar per story (its current step and share of work done) on a terminal,
+ * or one line per change when the output is not a terminal (CI logs, pipes).
+ */
+export class ProgressDisplay {
+  private readonly bars = new Map<string, cliProgress.SingleBar>();
+  private readonly lastLine = new Map<string, string>();
+  private readonly multibar?: cliProgress.MultiBar;
+
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {
+    if (stream.isTTY) {
+      this.multibar = new cliProgress.MultiBar(
+        {
+          stream,
+          format: ' {file} |{bar}| {percentage}% {step}',
+          barsize: 24,
+          hideCursor: true,
+          clearOnComplete: false,
+          autopadding: true,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+    }
+  }
+
+  update(inputs: StoryProgressInput[]): void {
+    for (const input of inputs) {
+      const { story } = input;
+      const percentage = Math.floor(storyFraction(input) * 100);
+      const step =
+        story.status === 'completed'
+          ? 'done'
+          : story.status === 'failed'
+            ? `failed at ${story.failedStep ?? 'a step'}`
+            : stepLabel(input);
+      const file = input.fileName.length > 34 ? `${input.fileName.slice(0, 33)}…` : input.fileName.padEnd(34);
+      if (this.multibar) {
+        let bar = this.bars.get(story.id);
+        if (!bar) {
+          bar = this.multibar.create(100, 0, { file, step });
+          this.bars.set(story.id, bar);
+        }
+        bar.update(percentage, { file, step });
+      } else {
+        const line = `${input.fileName}: ${step}`;
+        if (this.lastLine.get(story.id) !== line) {
+          this.lastLine.set(story.id, line);
+          this.stream.write(`${line}\n`);
+        }
+      }
+    }
+  }
+
+  stop(): void {
+    this.multibar?.stop();
+  }
+}
+
+function stepLabel(input: StoryProgressInput): string {
+  const step = currentStep(input.story);
+  if (!step) return 'waiting';
+  if (step === 'images' || step === 'audio') {
+    const counts = input[step];
+    const other = step === 'images' ? 'audio' : 'images';
+    const parallel = currentStep({ ...input.story, [`${step}Step`]: 'completed' }) === other ? ` + ${other}` : '';
+    return `${step} ${counts.done}/${counts.total}${parallel}`;
+  }
+  return step;
+}

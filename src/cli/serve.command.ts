@@ -1,0 +1,33 @@
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from '../app.module.js';
+import type { AppConfig } from '../config/config.js';
+import { PinoLoggerService } from '../logging/pino-logger.js';
+import { QueueRepository } from '../repositories/queue.repository.js';
+import { checkBinaries } from './preflight.js';
+
+/** `storyforge serve`: HTTP API and queue workers in one process, until SIGTERM or SIGINT. */
+export async function serveCommand(config: AppConfig, port = config.http.port): Promise<void> {
+  await checkBinaries(config);
+  const logger = new PinoLoggerService({ level: config.logLevel });
+  const app = await NestFactory.create(AppModule.forRoot({ config, workers: true, http: true }), { logger });
+  app.enableShutdownHooks();
+  await app.get(QueueRepository).ping();
+  await app.listen(port, config.http.host);
+  logger.log(`Listening on http://${config.http.host}:${port}`, 'Storyforge');
+}
+
+/**
+ * `storyforge worker`: queue workers only, for more worker hosts.
+ * @throws Error when DATABASE_URL is unset (embedded PGlite cannot be shared between processes).
+ */
+export async function workerCommand(config: AppConfig): Promise<void> {
+  if (!config.databaseUrl) {
+    throw new Error('storyforge worker needs DATABASE_URL: the embedded PGlite database serves one process only. Use `storyforge serve` for a single process.');
+  }
+  await checkBinaries(config);
+  const logger = new PinoLoggerService({ level: config.logLevel });
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, workers: true, http: false }), { logger });
+  app.enableShutdownHooks();
+  await app.get(QueueRepository).ping();
+  logger.log('Worker started', 'Storyforge');
+}

@@ -1,0 +1,18 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { DATABASE, type DatabaseConnection } from '../db/database.js';
+import { QueueRepository } from '../repositories/queue.repository.js';
+
+/** Liveness and readiness: answers 200 with the database kind when PostgreSQL and Redis answer. */
+@Controller('health')
+export class HealthController {
+  constructor(
+    @Inject(DATABASE) private readonly database: DatabaseConnection,
+    private readonly queues: QueueRepository,
+  ) {}
+
+  @Get()
+  async health(): Promise<{ status: 'ok'; database: DatabaseConnection['kind']; redis: 'ok' }> {
+    await this.queues.ping();
+    return { status: 'ok', database: this.database.kind, redis: 'ok' };
+  }
+}

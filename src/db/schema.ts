@@ -1,0 +1,257 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import type { StoryStyle } from '../providers/types.js';
+
+/**
+ * The database schema. PostgreSQL is the source of truth: everything in Redis can be rebuilt
+ * from these tables. Migrations in ./drizzle are generated from this file (`npm run db:generate`).
+ */
+
+/** A step's state on a story. `skipped` = not requested for this story. */
+export const stepStatus = pgEnum('step_status', ['pending', 'queued', 'running', 'completed', 'failed', 'skipped']);
+export type StepStatus = (typeof stepStatus.enumValues)[number];
+
+export const storyStatus = pgEnum('story_status', ['pending', 'processing', 'completed', 'failed']);
+export type StoryStatus = (typeof storyStatus.enumValues)[number];
+
+export const batchStatus = pgEnum('batch_status', ['pending', 'processing', 'completed', 'partially_completed', 'failed']);
+export type BatchStatus = (typeof batchStatus.enumValues)[number];
+
+export const chunkStatus = pgEnum('chunk_status', ['pending', 'completed', 'failed']);
+export type ChunkStatus = (typeof chunkStatus.enumValues)[number];
+
+/** The pipeline's steps, in order (seed: story, images, audio, merge). */
+export const STEPS = ['story', 'images', 'audio', 'merge'] as const;
+export type StepName = (typeof STEPS)[number];
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true })
+    .notNull()
+    .defaultNow()
+    .$onUpdate(() => new Date()),
+};
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  email: text('email').notNull().unique(),
+  displayName: text('display_name'),
+  passwordHash: text('password_hash'),
+  ...timestamps,
+});
+
+export const uploads = pgTable(
+  'uploads',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    originalName: text('original_name').notNull(),
+    /** Key of the stored original file in the artifact storage. */
+    storageKey: text('storage_key').notNull(),
+    /** Size of the original file, bytes. */
+    sizeBytes: integer('size_bytes').notNull(),
+    format: text('format', { enum: ['txt', 'docx', 'doc'] }).notNull(),
+    /** Encoding the text was decoded from (txt only). */
+    encoding: text('encoding'),
+    /** Extracted text: decoded, NFC, LF line ends. */
+    text: text('text').notNull(),
+    wordCount: integer('word_count').notNull(),
+    ...timestamps,
+  },
+  (t) => [index('uploads_user_idx').on(t.userId)],
+);
+
+/** Per-file entry of a batch's `results[]` (seed field names). */
+export interface BatchFileResult {
+  file: string;
+  uploadId: string;
+  storyId: string;
+  status: StoryStatus;
+  /** The step that failed, when status is `failed`. */
+  failedStep?: StepName;
+  error?: string;
+  /** Wall time from the batch's start to this story's end, ms. */
+  processingTime?: number;
+}
+
+/** Seed field `progress`. */
+export interface BatchProgress {
+  currentFile?: string;
+  currentStep?: StepName;
+  /** 0–100, from finished step work (chunks count), not from elapsed time. */
+  percentage: number;
+}
+
+/** Seed `AutoModeConfigDto`, as stored in a batch's settings and on each story. */
+export interface AutoModeConfig {
+  enabled: boolean;
+  generateImages: boolean;
+  generateAudio: boolean;
+  mergeAudio: boolean;
+  audioVoice?: string;
+  wordPerChunkImage: number;
+  wordPerChunkAudio: number;
+  customPromptImage?: string;
+  customPromptAudio?: string;
+}
+
+export interface BatchSettings {
+  autoMode: AutoModeConfig;
+  style: StoryStyle;
+  customPrompt?: string;
+  language?: string;
+}
+
+export const batchJobs = pgTable(
+  'batch_jobs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    status: batchStatus('status').notNull().default('pending'),
+    totalFiles: integer('total_files').notNull(),
+    processedFiles: integer('processed_files').notNull().default(0),
+    failedFiles: integer('failed_files').notNull().default(0),
+    settings: jsonb('settings').$type<BatchSettings>().notNull(),
+    results: jsonb('results').$type<BatchFileResult[]>().notNull().default(sql`'[]'::jsonb`),
+    progress: jsonb('progress').$type<BatchProgress>().notNull().default(sql`'{"percentage":0}'::jsonb`),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [index('batch_jobs_user_idx').on(t.userId)],
+);
+
+/** Story metadata: word counts, timings, and which provider and model made each part. */
+export interface StoryMetadata {
+  sourceWordCount?: number;
+  wordCount?: number;
+  /** How the language was chosen. */
+  languageSource?: 'given' | 'detected' | 'default';
+  providers?: Partial<Record<'story' | 'images' | 'audio', { provider: string; model: string; voice?: string }>>;
+  /** Wall time per finished step, ms. */
+  stepDurationsMs?: Partial<Record<StepName, number>>;
+  /** Wall time from the story's first step to its last, ms. */
+  processingTime?: number;
+  narration?: { durationMs: number; sampleRate: number; lufs: number; truePeakDb: number; measuredInputLufs?: number };
+}
+
+export const stories = pgTable(
+  'stories',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    batchId: uuid('batch_id').references(() => batchJobs.id, { onDelete: 'set null' }),
+    uploadId: uuid('upload_id').references(() => uploads.id, { onDelete: 'set null' }),
+    /** Position of the story in its batch, 0-based. */
+    position: integer('position').notNull().default(0),
+    title: text('title'),
+    originalContent: text('original_content').notNull(),
+    generatedContent: text('generated_content'),
+    customPrompt: text('custom_prompt'),
+    style: jsonb('style').$type<StoryStyle>().notNull().default(sql`'{}'::jsonb`),
+    /** ISO 639-1 code. */
+    language: text('language'),
+    autoMode: jsonb('auto_mode').$type<AutoModeConfig>().notNull(),
+    status: storyStatus('status').notNull().default('pending'),
+    storyStep: stepStatus('story_step').notNull().default('pending'),
+    imagesStep: stepStatus('images_step').notNull().default('pending'),
+    audioStep: stepStatus('audio_step').notNull().default('pending'),
+    mergeStep: stepStatus('merge_step').notNull().default('pending'),
+    /** Storage key of narration.mp3 once merged. */
+    narrationKey: text('narration_key'),
+    metadata: jsonb('metadata').$type<StoryMetadata>().notNull().default(sql`'{}'::jsonb`),
+    error: text('error'),
+    failedStep: text('failed_step', { enum: STEPS }),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [index('stories_batch_idx').on(t.batchId), index('stories_user_idx').on(t.userId)],
+);
+
+const chunkColumns = {
+  id: uuid('id').primaryKey().defaultRandom(),
+  storyId: uuid('story_id')
+    .notNull()
+    .references(() => stories.id, { onDelete: 'cascade' }),
+  /** 0-based position in the story. */
+  index: integer('index').notNull(),
+  text: text('text').notNull(),
+  status: chunkStatus('status').notNull().default('pending'),
+  /** Storage key of the artifact, deterministic per story and index. */
+  storageKey: text('storage_key'),
+  provider: text('provider'),
+  model: text('model'),
+  error: text('error'),
+  ...timestamps,
+};
+
+export const imageChunks = pgTable(
+  'image_chunks',
+  {
+    ...chunkColumns,
+    prompt: text('prompt').notNull(),
+    placeholder: boolean('placeholder').notNull().default(false),
+  },
+  (t) => [uniqueIndex('image_chunks_story_index_uq').on(t.storyId, t.index)],
+);
+
+export const audioChunks = pgTable(
+  'audio_chunks',
+  {
+    ...chunkColumns,
+    /** Text sent to the speech engine (the chunk text prepared for speech). */
+    spokenText: text('spoken_text').notNull(),
+    voice: text('voice'),
+    /** Decoded duration of the clip, ms (ffprobe/ffmpeg), never assumed. */
+    durationMs: integer('duration_ms'),
+  },
+  (t) => [uniqueIndex('audio_chunks_story_index_uq').on(t.storyId, t.index)],
+);
+
+/** One execution of one step (or one chunk of it) by a worker: for diagnostics and timing. */
+export const stepRuns = pgTable(
+  'step_runs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    storyId: uuid('story_id')
+      .notNull()
+      .references(() => stories.id, { onDelete: 'cascade' }),
+    step: text('step', { enum: STEPS }).notNull(),
+    chunkIndex: integer('chunk_index'),
+    /** 1-based attempt number from the queue. */
+    attempt: integer('attempt').notNull(),
+    status: text('status', { enum: ['running', 'completed', 'failed'] }).notNull(),
+    jobId: text('job_id'),
+    error: text('error'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    durationMs: integer('duration_ms'),
+  },
+  (t) => [index('step_runs_story_idx').on(t.storyId)],
+);
+
+export type User = typeof users.$inferSelect;
+export type Upload = typeof uploads.$inferSelect;
+export type BatchJob = typeof batchJobs.$inferSelect;
+export type Story = typeof stories.$inferSelect;
+export type ImageChunk = typeof imageChunks.$inferSelect;
+export type AudioChunk = typeof audioChunks.$inferSelect;
+export type StepRun = typeof stepRuns.$inferSelect;

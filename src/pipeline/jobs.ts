@@ -1,0 +1,63 @@
+import type { StepName } from '../db/schema.js';
+
+/**
+ * The job catalog: queue name → payload. Payloads hold ids only; PostgreSQL holds the state.
+ * Queue names are the seed's (plus none yet of our own).
+ */
+export interface JobCatalog {
+  'batch-stories': { batchId: string };
+  'story-generation': { storyId: string };
+  'image-generation': { storyId: string; chunkIndex: number };
+  'audio-generation': { storyId: string; chunkIndex: number };
+  'audio-merge': { storyId: string };
+  /** Decide what comes next for a story after `after` finished. */
+  'auto-mode': { storyId: string; after: StepName };
+}
+
+export type QueueName = keyof JobCatalog;
+
+export const QUEUE_NAMES: readonly QueueName[] = [
+  'batch-stories',
+  'story-generation',
+  'image-generation',
+  'audio-generation',
+  'audio-merge',
+  'auto-mode',
+];
+
+/** The step whose work a queue does (`batch-stories` and `auto-mode` do orchestration only). */
+export const STEP_OF_QUEUE: Partial<Record<QueueName, StepName>> = {
+  'story-generation': 'story',
+  'image-generation': 'images',
+  'audio-generation': 'audio',
+  'audio-merge': 'merge',
+};
+
+/**
+ * Deterministic job id for a payload: adding the same work twice while it is waiting or running
+ * is a no-op in BullMQ. (BullMQ ids may not contain `:`, hence the dots.)
+ */
+export function jobIdFor<Q extends QueueName>(queue: Q, data: JobCatalog[Q]): string {
+  switch (queue) {
+    case 'batch-stories':
+      return `batch.${(data as JobCatalog['batch-stories']).batchId}`;
+    case 'story-generation':
+      return `story.${(data as JobCatalog['story-generation']).storyId}`;
+    case 'image-generation': {
+      const d = data as JobCatalog['image-generation'];
+      return `image.${d.storyId}.${d.chunkIndex}`;
+    }
+    case 'audio-generation': {
+      const d = data as JobCatalog['audio-generation'];
+      return `audio.${d.storyId}.${d.chunkIndex}`;
+    }
+    case 'audio-merge':
+      return `merge.${(data as JobCatalog['audio-merge']).storyId}`;
+    case 'auto-mode': {
+      const d = data as JobCatalog['auto-mode'];
+      return `auto.${d.storyId}.${d.after}`;
+    }
+    default:
+      throw new Error(`Unknown queue ${String(queue)}`);
+  }
+}

@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { ProviderRegistry } from '../../providers/registry.js';
+import { EventsRepository } from '../../repositories/events.repository.js';
+import { MediaRepository } from '../../repositories/media.repository.js';
+import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
+import { StoryRepository } from '../../repositories/story.repository.js';
+
+/**
+ * The `audio` step, one job per audio chunk: synthesises the chunk's spoken text, stores the clip
+ * under its deterministic key (`stories/<id>/audio/NNN.<ext>`) and records its decoded duration.
+ * A finished chunk whose file exists is skipped.
+ */
+@Injectable()
+export class AudioStep {
+  constructor(
+    private readonly stories: StoryRepository,
+    private readonly storage: StorageRepository,
+    private readonly media: MediaRepository,
+    private readonly providers: ProviderRegistry,
+    private readonly events: EventsRepository,
+  ) {}
+
+  /** @returns true when this call finished the last chunk and so completed the step. */
+  async runChunk(storyId: string, chunkIndex: number, signal?: AbortSignal): Promise<boolean> {
+    const story = await this.stories.getOrThrow(storyId);
+    if (story.status === 'failed' || story.audioStep === 'completed') return false;
+    const chunk = await this.stories.audioChunk(storyId, chunkIndex);
+    if (!chunk) throw new Error(`Story ${storyId} has no audio chunk ${chunkIndex}`);
+    if (await this.stories.transitionStep(storyId, 'audio', ['queued'], 'running')) {
+      this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'audio', state: 'started' });
+    }
+
+    const done = chunk.status === 'completed' && chunk.storageKey && (await this.storage.exists(chunk.storageKey));
+    if (!done) {
+      const synthesizer = this.providers.speechSynthesizer();
+      const speech = await synthesizer.synthesize({
+        text: chunk.spokenText,
+        language: story.language ?? 'en',
+        voice: story.autoMode.audioVoice,
+        signal,
+      });
+      const key = artifactKeys.clip(storyId, chunk.index, speech.extension);
+      await this.storage.write(key, speech.data);
+      // Read from the decoded stream: a clip that does not decode fails this chunk, not the merge.
+      const durationMs = Math.round(await this.media.durationMs(this.storage.pathOf(key)));
+      await this.stories.updateAudioChunk(chunk.id, {
+        status: 'completed',
+        storageKey: key,
+        provider: synthesizer.name,
+        model: speech.model,
+        voice: speech.voice,
+        durationMs,
+        error: null,
+      });
+      await this.stories.mergeMetadata(storyId, {
+        providers: { audio: { provider: synthesizer.name, model: speech.model, voice: speech.voice } },
+      });
+    }
+
+    const counts = await this.stories.chunkCounts(storyId, 'audio');
+    this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'audio', state: 'progress', ...counts });
+    const completed = await this.stories.completeStepIfAllChunksDone(storyId, 'audio');
+    if (completed) this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'audio', state: 'done', ...counts });
+    return completed;
+  }
+}

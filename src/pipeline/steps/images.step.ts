@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { ProviderRegistry } from '../../providers/registry.js';
+import { EventsRepository } from '../../repositories/events.repository.js';
+import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
+import { StoryRepository } from '../../repositories/story.repository.js';
+
+/**
+ * The `images` step, one job per image chunk: generates the chunk's image and stores it under
+ * its deterministic key (`stories/<id>/images/NNN.<ext>`). A finished chunk whose file exists is
+ * skipped, so a retried or repeated job never adds a file.
+ */
+@Injectable()
+export class ImagesStep {
+  constructor(
+    private readonly stories: StoryRepository,
+    private readonly storage: StorageRepository,
+    private readonly providers: ProviderRegistry,
+    private readonly events: EventsRepository,
+  ) {}
+
+  /** @returns true when this call finished the last chunk and so completed the step. */
+  async runChunk(storyId: string, chunkIndex: number, signal?: AbortSignal): Promise<boolean> {
+    const story = await this.stories.getOrThrow(storyId);
+    if (story.status === 'failed' || story.imagesStep === 'completed') return false;
+    const chunk = await this.stories.imageChunk(storyId, chunkIndex);
+    if (!chunk) throw new Error(`Story ${storyId} has no image chunk ${chunkIndex}`);
+    if (await this.stories.transitionStep(storyId, 'images', ['queued'], 'running')) {
+      this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'images', state: 'started' });
+    }
+
+    const done = chunk.status === 'completed' && chunk.storageKey && (await this.storage.exists(chunk.storageKey));
+    if (!done) {
+      const generator = this.providers.imageGenerator();
+      const image = await generator.generate({
+        prompt: chunk.prompt,
+        text: chunk.text,
+        index: chunk.index,
+        title: story.title ?? '',
+        style: story.style,
+        language: story.language ?? 'en',
+        signal,
+      });
+      const key = artifactKeys.image(storyId, chunk.index, image.extension);
+      await this.storage.write(key, image.data);
+      await this.stories.updateImageChunk(chunk.id, {
+        status: 'completed',
+        storageKey: key,
+        provider: generator.name,
+        model: image.model,
+        placeholder: image.placeholder,
+        error: null,
+      });
+      await this.stories.mergeMetadata(storyId, { providers: { images: { provider: generator.name, model: image.model } } });
+    }
+
+    const counts = await this.stories.chunkCounts(storyId, 'images');
+    this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'images', state: 'progress', ...counts });
+    const completed = await this.stories.completeStepIfAllChunksDone(storyId, 'images');
+    if (completed) this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'images', state: 'done', ...counts });
+    return completed;
+  }
+}

@@ -1,0 +1,75 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { EventsRepository } from '../../repositories/events.repository.js';
+import { MediaRepository } from '../../repositories/media.repository.js';
+import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
+import { StoryRepository } from '../../repositories/story.repository.js';
+
+/**
+ * The `merge` step: joins every clip in order (one sample rate, one channel layout, a pause
+ * between clips), normalises loudness in two passes, and writes `narration.mp3` under its
+ * deterministic key. Durations come from the decoded output, never from nominal clip lengths.
+ */
+@Injectable()
+export class MergeStep {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly stories: StoryRepository,
+    private readonly storage: StorageRepository,
+    private readonly media: MediaRepository,
+    private readonly events: EventsRepository,
+  ) {}
+
+  async run(storyId: string, signal?: AbortSignal): Promise<void> {
+    const story = await this.stories.getOrThrow(storyId);
+    if (story.status === 'failed' || story.mergeStep === 'completed') return;
+    const startedAt = performance.now();
+    await this.stories.transitionStep(storyId, 'merge', ['queued', 'pending'], 'running');
+    this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'merge', state: 'started' });
+
+    const chunks = await this.stories.audioChunks(storyId);
+    const missing = chunks.filter((chunk) => chunk.status !== 'completed' || !chunk.storageKey);
+    if (!chunks.length) throw new Error('The story has no audio clips to merge');
+    if (missing.length) {
+      throw new Error(`Audio chunks ${missing.map((c) => c.index + 1).join(', ')} are not finished; merge needs all clips`);
+    }
+
+    const { pauseMs, lufs, truePeakDb, sampleRate, bitrateKbps } = this.config.narration;
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-merge-'));
+    try {
+      const joined = path.join(dir, 'joined.wav');
+      const narration = path.join(dir, 'narration.mp3');
+      await this.media.joinClips({
+        clips: chunks.map((chunk) => this.storage.pathOf(chunk.storageKey!)),
+        outFile: joined,
+        pauseMs,
+        sampleRate,
+        signal,
+      });
+      const { measured } = await this.media.normalizeLoudness({
+        inFile: joined,
+        outFile: narration,
+        lufs,
+        truePeakDb,
+        sampleRate,
+        bitrateKbps,
+        signal,
+      });
+      const durationMs = Math.round(await this.media.durationMs(narration));
+      const key = artifactKeys.narration(storyId);
+      await this.storage.moveIn(key, narration);
+      await this.stories.update(storyId, { narrationKey: key });
+      await this.stories.mergeMetadata(storyId, {
+        narration: { durationMs, sampleRate, lufs, truePeakDb, measuredInputLufs: measured.inputI },
+        stepDurationsMs: { merge: Math.round(performance.now() - startedAt) },
+      });
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+    await this.stories.transitionStep(storyId, 'merge', ['running', 'queued', 'pending'], 'completed');
+    this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'merge', state: 'done' });
+  }
+}

@@ -1,0 +1,44 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { eq } from 'drizzle-orm';
+import { DATABASE, type DatabaseConnection } from '../db/database.js';
+import { type BatchJob, batchJobs, stories, type Story } from '../db/schema.js';
+
+export type NewBatch = Pick<BatchJob, 'userId' | 'settings' | 'totalFiles'>;
+export type NewStory = Pick<
+  Story,
+  'userId' | 'uploadId' | 'position' | 'originalContent' | 'customPrompt' | 'style' | 'language' | 'autoMode'
+> &
+  Partial<Pick<Story, 'title' | 'imagesStep' | 'audioStep' | 'mergeStep' | 'metadata'>>;
+
+/** Batch jobs in PostgreSQL. */
+@Injectable()
+export class BatchRepository {
+  constructor(@Inject(DATABASE) private readonly database: DatabaseConnection) {}
+
+  private get db() {
+    return this.database.db;
+  }
+
+  /** Inserts a batch and its stories in one transaction. */
+  async createWithStories(batch: NewBatch, newStories: NewStory[]): Promise<{ batch: BatchJob; stories: Story[] }> {
+    return this.db.transaction(async (tx) => {
+      const [created] = await tx.insert(batchJobs).values(batch).returning();
+      const rows = newStories.length
+        ? await tx
+            .insert(stories)
+            .values(newStories.map((story) => ({ ...story, batchId: created!.id })))
+            .returning()
+        : [];
+      return { batch: created!, stories: rows };
+    });
+  }
+
+  async get(id: string): Promise<BatchJob | undefined> {
+    const [row] = await this.db.select().from(batchJobs).where(eq(batchJobs.id, id));
+    return row;
+  }
+
+  async update(id: string, values: Partial<Omit<BatchJob, 'id'>>): Promise<void> {
+    await this.db.update(batchJobs).set(values).where(eq(batchJobs.id, id));
+  }
+}

@@ -1,0 +1,323 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+import { Inject, Injectable } from '@nestjs/common';
+
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import {
+  buildCardArgs,
+  buildGainLimiterArgs,
+  buildDurationProbeArgs,
+  buildJoinClipsArgs,
+  buildLoudnormApplyArgs,
+  buildLoudnormMeasureArgs,
+  parseDecodedDurationMs,
+  type FfmpegColor,
+} from '../media/ffmpeg-args.js';
+import {
+  LOUDNESS_TOLERANCE_LU,
+  MAX_LIMITER_PASSES,
+  nextLimiterGainDb,
+  parseLoudnormJson,
+  planLoudnessNormalization,
+  type LimiterAttempt,
+  type LoudnormMeasurement,
+} from '../media/loudnorm.js';
+
+/** A media binary that ran and failed (non-zero exit or killed by a signal). */
+export class MediaCommandError extends Error {
+  constructor(
+    message: string,
+    readonly binary: string,
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly stderrTail: string,
+  ) {
+    super(message);
+    this.name = 'MediaCommandError';
+  }
+}
+
+export interface JoinClipsOptions {
+  clips: string[];
+  outFile: string;
+  pauseMs: number;
+  sampleRate: number;
+  signal?: AbortSignal;
+}
+
+export interface NormalizeLoudnessOptions {
+  inFile: string;
+  /** MP3 file to write. */
+  outFile: string;
+  lufs: number;
+  truePeakDb: number;
+  sampleRate: number;
+  bitrateKbps: number;
+  signal?: AbortSignal;
+}
+
+export type LoudnessMethod = 'loudnorm-linear' | 'loudnorm-dynamic' | 'loudnorm-single' | 'gain-limiter';
+
+export interface NormalizeLoudnessResult {
+  /** Pass 1: the input as measured. */
+  measured: LoudnormMeasurement;
+  /** The written MP3 as measured (its `inputI` / `inputTp` are the file's loudness and true peak). */
+  output: LoudnormMeasurement;
+  /** How the written file was made. */
+  method: LoudnessMethod;
+  /** ffmpeg runs it took (measure, then apply + check per attempt). */
+  runs: number;
+}
+
+export interface RenderCardOptions {
+  outFile: string;
+  width: number;
+  height: number;
+  fontFile: string;
+  background: { from: FfmpegColor; to: FfmpegColor };
+  textColor: FfmpegColor;
+  accentColor: FfmpegColor;
+  /** Small line at the top; omitted or empty → not drawn. */
+  title?: string;
+  /** Large text, already wrapped (one entry per line). */
+  bodyLines?: string[];
+  /** Corner label such as "3 / 12". */
+  label?: string;
+  signal?: AbortSignal;
+}
+
+interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+const STDERR_TAIL_LINES = 12;
+const MAX_BUFFER = 256 * 1024 * 1024;
+
+/**
+ * Runs ffmpeg and ffprobe. Arguments come from the pure builders in `media/ffmpeg-args.ts` and are
+ * passed as arrays to execFile (never a shell). No business rules here: callers decide rates,
+ * targets, colours and text. Outputs are written to a sibling temporary file and renamed into
+ * place, so a failed or aborted run never leaves a half-written file under the final name.
+ */
+@Injectable()
+export class MediaRepository {
+  private readonly ffmpeg: string;
+  private readonly ffprobe: string;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.ffmpeg = config.binaries.ffmpeg;
+    this.ffprobe = config.binaries.ffprobe;
+  }
+
+  /** Duration of the first audio stream as decoded (Σ samples / rate), ms, not rounded. */
+  async durationMs(file: string, signal?: AbortSignal): Promise<number> {
+    const { stdout } = await this.run(this.ffprobe, buildDurationProbeArgs(file), signal);
+    try {
+      return parseDecodedDurationMs(stdout);
+    } catch (error) {
+      throw new Error(`${file}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Joins clips into one mono 16-bit WAV at `sampleRate`, `pauseMs` of silence between clips. */
+  async joinClips(options: JoinClipsOptions): Promise<void> {
+    const { signal } = options;
+    if (options.clips.length === 0) throw new Error('joinClips: no clips to join');
+    const durations = await Promise.all(options.clips.map((file) => this.durationMs(file, signal)));
+    await this.writeAtomically(options.outFile, 'wav', (tmp) =>
+      this.run(
+        this.ffmpeg,
+        buildJoinClipsArgs({
+          clips: options.clips.map((file, i) => ({ file, durationMs: durations[i]! })),
+          outFile: tmp,
+          pauseMs: options.pauseMs,
+          sampleRate: options.sampleRate,
+        }),
+        signal,
+      ),
+    );
+  }
+
+  /**
+   * EBU R128 loudness normalisation to an MP3 at `sampleRate` and `bitrateKbps`.
+   * Pass 1 measures (loudnorm). Pass 2 is loudnorm with the measured values (`linear=true`) when
+   * one gain fits under the true-peak ceiling; otherwise (peaky speech) a gain and an oversampled
+   * limiter, re-aimed from the measured result until it is within {@link LOUDNESS_TOLERANCE_LU}
+   * (at most {@link MAX_LIMITER_PASSES} times). The written file is measured after every pass;
+   * the attempt closest to the target is kept.
+   */
+  async normalizeLoudness(options: NormalizeLoudnessOptions): Promise<NormalizeLoudnessResult> {
+    const { signal, lufs, truePeakDb, sampleRate, bitrateKbps } = options;
+    const target = { lufs, truePeakDb };
+    const first = await this.run(this.ffmpeg, buildLoudnormMeasureArgs({ inFile: options.inFile, ...target }), signal);
+    const measured = parseLoudnormJson(first.stderr);
+    let runs = 1;
+
+    const dir = path.dirname(options.outFile);
+    const tmpFiles: string[] = [];
+    const candidates: { file: string; output: LoudnormMeasurement; method: LoudnessMethod }[] = [];
+    const distance = (m: LoudnormMeasurement) => (Number.isFinite(m.inputI) ? Math.abs(m.inputI - lufs) : Infinity);
+    /** Writes one candidate MP3 and measures it. */
+    const attempt = async (method: LoudnessMethod, args: (tmp: string) => string[]) => {
+      const file = path.join(dir, `.${path.basename(options.outFile)}.${randomUUID()}.tmp.mp3`);
+      tmpFiles.push(file);
+      const applied = await this.run(this.ffmpeg, args(file), signal);
+      const check = await this.run(this.ffmpeg, buildLoudnormMeasureArgs({ inFile: file, ...target }), signal);
+      runs += 2;
+      const output = parseLoudnormJson(check.stderr);
+      const fellBack = method === 'loudnorm-linear' && parseLoudnormJson(applied.stderr).normalizationType === 'dynamic';
+      candidates.push({ file, output, method: fellBack ? 'loudnorm-dynamic' : method });
+      return output;
+    };
+
+    try {
+      const plan = planLoudnessNormalization(measured, target);
+      let limiterGain: number | undefined;
+      if (plan.method === 'gain-limiter') {
+        limiterGain = plan.gainDb;
+      } else {
+        const output = await attempt(plan.method, (tmp) =>
+          buildLoudnormApplyArgs({ inFile: options.inFile, outFile: tmp, ...target, measured, sampleRate, bitrateKbps }),
+        );
+        // loudnorm may still fall back to its dynamic mode and miss: aim again with the limiter.
+        if (plan.method === 'loudnorm-linear' && distance(output) > LOUDNESS_TOLERANCE_LU && Number.isFinite(output.inputI)) {
+          limiterGain = lufs - measured.inputI;
+        }
+      }
+      const history: LimiterAttempt[] = [];
+      for (let pass = 0; limiterGain !== undefined && pass < MAX_LIMITER_PASSES; pass++) {
+        const gainDb = limiterGain;
+        const output = await attempt('gain-limiter', (tmp) =>
+          buildGainLimiterArgs({ inFile: options.inFile, outFile: tmp, gainDb, truePeakDb, sampleRate, bitrateKbps }),
+        );
+        if (!Number.isFinite(output.inputI) || distance(output) <= LOUDNESS_TOLERANCE_LU) break;
+        history.push({ gainDb, outputLufs: output.inputI });
+        limiterGain = nextLimiterGainDb(history, lufs);
+      }
+
+      const best = candidates.reduce((a, b) => (distance(b.output) < distance(a.output) ? b : a));
+      await rename(best.file, options.outFile);
+      return { measured, output: best.output, method: best.method, runs };
+    } finally {
+      await Promise.all(tmpFiles.map((file) => rm(file, { force: true })));
+    }
+  }
+
+  /** Renders one PNG card. Text goes through temporary files, so it needs no escaping. */
+  async renderCard(options: RenderCardOptions): Promise<void> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'storyforge-card-'));
+    try {
+      const textFile = async (name: string, text: string | undefined) => {
+        if (text === undefined || text.trim() === '') return undefined;
+        const file = path.join(dir, name);
+        await writeFile(file, text, 'utf8');
+        return file;
+      };
+      const titleFile = await textFile('title.txt', options.title);
+      const bodyFile = await textFile('body.txt', options.bodyLines?.join('\n'));
+      const labelFile = await textFile('label.txt', options.label);
+      await this.writeAtomically(options.outFile, 'png', (tmp) =>
+        this.run(
+          this.ffmpeg,
+          buildCardArgs({
+            outFile: tmp,
+            width: options.width,
+            height: options.height,
+            fontFile: options.fontFile,
+            background: options.background,
+            textColor: options.textColor,
+            accentColor: options.accentColor,
+            titleFile,
+            bodyFile,
+            labelFile,
+          }),
+          options.signal,
+        ),
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Lets `produce` write a temporary sibling of `outFile`, then renames it into place. */
+  private async writeAtomically(outFile: string, extension: string, produce: (tmp: string) => Promise<unknown>): Promise<void> {
+    const tmp = path.join(path.dirname(outFile), `.${path.basename(outFile)}.${randomUUID()}.tmp.${extension}`);
+    try {
+      await produce(tmp);
+      await rename(tmp, outFile);
+    } catch (error) {
+      await rm(tmp, { force: true });
+      throw error;
+    }
+  }
+
+  /**
+   * Runs a binary with an argument array, capturing stdout and stderr.
+   * @throws Error naming the binary when it is not installed; the AbortError when `signal` aborts;
+   * {@link MediaCommandError} with the exit code and the last stderr lines on any other failure.
+   */
+  private run(binary: string, args: string[], signal?: AbortSignal): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      execFile(
+        binary,
+        args,
+        { encoding: 'utf8', maxBuffer: MAX_BUFFER, signal, windowsHide: true },
+        (error, stdout, stderr) => {
+          if (!error) {
+            resolve({ stdout, stderr });
+            return;
+          }
+          const failure = error as NodeJS.ErrnoException & { code?: string | number; signal?: NodeJS.Signals | null };
+          if (failure.name === 'AbortError' || signal?.aborted) {
+            reject(failure);
+            return;
+          }
+          if (failure.code === 'ENOENT') {
+            const name = path.basename(binary);
+            const setting = name.includes('ffprobe') ? 'FFPROBE_PATH' : 'FFMPEG_PATH';
+            reject(
+              new Error(
+                `${binary} was not found. Install it (Debian/Ubuntu: apt-get install ffmpeg) or set ${setting} to its path.`,
+                { cause: error },
+              ),
+            );
+            return;
+          }
+          if (failure.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
+            reject(new Error(`${binary} wrote more than ${MAX_BUFFER} bytes of output`, { cause: error }));
+            return;
+          }
+          const exitCode = typeof failure.code === 'number' ? failure.code : null;
+          const killedBy = failure.signal ?? null;
+          const tail = String(stderr ?? '')
+            .split(/\r?\n/)
+            .map((line) => line.trimEnd())
+            .filter((line) => line !== '')
+            .slice(-STDERR_TAIL_LINES)
+            .join('\n');
+          const how = exitCode !== null ? `exit code ${exitCode}` : `signal ${killedBy ?? 'unknown'}`;
+          reject(
+            new MediaCommandError(
+              `${path.basename(binary)} failed (${how}): ${summarize(args)}\n${tail || '(no output on stderr)'}`,
+              binary,
+              exitCode,
+              killedBy,
+              tail,
+            ),
+          );
+        },
+      );
+    });
+  }
+}
+
+/** The command line, shortened for an error message. */
+function summarize(args: string[]): string {
+  const text = args.map((a) => (/[\s'"]/.test(a) ? JSON.stringify(a) : a)).join(' ');
+  return text.length > 400 ? `${text.slice(0, 400)}…` : text;
+}

@@ -1,0 +1,206 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, asc, eq, ne, notExists, sql } from 'drizzle-orm';
+import { DATABASE, type DatabaseConnection } from '../db/database.js';
+import {
+  type AudioChunk,
+  audioChunks,
+  type ImageChunk,
+  imageChunks,
+  type StepName,
+  type StepStatus,
+  type Story,
+  stories,
+  type StoryMetadata,
+} from '../db/schema.js';
+
+/** Column of each step's status on a story. */
+export const STEP_COLUMN = {
+  story: 'storyStep',
+  images: 'imagesStep',
+  audio: 'audioStep',
+  merge: 'mergeStep',
+} as const satisfies Record<StepName, keyof Story>;
+
+const stepColumn = (step: StepName) => stories[STEP_COLUMN[step]];
+
+export type NewImageChunk = Pick<ImageChunk, 'index' | 'text' | 'prompt'>;
+export type NewAudioChunk = Pick<AudioChunk, 'index' | 'text' | 'spokenText'>;
+
+/** Stories and their image and audio chunks in PostgreSQL. Queries only; the rules live in services. */
+@Injectable()
+export class StoryRepository {
+  constructor(@Inject(DATABASE) private readonly database: DatabaseConnection) {}
+
+  private get db() {
+    return this.database.db;
+  }
+
+  async get(id: string): Promise<Story | undefined> {
+    const [row] = await this.db.select().from(stories).where(eq(stories.id, id));
+    return row;
+  }
+
+  async getOrThrow(id: string): Promise<Story> {
+    const story = await this.get(id);
+    if (!story) throw new Error(`Story ${id} does not exist`);
+    return story;
+  }
+
+  listByBatch(batchId: string): Promise<Story[]> {
+    return this.db.select().from(stories).where(eq(stories.batchId, batchId)).orderBy(asc(stories.position));
+  }
+
+  async update(id: string, values: Partial<Omit<Story, 'id'>>): Promise<void> {
+    await this.db.update(stories).set(values).where(eq(stories.id, id));
+  }
+
+  /**
+   * Merges keys into the story's metadata atomically in SQL (safe while the images and audio steps
+   * write at the same time): top-level keys replace, except objects, which merge one level deep.
+   */
+  async mergeMetadata(id: string, patch: StoryMetadata): Promise<void> {
+    let merged = sql`${stories.metadata}`;
+    for (const [key, value] of Object.entries(patch)) {
+      if (value === undefined) continue;
+      const path = `{${key}}`;
+      const json = JSON.stringify(value);
+      merged =
+        value && typeof value === 'object' && !Array.isArray(value)
+          ? sql`jsonb_set(${merged}, ${path}::text[], coalesce(${stories.metadata} -> ${key}::text, '{}'::jsonb) || ${json}::jsonb)`
+          : sql`jsonb_set(${merged}, ${path}::text[], ${json}::jsonb)`;
+    }
+    await this.db.update(stories).set({ metadata: merged }).where(eq(stories.id, id));
+  }
+
+  /**
+   * Moves a step from one of `from` to `to`, atomically.
+   * @returns true when this call made the change (so exactly one of several racing callers wins).
+   */
+  async transitionStep(id: string, step: StepName, from: StepStatus[], to: StepStatus): Promise<boolean> {
+    const column = stepColumn(step);
+    const rows = await this.db
+      .update(stories)
+      .set({ [STEP_COLUMN[step]]: to })
+      .where(and(eq(stories.id, id), sql`${column} in ${from}`))
+      .returning({ id: stories.id });
+    return rows.length > 0;
+  }
+
+  /**
+   * Marks a chunked step completed when every chunk of the story is completed.
+   * @returns true when this call completed the step.
+   */
+  async completeStepIfAllChunksDone(id: string, step: 'images' | 'audio'): Promise<boolean> {
+    const table = step === 'images' ? imageChunks : audioChunks;
+    const column = stepColumn(step);
+    const rows = await this.db
+      .update(stories)
+      .set({ [STEP_COLUMN[step]]: 'completed' })
+      .where(
+        and(
+          eq(stories.id, id),
+          sql`${column} in ('queued', 'running')`,
+          notExists(
+            this.db
+              .select({ one: sql`1` })
+              .from(table)
+              .where(and(eq(table.storyId, id), ne(table.status, 'completed'))),
+          ),
+        ),
+      )
+      .returning({ id: stories.id });
+    return rows.length > 0;
+  }
+
+  /**
+   * Finishes a story whose requested steps are all completed or skipped.
+   * @returns true when this call completed it.
+   */
+  async completeIfAllStepsDone(id: string, completedAt: Date): Promise<boolean> {
+    const done = (step: StepName) => sql`${stepColumn(step)} in ('completed', 'skipped')`;
+    const rows = await this.db
+      .update(stories)
+      .set({ status: 'completed', completedAt })
+      .where(
+        and(
+          eq(stories.id, id),
+          ne(stories.status, 'completed'),
+          ne(stories.status, 'failed'),
+          done('story'),
+          done('images'),
+          done('audio'),
+          done('merge'),
+        ),
+      )
+      .returning({ id: stories.id });
+    return rows.length > 0;
+  }
+
+  /**
+   * Marks a story failed at a step, unless it already ended.
+   * @returns true when this call failed it.
+   */
+  async fail(id: string, step: StepName, error: string, at: Date): Promise<boolean> {
+    const rows = await this.db
+      .update(stories)
+      .set({ status: 'failed', [STEP_COLUMN[step]]: 'failed', failedStep: step, error, completedAt: at })
+      .where(and(eq(stories.id, id), ne(stories.status, 'completed'), ne(stories.status, 'failed')))
+      .returning({ id: stories.id });
+    return rows.length > 0;
+  }
+
+  /** Replaces all chunks of a story in one transaction (the story step's output). */
+  async replaceChunks(storyId: string, images: NewImageChunk[], audio: NewAudioChunk[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.delete(imageChunks).where(eq(imageChunks.storyId, storyId));
+      await tx.delete(audioChunks).where(eq(audioChunks.storyId, storyId));
+      if (images.length) await tx.insert(imageChunks).values(images.map((c) => ({ ...c, storyId })));
+      if (audio.length) await tx.insert(audioChunks).values(audio.map((c) => ({ ...c, storyId })));
+    });
+  }
+
+  imageChunks(storyId: string): Promise<ImageChunk[]> {
+    return this.db.select().from(imageChunks).where(eq(imageChunks.storyId, storyId)).orderBy(asc(imageChunks.index));
+  }
+
+  audioChunks(storyId: string): Promise<AudioChunk[]> {
+    return this.db.select().from(audioChunks).where(eq(audioChunks.storyId, storyId)).orderBy(asc(audioChunks.index));
+  }
+
+  async imageChunk(storyId: string, index: number): Promise<ImageChunk | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(imageChunks)
+      .where(and(eq(imageChunks.storyId, storyId), eq(imageChunks.index, index)));
+    return row;
+  }
+
+  async audioChunk(storyId: string, index: number): Promise<AudioChunk | undefined> {
+    const [row] = await this.db
+      .select()
+      .from(audioChunks)
+      .where(and(eq(audioChunks.storyId, storyId), eq(audioChunks.index, index)));
+    return row;
+  }
+
+  async updateImageChunk(id: string, values: Partial<Omit<ImageChunk, 'id' | 'storyId' | 'index'>>): Promise<void> {
+    await this.db.update(imageChunks).set(values).where(eq(imageChunks.id, id));
+  }
+
+  async updateAudioChunk(id: string, values: Partial<Omit<AudioChunk, 'id' | 'storyId' | 'index'>>): Promise<void> {
+    await this.db.update(audioChunks).set(values).where(eq(audioChunks.id, id));
+  }
+
+  /** Finished and total chunk counts of a chunked step. */
+  async chunkCounts(storyId: string, step: 'images' | 'audio'): Promise<{ done: number; total: number }> {
+    const table = step === 'images' ? imageChunks : audioChunks;
+    const [row] = await this.db
+      .select({
+        total: sql<number>`count(*)::int`,
+        done: sql<number>`count(*) filter (where ${table.status} = 'completed')::int`,
+      })
+      .from(table)
+      .where(eq(table.storyId, storyId));
+    return { done: Number(row?.done ?? 0), total: Number(row?.total ?? 0) };
+  }
+}

@@ -1,0 +1,149 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import type { AutoModeConfig, BatchJob, BatchSettings, Story } from '../db/schema.js';
+import type { StoryStyle } from '../providers/types.js';
+import { BatchRepository } from '../repositories/batch.repository.js';
+import { EventsRepository } from '../repositories/events.repository.js';
+import { QueueRepository } from '../repositories/queue.repository.js';
+import { StoryRepository } from '../repositories/story.repository.js';
+import { UploadRepository } from '../repositories/upload.repository.js';
+import { type BatchSummary, type StoryProgressInput, summarizeBatch } from './batch-progress.js';
+import { requestedSteps } from './requested-steps.js';
+
+export interface CreateBatchInput {
+  userId: string;
+  uploadIds: string[];
+  style?: StoryStyle;
+  customPrompt?: string;
+  /** ISO 639-1 code for every story; detected per story when absent. */
+  language?: string;
+  autoMode?: Partial<AutoModeConfig>;
+}
+
+/** Most files one batch takes (seed: batch upload of at most 10 files). */
+export const MAX_BATCH_FILES = 10;
+
+/**
+ * Batches: creating one (a story per upload), starting its stories, and keeping its seed fields
+ * (status, counts, results[], progress) in step with its stories.
+ */
+@Injectable()
+export class BatchService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly batches: BatchRepository,
+    private readonly stories: StoryRepository,
+    private readonly uploads: UploadRepository,
+    private readonly queues: QueueRepository,
+    private readonly events: EventsRepository,
+  ) {}
+
+  /** Auto-mode settings with every field filled from the configuration's defaults. */
+  resolveAutoMode(partial: Partial<AutoModeConfig> = {}): AutoModeConfig {
+    return {
+      enabled: partial.enabled ?? true,
+      generateImages: partial.generateImages ?? true,
+      generateAudio: partial.generateAudio ?? true,
+      mergeAudio: partial.mergeAudio ?? true,
+      audioVoice: partial.audioVoice,
+      wordPerChunkImage: partial.wordPerChunkImage ?? this.config.defaults.wordPerChunkImage,
+      wordPerChunkAudio: partial.wordPerChunkAudio ?? this.config.defaults.wordPerChunkAudio,
+      customPromptImage: partial.customPromptImage,
+      customPromptAudio: partial.customPromptAudio,
+    };
+  }
+
+  /**
+   * Creates a batch with one story per upload (in the given order) and queues it.
+   * @throws Error when there are no uploads, more than {@link MAX_BATCH_FILES}, or an id is unknown
+   * or belongs to another user.
+   */
+  async create(input: CreateBatchInput): Promise<{ batch: BatchJob; stories: Story[] }> {
+    if (input.uploadIds.length === 0) throw new Error('A batch needs at least one uploaded file');
+    if (input.uploadIds.length > MAX_BATCH_FILES) {
+      throw new Error(`A batch takes at most ${MAX_BATCH_FILES} files; got ${input.uploadIds.length}`);
+    }
+    const found = await this.uploads.list(input.uploadIds);
+    const byId = new Map(found.filter((u) => u.userId === input.userId).map((u) => [u.id, u]));
+    const missing = input.uploadIds.filter((id) => !byId.has(id));
+    if (missing.length) throw new Error(`Unknown upload ids: ${missing.join(', ')}`);
+
+    const autoMode = this.resolveAutoMode(input.autoMode);
+    const settings: BatchSettings = {
+      autoMode,
+      style: input.style ?? {},
+      customPrompt: input.customPrompt,
+      language: input.language,
+    };
+    const steps = requestedSteps(autoMode);
+    const created = await this.batches.createWithStories(
+      { userId: input.userId, settings, totalFiles: input.uploadIds.length },
+      input.uploadIds.map((uploadId, position) => ({
+        userId: input.userId,
+        uploadId,
+        position,
+        originalContent: byId.get(uploadId)!.text,
+        customPrompt: input.customPrompt ?? null,
+        style: input.style ?? {},
+        language: input.language ?? null,
+        autoMode,
+        imagesStep: steps.images ? 'pending' : 'skipped',
+        audioStep: steps.audio ? 'pending' : 'skipped',
+        mergeStep: steps.merge ? 'pending' : 'skipped',
+      })),
+    );
+    await this.queues.add('batch-stories', { batchId: created.batch.id });
+    return created;
+  }
+
+  /** The `batch-stories` job: marks the batch started and queues the story step of each story. */
+  async start(batchId: string, startStory: (storyId: string) => Promise<void>): Promise<void> {
+    const batch = await this.batches.get(batchId);
+    if (!batch) throw new Error(`Batch ${batchId} does not exist`);
+    if (batch.status === 'pending') {
+      await this.batches.update(batchId, { status: 'processing', startedAt: batch.startedAt ?? new Date() });
+    }
+    for (const story of await this.stories.listByBatch(batchId)) await startStory(story.id);
+    await this.refresh(batchId);
+  }
+
+  /**
+   * Recomputes the batch's seed fields from its stories and emits a batch event; sets the final
+   * status and completedAt once every story has ended. Safe to call any number of times.
+   */
+  async refresh(batchId: string): Promise<BatchJob | undefined> {
+    const snapshot = await this.snapshot(batchId);
+    if (!snapshot) return undefined;
+    const { batch, summary } = snapshot;
+    const ended = batch.status !== 'pending' && batch.status !== 'processing';
+    const status = ended ? batch.status : summary.finished ? summary.status : batch.status;
+    await this.batches.update(batchId, {
+      processedFiles: summary.processedFiles,
+      failedFiles: summary.failedFiles,
+      results: summary.results,
+      progress: summary.progress,
+      status,
+      ...(summary.finished && !batch.completedAt ? { completedAt: new Date() } : {}),
+    });
+    this.events.emit({ type: 'batch', batchId, status, progress: summary.progress });
+    return this.batches.get(batchId);
+  }
+
+  /** The batch, each story with its chunk counts, and the summary computed from them (read only). */
+  async snapshot(batchId: string): Promise<{ batch: BatchJob; inputs: StoryProgressInput[]; summary: BatchSummary } | undefined> {
+    const batch = await this.batches.get(batchId);
+    if (!batch) return undefined;
+    const stories = await this.stories.listByBatch(batchId);
+    const uploadIds = stories.flatMap((story) => (story.uploadId ? [story.uploadId] : []));
+    const names = new Map((await this.uploads.list(uploadIds)).map((upload) => [upload.id, upload.originalName]));
+    const inputs: StoryProgressInput[] = await Promise.all(
+      stories.map(async (story) => ({
+        story,
+        fileName: (story.uploadId && names.get(story.uploadId)) || story.title || story.id,
+        images: await this.stories.chunkCounts(story.id, 'images'),
+        audio: await this.stories.chunkCounts(story.id, 'audio'),
+      })),
+    );
+    return { batch, inputs, summary: summarizeBatch(inputs, batch.startedAt) };
+  }
+}

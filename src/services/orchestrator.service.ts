@@ -1,0 +1,87 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { StepName, Story } from '../db/schema.js';
+import { EventsRepository } from '../repositories/events.repository.js';
+import { QueueRepository } from '../repositories/queue.repository.js';
+import { StoryRepository } from '../repositories/story.repository.js';
+import { BatchService } from './batch.service.js';
+
+/**
+ * The auto-mode orchestrator: the one place that decides what comes next for a story, from its
+ * state in the database. Steps never call each other; they finish, and this starts what follows:
+ * story → images and audio side by side → merge (after all audio) → story done → batch updated.
+ * Every decision claims its transition atomically, so concurrent calls enqueue each job once.
+ */
+@Injectable()
+export class OrchestratorService {
+  private readonly logger = new Logger('AutoMode');
+
+  constructor(
+    private readonly stories: StoryRepository,
+    private readonly queues: QueueRepository,
+    private readonly batches: BatchService,
+    private readonly events: EventsRepository,
+  ) {}
+
+  /** Starts the story step of a story that has not started. */
+  async start(storyId: string): Promise<void> {
+    if (await this.stories.transitionStep(storyId, 'story', ['pending'], 'queued')) {
+      await this.queues.add('story-generation', { storyId });
+    }
+  }
+
+  /** Decides and enqueues what comes next for a story; finishes it when nothing is left. */
+  async advance(storyId: string): Promise<void> {
+    const story = await this.stories.get(storyId);
+    if (!story || story.status === 'failed' || story.status === 'completed') return;
+    if (story.storyStep !== 'completed') return;
+
+    if (story.imagesStep === 'pending') await this.startChunkedStep(story, 'images');
+    if (story.audioStep === 'pending') await this.startChunkedStep(story, 'audio');
+    const fresh = await this.stories.getOrThrow(storyId);
+    if (fresh.audioStep === 'completed' && fresh.mergeStep === 'pending') {
+      if (await this.stories.transitionStep(storyId, 'merge', ['pending'], 'queued')) {
+        await this.queues.add('audio-merge', { storyId });
+      }
+    }
+    await this.finishIfDone(storyId);
+  }
+
+  /** Records that a step failed for good: the story fails and its batch is updated. */
+  async failStep(storyId: string, step: StepName, error: string): Promise<void> {
+    const story = await this.stories.get(storyId);
+    if (!story) return;
+    if (await this.stories.fail(storyId, step, error, new Date())) {
+      this.logger.warn(`Story ${storyId} failed at step ${step}: ${error}`);
+      this.events.emit({ type: 'step', storyId, batchId: story.batchId, step, state: 'failed', error });
+      this.events.emit({ type: 'story', storyId, batchId: story.batchId, status: 'failed', error });
+      if (story.batchId) await this.batches.refresh(story.batchId);
+    }
+  }
+
+  private async startChunkedStep(story: Story, step: 'images' | 'audio'): Promise<void> {
+    if (!(await this.stories.transitionStep(story.id, step, ['pending'], 'queued'))) return;
+    const chunks = step === 'images' ? await this.stories.imageChunks(story.id) : await this.stories.audioChunks(story.id);
+    const queue = step === 'images' ? 'image-generation' : 'audio-generation';
+    for (const chunk of chunks) {
+      if (chunk.status !== 'completed') await this.queues.add(queue, { storyId: story.id, chunkIndex: chunk.index });
+    }
+    // A story with no chunks (or all already done) completes the step here.
+    if (await this.stories.completeStepIfAllChunksDone(story.id, step)) {
+      await this.queues.add('auto-mode', { storyId: story.id, after: step });
+    }
+  }
+
+  private async finishIfDone(storyId: string): Promise<void> {
+    if (!(await this.stories.completeIfAllStepsDone(storyId, new Date()))) {
+      const story = await this.stories.get(storyId);
+      if (story?.batchId) await this.batches.refresh(story.batchId);
+      return;
+    }
+    const story = await this.stories.getOrThrow(storyId);
+    if (story.startedAt) {
+      await this.stories.mergeMetadata(storyId, { processingTime: Date.now() - story.startedAt.getTime() });
+    }
+    this.events.emit({ type: 'story', storyId, batchId: story.batchId, status: 'completed' });
+    if (story.batchId) await this.batches.refresh(story.batchId);
+  }
+}

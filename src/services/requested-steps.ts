@@ -1,0 +1,17 @@
+import type { AutoModeConfig, StepName } from '../db/schema.js';
+
+/**
+ * Which steps a story runs, from its auto-mode config: the story step always; images and audio
+ * when asked; merge when audio is made and merging is asked. Without auto mode only the story
+ * step runs. Steps not requested start as `skipped`; a pending step is started by {@link
+ * OrchestratorService.advance} as soon as what it needs is done.
+ */
+export function requestedSteps(autoMode: AutoModeConfig): Record<StepName, boolean> {
+  const auto = autoMode.enabled;
+  return {
+    story: true,
+    images: auto && autoMode.generateImages,
+    audio: auto && autoMode.generateAudio,
+    merge: auto && autoMode.generateAudio && autoMode.mergeAudio,
+  };
+}

@@ -1,0 +1,189 @@
+import { createRequire } from 'node:module';
+import mammoth from 'mammoth';
+import { decodeText } from './decode.js';
+import { IntakeError, describeFile } from './intake-error.js';
+import { normalizeText } from './normalize.js';
+
+/** The upload formats Storyforge reads. */
+export type UploadFormat = 'txt' | 'docx' | 'doc';
+
+export interface ExtractedText {
+  /** Normalised text (see `normalizeText`): NFC, LF line ends, paragraphs separated by blank lines in Word files. */
+  text: string;
+  format: UploadFormat;
+  /** How a .txt file was decoded (`utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be`); absent for Word files. */
+  encoding?: string;
+}
+
+const ZIP_SIGNATURE = [0x50, 0x4b, 0x03, 0x04];
+const OLE_SIGNATURE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
+
+/**
+ * Tells the format of an upload from its first bytes, never from its name: a ZIP archive
+ * (`PK\x03\x04`) is taken as .docx, an OLE compound file (`D0 CF 11 E0 A1 B1 1A E1`) as .doc,
+ * anything else as text. (Whether the ZIP or OLE file really holds a Word document is checked
+ * while extracting.)
+ */
+export function detectFormat(bytes: Uint8Array): UploadFormat {
+  if (startsWith(bytes, ZIP_SIGNATURE)) return 'docx';
+  if (startsWith(bytes, OLE_SIGNATURE)) return 'doc';
+  return 'txt';
+}
+
+/**
+ * Extracts the text of an upload (.txt, .docx or .doc, told apart by {@link detectFormat}).
+ *
+ * - txt: `decodeText` (BOM, strict UTF-8 / UTF-16);
+ * - docx: mammoth's raw text, one blank line between paragraphs (table cells are paragraphs);
+ * - doc: word-extractor's main body (headers, footers, footnotes left out), one blank line between paragraphs.
+ * The result goes through `normalizeText`.
+ *
+ * @param bytes the whole file
+ * @param fileName original name, used only in error messages
+ * @throws IntakeError `empty-file`, `binary-content`, `unreadable-encoding` (from decoding);
+ *   `corrupt-document` (damaged ZIP or OLE file, or a Word file that cannot be parsed);
+ *   `encrypted-document` (password-protected Word file); `unsupported-format` (a ZIP or Office
+ *   file that holds no Word document, or a Word 6/95 file); `no-text` (nothing but whitespace)
+ */
+export async function extractText(bytes: Uint8Array, fileName?: string): Promise<ExtractedText> {
+  const format = detectFormat(bytes);
+  let result: ExtractedText;
+  if (format === 'txt') {
+    const decoded = decodeText(bytes, fileName);
+    result = { text: normalizeText(decoded.text), format, encoding: decoded.encoding };
+  } else {
+    const raw = format === 'docx' ? await extractDocx(bytes, fileName) : await extractDoc(bytes, fileName);
+    result = { text: normalizeText(raw), format };
+  }
+  if (result.text.trim() === '') {
+    throw new IntakeError(
+      'no-text',
+      `${describeFile(fileName)} contains no text; check that it is the right file and that the story is not only in images.`,
+      fileName,
+    );
+  }
+  return result;
+}
+
+async function extractDocx(bytes: Uint8Array, fileName?: string): Promise<string> {
+  try {
+    const result = await mammoth.extractRawText({ buffer: toBuffer(bytes) });
+    return result.value;
+  } catch (cause) {
+    const message = cause instanceof Error ? cause.message : String(cause);
+    if (/main document part/i.test(message)) {
+      throw new IntakeError(
+        'unsupported-format',
+        `${describeFile(fileName)} is a ZIP archive but not a Word .docx document; upload the story as .docx, .doc or .txt.`,
+        fileName,
+        { cause },
+      );
+    }
+    throw corrupt(fileName, cause);
+  }
+}
+
+/** word-extractor 1.0 (CommonJS, no type declarations): the part of its API used here. */
+interface WordExtractorModule {
+  new (): { extract(source: Buffer): Promise<{ getBody(): string }> };
+}
+
+const require = createRequire(import.meta.url);
+
+async function extractDoc(bytes: Uint8Array, fileName?: string): Promise<string> {
+  const ole = inspectOle(bytes);
+  if (ole.streams.has('EncryptionInfo') || ole.streams.has('EncryptedPackage') || ole.wordEncrypted) {
+    throw new IntakeError(
+      'encrypted-document',
+      `${describeFile(fileName)} is protected with a password; open it in Word, remove the password (File > Info > Protect Document) and upload it again.`,
+      fileName,
+    );
+  }
+  if (ole.streams.size > 0 && !ole.streams.has('WordDocument')) {
+    throw new IntakeError(
+      'unsupported-format',
+      `${describeFile(fileName)} is an Office file but not a Word document (a spreadsheet or presentation?); upload the story as .docx, .doc or .txt.`,
+      fileName,
+    );
+  }
+  if (ole.wordIdent !== undefined && ole.wordIdent !== WORD97_IDENT) {
+    throw new IntakeError(
+      'unsupported-format',
+      `${describeFile(fileName)} is from Word 6 or Word 95, which cannot be read; open it in Word, save it as .docx and upload again.`,
+      fileName,
+    );
+  }
+  try {
+    const WordExtractor = require('word-extractor') as WordExtractorModule;
+    const document = await new WordExtractor().extract(toBuffer(bytes));
+    // word-extractor ends each paragraph with one line break; make paragraphs blank-line separated.
+    return normalizeText(document.getBody()).replace(/\n+/g, '\n\n');
+  } catch (cause) {
+    throw corrupt(fileName, cause);
+  }
+}
+
+/** The File Information Block of a Word 97-2003 document starts with this identifier. */
+const WORD97_IDENT = 0xa5ec;
+/** FibBase flag `fEncrypted`: the document is password-protected (MS-DOC 2.5.2). */
+const FIB_ENCRYPTED = 0x0100;
+
+interface OleInfo {
+  /** Names of the storages and streams found in the compound file's directory. */
+  streams: Set<string>;
+  /** `wIdent` of the WordDocument stream's File Information Block, when found. */
+  wordIdent?: number;
+  wordEncrypted: boolean;
+}
+
+/**
+ * Reads the directory of an OLE compound file (MS-CFB) without following sector chains:
+ * directory entries are 128 bytes at 128-byte-aligned offsets after the header, so every aligned
+ * slot that looks like an entry (name length, type, UTF-16 name) is read. Good enough to find
+ * stream names; the WordDocument stream (always ≥ 4,096 bytes, so in regular sectors) gives the
+ * start of its FIB from its first sector.
+ */
+function inspectOle(bytes: Uint8Array): OleInfo {
+  const info: OleInfo = { streams: new Set(), wordEncrypted: false };
+  if (bytes.length < 512) return info;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sectorShift = view.getUint16(0x1e, true);
+  if (sectorShift !== 9 && sectorShift !== 12) return info;
+  const sectorSize = 1 << sectorShift;
+  for (let offset = sectorSize; offset + 128 <= bytes.length; offset += 128) {
+    const nameBytes = view.getUint16(offset + 0x40, true);
+    const type = bytes[offset + 0x42];
+    if (nameBytes < 4 || nameBytes > 64 || nameBytes % 2 !== 0 || (type !== 1 && type !== 2 && type !== 5)) continue;
+    let name = '';
+    for (let i = 0; i < nameBytes - 2; i += 2) name += String.fromCharCode(view.getUint16(offset + i, true));
+    // Names are printable ASCII here, some with a control-character prefix ("\u0005SummaryInformation").
+    // eslint-disable-next-line no-control-regex
+    if (view.getUint16(offset + nameBytes - 2, true) !== 0 || !/^[\x01-\x1f]?[\x20-\x7e]+$/.test(name)) continue;
+    info.streams.add(name);
+    if (name === 'WordDocument' && type === 2 && info.wordIdent === undefined) {
+      const fib = (view.getUint32(offset + 0x74, true) + 1) * sectorSize;
+      if (fib + 12 <= bytes.length) {
+        info.wordIdent = view.getUint16(fib, true);
+        info.wordEncrypted = info.wordIdent === WORD97_IDENT && (view.getUint16(fib + 0x0a, true) & FIB_ENCRYPTED) !== 0;
+      }
+    }
+  }
+  return info;
+}
+
+function corrupt(fileName: string | undefined, cause: unknown): IntakeError {
+  return new IntakeError(
+    'corrupt-document',
+    `${describeFile(fileName)} is damaged or incomplete and cannot be read as a Word document; open it in Word, save it again (or save it as .txt) and upload the new file.`,
+    fileName,
+    { cause },
+  );
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function startsWith(bytes: Uint8Array, prefix: readonly number[]): boolean {
+  return bytes.length >= prefix.length && prefix.every((b, i) => bytes[i] === b);
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+
+import { parseLoudnormJson } from '../../../src/media/loudnorm.js';
+
+/** Captured from ffmpeg 5.1.9 (Debian 12): a quiet espeak-ng clip, loudnorm=I=-16:TP=-1.5:LRA=11:print_format=json. */
+const MEASURE_STDERR = `Input #0, wav, from 'file:/tmp/exp/en.wav':
+  Duration: 00:00:08.99, bitrate: 352 kb/s
+  Stream #0:0: Audio: pcm_s16le ([1][0][0][0] / 0x0001), 22050 Hz, 1 channels, s16, 352 kb/s
+Stream mapping:
+  Stream #0:0 -> #0:0 (pcm_s16le (native) -> pcm_s16le (native))
+Output #0, null, to 'pipe:':
+  Metadata:
+    encoder         : Lavf59.27.100
+  Stream #0:0: Audio: pcm_s16le, 192000 Hz, mono, s16, 3072 kb/s
+    Metadata:
+      encoder         : Lavc59.37.100 pcm_s16le
+size=N/A time=00:00:08.99 bitrate=N/A speed= 104x    
+video:0kB audio:3372kB subtitle:0kB other streams:0kB global headers:0kB muxing overhead: unknown
+[Parsed_loudnorm_0 @ 0x558cdac294c0] 
+{
+\t"input_i" : "-35.68",
+\t"input_tp" : "-16.64",
+\t"input_lra" : "2.30",
+\t"input_thresh" : "-45.83",
+\t"output_i" : "-17.22",
+\t"output_tp" : "-1.50",
+\t"output_lra" : "0.50",
+\t"output_thresh" : "-27.27",
+\t"normalization_type" : "dynamic",
+\t"target_offset" : "1.22"
+}
+`;
+
+describe('parseLoudnormJson', () => {
+  it('reads the captured block into numbers', () => {
+    expect(parseLoudnormJson(MEASURE_STDERR)).toEqual({
+      inputI: -35.68,
+      inputTp: -16.64,
+      inputLra: 2.3,
+      inputThresh: -45.83,
+      outputI: -17.22,
+      outputTp: -1.5,
+      outputLra: 0.5,
+      outputThresh: -27.27,
+      normalizationType: 'dynamic',
+      targetOffset: 1.22,
+    });
+  });
+
+  it('reads -inf (a silent input) as -Infinity', () => {
+    const silent = MEASURE_STDERR.replace('"-35.68"', '"-inf"').replace('"-16.64"', '"-inf"');
+    const m = parseLoudnormJson(silent);
+    expect(m.inputI).toBe(Number.NEGATIVE_INFINITY);
+    expect(m.inputTp).toBe(Number.NEGATIVE_INFINITY);
+  });
+
+  it('takes the last block when there are several', () => {
+    const second = MEASURE_STDERR.replace('"dynamic"', '"linear"').replace('"1.22"', '"0.10"');
+    const m = parseLoudnormJson(`${MEASURE_STDERR}\n${second}`);
+    expect(m.normalizationType).toBe('linear');
+    expect(m.targetOffset).toBe(0.1);
+  });
+
+  it('throws a clear error when no block is present', () => {
+    expect(() => parseLoudnormJson('Input #0 …\nsize=N/A time=00:00:01.00\n')).toThrow(/no loudnorm measurement/);
+    expect(() => parseLoudnormJson('')).toThrow(/output was empty/);
+  });
+
+  it('throws when a field is not a number', () => {
+    expect(() => parseLoudnormJson(MEASURE_STDERR.replace('"2.30"', '"abc"'))).toThrow(/input_lra/);
+    expect(() => parseLoudnormJson(MEASURE_STDERR.replace('"dynamic"', '"other"'))).toThrow(/normalization_type/);
+  });
+});
