@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 
 /** File name endings `storyforge run` picks up when given a folder. */
-const STORY_EXTENSIONS = /\.(txt|docx?|md)$/i;
+const STORY_EXTENSIONS = /\.(txt|docx?)$/i;
 
 /**
  * Expands the command line's paths: files as given, folders to their story files (sorted,

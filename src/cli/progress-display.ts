@@ -4,7 +4,7 @@ import { currentStep, storyFraction } from '../services/batch-progress.js';
 
 /**
  * Shows one progress bar per story (its current step and share of work done) on a terminal,
- * or one line per change when the output is not a terminal (CI logs, pipes).
+ * or one line per step change when the output is not a terminal (CI logs, pipes).
  */
 export class ProgressDisplay {
   private readonly bars = new Map<string, cliProgress.SingleBar>();
@@ -36,7 +36,9 @@ export class ProgressDisplay {
           ? 'done'
           : story.status === 'failed'
             ? `failed at ${story.failedStep ?? 'a step'}`
-            : stepLabel(input);
+            : this.multibar
+              ? stepLabel(input)
+              : (currentStep(story) ?? 'waiting');
       const file = input.fileName.length > 34 ? `${input.fileName.slice(0, 33)}…` : input.fileName.padEnd(34);
       if (this.multibar) {
         let bar = this.bars.get(story.id);

@@ -147,7 +147,19 @@ export interface StoryMetadata {
   stepDurationsMs?: Partial<Record<StepName, number>>;
   /** Wall time from the story's first step to its last, ms. */
   processingTime?: number;
-  narration?: { durationMs: number; sampleRate: number; lufs: number; truePeakDb: number; measuredInputLufs?: number };
+  /** The merged narration: its decoded length, rate, loudness target and what was measured. */
+  narration?: {
+    durationMs: number;
+    sampleRate: number;
+    /** Target integrated loudness, LUFS, and true-peak ceiling, dBTP. */
+    lufs: number;
+    truePeakDb: number;
+    /** Loudness of the joined clips before and of the written file after normalisation, LUFS. */
+    measuredInputLufs?: number;
+    measuredOutputLufs?: number;
+    measuredOutputTruePeakDb?: number;
+    method?: string;
+  };
 }
 
 export const stories = pgTable(

@@ -90,6 +90,8 @@ export interface LoudnessTarget {
   lufs: number;
   /** True-peak ceiling, dBTP. */
   truePeakDb: number;
+  /** Loudness range target given to loudnorm, LU. Default 11. */
+  lra?: number;
 }
 
 /** How close to the target the written file must measure before we stop, LU. */
@@ -100,12 +102,15 @@ export const MAX_LIMITER_PASSES = 4;
 
 /**
  * What the second pass should be.
- * - `loudnorm-linear`: one gain reaches the target without passing the true-peak ceiling
- *   (the same test loudnorm makes before it accepts `linear=true`).
- * - `gain-limiter`: the material is too peaky for one gain (espeak-ng speech has a
- *   peak-to-loudness ratio near 20 dB; −16 LUFS at −1.5 dBTP allows 14.5). loudnorm would fall
- *   back to its dynamic mode, which lands 1–1.5 LU under the target on such speech, so we apply
- *   the gain ourselves with an oversampled limiter and correct the gain from what we measure.
+ * - `loudnorm-linear`: loudnorm will accept `linear=true`. This mirrors its own test in
+ *   `af_loudnorm.c` init(): one gain keeps the true peak under the ceiling, the measured LRA is
+ *   within the LRA target, and none of the measured values is at its "unset" default
+ *   (TP 99, thresh −70, LRA 0, I 0). When that test fails, loudnorm silently switches to dynamic.
+ * - `gain-limiter`: otherwise. Typically the material is too peaky for one gain (espeak-ng speech
+ *   has a peak-to-loudness ratio near 20 dB; −16 LUFS at −1.5 dBTP allows 14.5) and loudnorm's
+ *   dynamic mode lands 1–1.5 LU under the target on such speech; or the measured LRA is exactly 0
+ *   (a steady tone) or above the LRA target. We apply the gain ourselves with an oversampled
+ *   limiter (which does nothing when the peaks fit) and correct the gain from what we measure.
  * - `loudnorm-single`: the input measured no loudness (silence): one loudnorm pass, nothing to aim.
  */
 export type LoudnessPlan =
@@ -116,7 +121,9 @@ export type LoudnessPlan =
 export function planLoudnessNormalization(measured: LoudnormMeasurement, target: LoudnessTarget): LoudnessPlan {
   if (!Number.isFinite(measured.inputI) || !Number.isFinite(measured.inputTp)) return { method: 'loudnorm-single' };
   const gainDb = target.lufs - measured.inputI;
-  if (measured.inputTp + gainDb <= target.truePeakDb) return { method: 'loudnorm-linear' };
+  const unset = measured.inputTp === 99 || measured.inputThresh === -70 || measured.inputLra === 0 || measured.inputI === 0;
+  const fits = measured.inputTp + gainDb <= target.truePeakDb && measured.inputLra <= (target.lra ?? 11);
+  if (!unset && fits) return { method: 'loudnorm-linear' };
   return { method: 'gain-limiter', gainDb: round2(gainDb) };
 }
 

@@ -2,10 +2,16 @@ import { UnrecoverableError } from 'bullmq';
 import { ProviderError } from '../providers/provider-error.js';
 import { IntakeError } from '../text/intake-error.js';
 
+/** A step cannot succeed with this story as it is (retrying would give the same answer). */
+export class PermanentStepError extends Error {
+  override readonly name = 'PermanentStepError';
+}
+
 /** True when retrying cannot help: a refusal, invalid input, a 4xx, a file that cannot be read. */
 export function isPermanent(error: unknown): boolean {
   return (
     error instanceof UnrecoverableError ||
+    error instanceof PermanentStepError ||
     (error instanceof ProviderError && error.kind === 'permanent') ||
     error instanceof IntakeError
   );

@@ -48,6 +48,8 @@ export interface ImageRequest {
   text: string;
   /** 0-based chunk index. */
   index: number;
+  /** Number of image chunks in the story. */
+  total: number;
   title: string;
   style: StoryStyle;
   language: string;

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { access, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -96,6 +97,8 @@ interface RunResult {
 }
 
 const STDERR_TAIL_LINES = 12;
+/** ffprobe processes at a time when joinClips measures its clips. */
+const PROBE_CONCURRENCY = 4;
 const MAX_BUFFER = 256 * 1024 * 1024;
 
 /**
@@ -128,7 +131,7 @@ export class MediaRepository {
   async joinClips(options: JoinClipsOptions): Promise<void> {
     const { signal } = options;
     if (options.clips.length === 0) throw new Error('joinClips: no clips to join');
-    const durations = await Promise.all(options.clips.map((file) => this.durationMs(file, signal)));
+    const durations = await mapLimited(options.clips, PROBE_CONCURRENCY, (file) => this.durationMs(file, signal));
     await this.writeAtomically(options.outFile, 'wav', (tmp) =>
       this.run(
         this.ffmpeg,
@@ -177,6 +180,7 @@ export class MediaRepository {
 
     try {
       const plan = planLoudnessNormalization(measured, target);
+      const history: LimiterAttempt[] = [];
       let limiterGain: number | undefined;
       if (plan.method === 'gain-limiter') {
         limiterGain = plan.gainDb;
@@ -184,12 +188,13 @@ export class MediaRepository {
         const output = await attempt(plan.method, (tmp) =>
           buildLoudnormApplyArgs({ inFile: options.inFile, outFile: tmp, ...target, measured, sampleRate, bitrateKbps }),
         );
-        // loudnorm may still fall back to its dynamic mode and miss: aim again with the limiter.
+        // The encoded file can still miss (libmp3lame ≤ 160k shifts tonal material by ~0.4 LU):
+        // aim again from what was measured, with the limiter guarding the ceiling.
         if (plan.method === 'loudnorm-linear' && distance(output) > LOUDNESS_TOLERANCE_LU && Number.isFinite(output.inputI)) {
-          limiterGain = lufs - measured.inputI;
+          history.push({ gainDb: lufs - measured.inputI, outputLufs: output.inputI });
+          limiterGain = nextLimiterGainDb(history, lufs);
         }
       }
-      const history: LimiterAttempt[] = [];
       for (let pass = 0; limiterGain !== undefined && pass < MAX_LIMITER_PASSES; pass++) {
         const gainDb = limiterGain;
         const output = await attempt('gain-limiter', (tmp) =>
@@ -200,7 +205,9 @@ export class MediaRepository {
         limiterGain = nextLimiterGainDb(history, lufs);
       }
 
-      const best = candidates.reduce((a, b) => (distance(b.output) < distance(a.output) ? b : a));
+      // Closest to the target, preferring files under the true-peak ceiling (+0.5 dB for MP3 overshoot).
+      const score = (c: (typeof candidates)[number]) => distance(c.output) + (c.output.inputTp > truePeakDb + 0.5 ? 100 : 0);
+      const best = candidates.reduce((a, b) => (score(b) < score(a) ? b : a));
       await rename(best.file, options.outFile);
       return { measured, output: best.output, method: best.method, runs };
     } finally {
@@ -208,8 +215,17 @@ export class MediaRepository {
     }
   }
 
-  /** Renders one PNG card. Text goes through temporary files, so it needs no escaping. */
+  /**
+   * Renders one PNG card. Text goes through temporary files, so it needs no escaping.
+   * @throws Error when the font file cannot be read (drawtext would silently fall back to a
+   * fontconfig font that may lack the glyphs).
+   */
   async renderCard(options: RenderCardOptions): Promise<void> {
+    try {
+      await access(options.fontFile, fsConstants.R_OK);
+    } catch (error) {
+      throw new Error(`font file ${JSON.stringify(options.fontFile)} cannot be read`, { cause: error });
+    }
     const dir = await mkdtemp(path.join(os.tmpdir(), 'storyforge-card-'));
     try {
       const textFile = async (name: string, text: string | undefined) => {
@@ -314,6 +330,20 @@ export class MediaRepository {
       );
     });
   }
+}
+
+/** `items.map(fn)` with at most `limit` calls in flight; results in input order. */
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 /** The command line, shortened for an error message. */

@@ -78,6 +78,11 @@ export class QueueRepository implements OnModuleDestroy {
     }
   }
 
+  /** Jobs of a queue that are waiting, delayed, running or prioritised. */
+  async count(name: QueueName): Promise<number> {
+    return this.queue(name).getJobCountByTypes('waiting', 'delayed', 'active', 'prioritized', 'waiting-children');
+  }
+
   /** Checks that Redis answers; throws a message saying how to start it. */
   async ping(): Promise<void> {
     try {

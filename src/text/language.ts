@@ -48,9 +48,5 @@ const MIN_LETTERS = 20;
 export function detectLanguage(text: string): string | undefined {
   const letters = text.match(/\p{L}/gu)?.length ?? 0;
   if (letters < MIN_LETTERS) return undefined;
-  const code = franc(text, { only: Object.keys(LANGUAGES), minLength: 1 });
-  // Japanese written mostly in kanji counts as Han script, which franc reads as Mandarin;
-  // any kana settles it.
-  if (code === 'cmn' && /[\p{Script=Hiragana}\p{Script=Katakana}]/u.test(text)) return 'ja';
-  return LANGUAGES[code];
+  return LANGUAGES[franc(text, { only: Object.keys(LANGUAGES), minLength: 1 })];
 }

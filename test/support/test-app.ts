@@ -80,6 +80,3 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs 
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
-
-/** Path of a sample file bundled under test/fixtures/samples. */
-export const sample = (relative: string) => path.join(import.meta.dirname, '..', 'fixtures', 'samples', relative);

@@ -35,6 +35,7 @@ export class ImagesStep {
         prompt: chunk.prompt,
         text: chunk.text,
         index: chunk.index,
+        total: (await this.stories.chunkCounts(storyId, 'images')).total,
         title: story.title ?? '',
         style: story.style,
         language: story.language ?? 'en',

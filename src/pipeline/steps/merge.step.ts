@@ -49,7 +49,7 @@ export class MergeStep {
         sampleRate,
         signal,
       });
-      const { measured } = await this.media.normalizeLoudness({
+      const loudness = await this.media.normalizeLoudness({
         inFile: joined,
         outFile: narration,
         lufs,
@@ -63,7 +63,16 @@ export class MergeStep {
       await this.storage.moveIn(key, narration);
       await this.stories.update(storyId, { narrationKey: key });
       await this.stories.mergeMetadata(storyId, {
-        narration: { durationMs, sampleRate, lufs, truePeakDb, measuredInputLufs: measured.inputI },
+        narration: {
+          durationMs,
+          sampleRate,
+          lufs,
+          truePeakDb,
+          measuredInputLufs: loudness.measured.inputI,
+          measuredOutputLufs: loudness.output.inputI,
+          measuredOutputTruePeakDb: loudness.output.inputTp,
+          method: loudness.method,
+        },
         stepDurationsMs: { merge: Math.round(performance.now() - startedAt) },
       });
     } finally {

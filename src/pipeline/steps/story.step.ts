@@ -5,6 +5,7 @@ import { ProviderRegistry } from '../../providers/registry.js';
 import { EventsRepository } from '../../repositories/events.repository.js';
 import { StoryRepository } from '../../repositories/story.repository.js';
 import { UploadRepository } from '../../repositories/upload.repository.js';
+import { PermanentStepError } from '../step-failure.js';
 import { chunkText } from '../../text/chunking.js';
 import { detectLanguage } from '../../text/language.js';
 import { isSpeakable, toSpokenText } from '../../text/speech-text.js';
@@ -76,6 +77,9 @@ export class StoryStep {
       .filter((chunk) => isSpeakable(chunk.spokenText))
       .map((chunk, index) => ({ ...chunk, index }));
 
+    if (!audio.length && story.audioStep !== 'skipped') {
+      throw new PermanentStepError('The story has no words to narrate (only punctuation or symbols); check the file');
+    }
     await this.stories.replaceChunks(storyId, images, audio);
     await this.stories.update(storyId, {
       title: written.title,

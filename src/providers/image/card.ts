@@ -135,15 +135,13 @@ export function paletteForStyle(style: StoryStyle | undefined): CardPalette {
 }
 
 export interface CardImageGeneratorOptions {
-  /** A TrueType/OpenType font with the glyphs of every story language (DejaVu Sans covers Vietnamese). */
+  /**
+   * A TrueType/OpenType font with the glyphs of every story language (DejaVu Sans covers
+   * Vietnamese). Must exist: a missing font is a permanent error, never a silent fallback.
+   */
   fontFile: string;
   width?: number;
   height?: number;
-}
-
-/** An image request that may also say how many chunks the story has (for a "3 / 12" label). */
-export interface CardImageRequest extends ImageRequest {
-  total?: number;
 }
 
 /** Characters per body line and lines per card. */
@@ -170,7 +168,7 @@ export class CardImageGenerator implements ImageGenerator {
     this.height = options.height ?? 720;
   }
 
-  async generate(request: CardImageRequest): Promise<GeneratedImage> {
+  async generate(request: ImageRequest): Promise<GeneratedImage> {
     const palette = paletteForStyle(request.style);
     const bodyLines = wrapCardText(request.text.trim() !== '' ? request.text : request.prompt, BODY_LINE_CHARS, BODY_MAX_LINES);
     const number = request.index + 1;

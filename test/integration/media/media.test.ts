@@ -125,7 +125,7 @@ describe('MediaRepository (real ffmpeg)', () => {
     console.log(
       `loudness: input ${before.lufs} LUFS / ${before.truePeak} dBTP (loudnorm measured ${result.measured.inputI} LUFS, ` +
         `${result.measured.inputTp} dBTP); output ${after.lufs} LUFS / ${after.truePeak} dBTP ` +
-        `(${result.applied.normalizationType}); clips ${clipSum.toFixed(1)} ms + 3 pauses, narration ${narrationMs.toFixed(1)} ms`,
+        `(${result.method}, ${result.runs} ffmpeg runs; file measured ${result.output.inputI} LUFS / ${result.output.inputTp} dBTP); clips ${clipSum.toFixed(1)} ms + 3 pauses, narration ${narrationMs.toFixed(1)} ms`,
     );
     expect(before.lufs).toBeLessThan(-25);
     expect(result.measured.inputI).toBeCloseTo(before.lufs, 0);
@@ -135,9 +135,43 @@ describe('MediaRepository (real ffmpeg)', () => {
     expect(Math.abs(narrationMs - (clipSum + 3 * 400)) / (clipSum + 1200)).toBeLessThan(0.01);
   });
 
+  it('uses loudnorm linear when one gain fits, at 48 kHz', async () => {
+    // An amplitude-modulated tone: low peak-to-loudness ratio and an LRA above 0 (loudnorm refuses linear at LRA 0).
+    const tone = path.join(nasty, 'quiet tone.wav');
+    await run('ffmpeg', [
+      '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi',
+      '-i', 'aevalsrc=0.02*(1+0.6*sin(2*PI*t/4))*sin(2*PI*330*t):s=22050:d=6', `file:${tone}`,
+    ]);
+    // At 320k the MP3 keeps the level; at 128k libmp3lame lowers this tone by ~0.44 LU and one limiter pass re-aims.
+    for (const [bitrateKbps, method, runs] of [[320, 'loudnorm-linear', 3], [128, 'gain-limiter', 5]] as const) {
+      const out = path.join(nasty, `tone: normalised ${bitrateKbps}.mp3`);
+      const result = await media.normalizeLoudness({ inFile: tone, outFile: out, lufs: -16, truePeakDb: -1.5, sampleRate: 48000, bitrateKbps });
+      const after = await ebur128(out);
+      console.log(`tone ${bitrateKbps}k: input ${result.measured.inputI} LUFS → ${after.lufs} LUFS / ${after.truePeak} dBTP (${result.method}, ${result.runs} runs)`);
+      expect(result).toMatchObject({ method, runs });
+      expect(Math.abs(after.lufs - -16)).toBeLessThanOrEqual(0.3);
+      expect(after.truePeak).toBeLessThanOrEqual(-1);
+      expect((await streamInfo(out)).sampleRate).toBe(48000);
+      expect(await media.durationMs(out)).toBeCloseTo(6000, 0);
+    }
+  });
+
+  it('reaches the target on a steady tone too (LRA 0: gain, limiter idle)', async () => {
+    const tone = path.join(nasty, 'steady tone.wav');
+    await sine(tone, { rate: 22050, seconds: 5, volume: 0.03 });
+    const out = path.join(nasty, 'steady.mp3');
+    const result = await media.normalizeLoudness({ inFile: tone, outFile: out, lufs: -16, truePeakDb: -1.5, sampleRate: 24000, bitrateKbps: 96 });
+    const after = await ebur128(out);
+    console.log(`steady: input ${result.measured.inputI} LUFS → ${after.lufs} LUFS / ${after.truePeak} dBTP (${result.method}, ${result.runs} runs)`);
+    expect(result.method).toBe('gain-limiter');
+    expect(Math.abs(after.lufs - -16)).toBeLessThanOrEqual(0.5);
+    expect(after.truePeak).toBeLessThanOrEqual(-1);
+    expect((await streamInfo(out)).sampleRate).toBe(24000);
+  });
+
   it('fails with the exit code and the end of stderr', async () => {
     const missing = path.join(nasty, 'missing.wav');
-    const error = await media.durationMs(missing).catch((e: unknown) => e as Error);
+    const error = (await media.durationMs(missing).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(Error);
     expect(error.message).toMatch(/exit code 1/);
     expect(error.message).toMatch(/No such file or directory/);
@@ -207,7 +241,7 @@ describe('CardImageGenerator (real ffmpeg)', () => {
 
   it('gives the same colours for the same style (same bytes for the same request)', async () => {
     const cards = new CardImageGenerator(media, { fontFile: FONT, width: 640, height: 360 });
-    const request = { prompt: '', text: 'The same words.', index: 0, title: 'Same', style: { genre: 'mystery' }, language: 'en' };
+    const request = { prompt: '', text: 'The same words.', index: 0, total: 1, title: 'Same', style: { genre: 'mystery' }, language: 'en' };
     const [a, b] = [await cards.generate(request), await cards.generate(request)];
     expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
   });
@@ -215,10 +249,11 @@ describe('CardImageGenerator (real ffmpeg)', () => {
   it('reports a missing font as a permanent ProviderError', async () => {
     const cards = new CardImageGenerator(media, { fontFile: path.join(root, 'no-such-font.ttf') });
     const error = await cards
-      .generate({ prompt: '', text: 'x', index: 0, title: 't', style: {}, language: 'en' })
+      .generate({ prompt: '', text: 'x', index: 0, total: 1, title: 't', style: {}, language: 'en' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
     expect(error).toMatchObject({ kind: 'permanent', provider: 'card' });
+    expect((error as Error).message).toMatch(/font file .*no-such-font\.ttf.* cannot be read/);
   });
 });
 
@@ -250,7 +285,8 @@ describe('EspeakNgSynthesizer (real espeak-ng)', () => {
   });
 
   it('rejects an unknown explicit voice as permanent', async () => {
-    const error = await speech.synthesize({ text: 'Hello.', language: 'en', voice: 'no-such-voice' }).catch((e: unknown) => e);
+    // Not "no-such-voice": espeak-ng reads that as Norwegian ("no") and speaks it, exit code 0.
+    const error = await speech.synthesize({ text: 'Hello.', language: 'en', voice: 'zzzz' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ kind: 'permanent', provider: 'espeak-ng' });
   });
 

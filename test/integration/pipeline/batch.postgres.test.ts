@@ -6,7 +6,8 @@ import { normalizeText, cleanStoryText } from '../../../src/text/normalize.js';
 import { splitTitle } from '../../../src/text/title.js';
 import { runBatch } from '../../support/batches.js';
 import { measureLoudness, probeAudio, probeImage } from '../../support/media-probe.js';
-import { sample, startTestApp, type TestApp } from '../../support/test-app.js';
+import { sample } from '../../support/samples.js';
+import { startTestApp, type TestApp } from '../../support/test-app.js';
 
 describe('a batch on real Redis and PostgreSQL with the offline providers', () => {
   let t: TestApp;

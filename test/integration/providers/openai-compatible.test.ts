@@ -223,6 +223,7 @@ describe('openai-compatible providers over HTTP', () => {
       prompt: 'a small boat drifting toward a girl on a river bank',
       text: 'One day a small boat came without a rower.',
       index: 1,
+      total: 3,
       title: 'The river',
       style: { genre: 'fairy tale', tone: 'warm' },
       language: 'en',

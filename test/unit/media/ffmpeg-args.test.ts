@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildCardArgs,
   buildDurationProbeArgs,
+  buildGainLimiterArgs,
   buildJoinClipsArgs,
   buildLoudnormApplyArgs,
   buildLoudnormMeasureArgs,
@@ -152,6 +153,23 @@ describe('loudnorm passes', () => {
     const silent = { ...measured, inputI: Number.NEGATIVE_INFINITY, inputTp: Number.NEGATIVE_INFINITY };
     const args = buildLoudnormApplyArgs({ inFile: '/in.wav', outFile: '/o.mp3', lufs: -16, truePeakDb: -1.5, measured: silent, sampleRate: 48000, bitrateKbps: 128 });
     expect(args[args.indexOf('-af') + 1]).toBe('loudnorm=I=-16:TP=-1.5:LRA=11:print_format=json,aresample=48000');
+  });
+});
+
+describe('buildGainLimiterArgs', () => {
+  it('applies the gain, limits at 4× the rate at the ceiling and encodes MP3 at the rate asked', () => {
+    const args = buildGainLimiterArgs({
+      inFile: '/a b/in.wav', outFile: "/o: 'x'.mp3", gainDb: 24.354, truePeakDb: -1.5, sampleRate: 44100, bitrateKbps: 160,
+    });
+    expect(args[args.indexOf('-af') + 1]).toBe(
+      'volume=24.35dB,aresample=176400,alimiter=limit=0.8414:attack=5:release=50:level=false:latency=true,aresample=44100',
+    );
+    expect(args.slice(args.indexOf('-ar'))).toEqual(['-ar', '44100', '-c:a', 'libmp3lame', '-b:a', '160k', '-f', 'mp3', "file:/o: 'x'.mp3"]);
+    expect(args).toContain('file:/a b/in.wav');
+  });
+
+  it('refuses a non-finite gain', () => {
+    expect(() => buildGainLimiterArgs({ inFile: '/i', outFile: '/o', gainDb: Infinity, truePeakDb: -1, sampleRate: 48000, bitrateKbps: 128 })).toThrow(/finite/);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseLoudnormJson } from '../../../src/media/loudnorm.js';
+import { nextLimiterGainDb, parseLoudnormJson, planLoudnessNormalization } from '../../../src/media/loudnorm.js';
 
 /** Captured from ffmpeg 5.1.9 (Debian 12): a quiet espeak-ng clip, loudnorm=I=-16:TP=-1.5:LRA=11:print_format=json. */
 const MEASURE_STDERR = `Input #0, wav, from 'file:/tmp/exp/en.wav':
@@ -69,5 +69,54 @@ describe('parseLoudnormJson', () => {
   it('throws when a field is not a number', () => {
     expect(() => parseLoudnormJson(MEASURE_STDERR.replace('"2.30"', '"abc"'))).toThrow(/input_lra/);
     expect(() => parseLoudnormJson(MEASURE_STDERR.replace('"dynamic"', '"other"'))).toThrow(/normalization_type/);
+  });
+});
+
+describe('planLoudnessNormalization', () => {
+  const base = parseLoudnormJson(MEASURE_STDERR);
+  const target = { lufs: -16, truePeakDb: -1.5 };
+
+  it('chooses loudnorm linear when one gain stays under the ceiling', () => {
+    expect(planLoudnessNormalization({ ...base, inputI: -30, inputTp: -20 }, target)).toEqual({ method: 'loudnorm-linear' });
+    // Exactly at the ceiling still fits (loudnorm's own test is <=).
+    expect(planLoudnessNormalization({ ...base, inputI: -30, inputTp: -15.5 }, target)).toEqual({ method: 'loudnorm-linear' });
+  });
+
+  it('chooses gain + limiter where loudnorm would silently go dynamic: LRA 0 or above the target', () => {
+    expect(planLoudnessNormalization({ ...base, inputI: -30, inputTp: -20, inputLra: 0 }, target)).toEqual({ method: 'gain-limiter', gainDb: 14 });
+    expect(planLoudnessNormalization({ ...base, inputI: -30, inputTp: -20, inputLra: 11.5 }, target)).toMatchObject({ method: 'gain-limiter' });
+    expect(planLoudnessNormalization({ ...base, inputI: -30, inputTp: -20, inputLra: 11.5 }, { ...target, lra: 15 })).toEqual({ method: 'loudnorm-linear' });
+  });
+
+  it('chooses gain + limiter for peaky speech (espeak-ng: PLR ≈ 20 dB)', () => {
+    expect(planLoudnessNormalization(base, target)).toEqual({ method: 'gain-limiter', gainDb: 19.68 });
+  });
+
+  it('runs a single loudnorm pass on silence', () => {
+    expect(planLoudnessNormalization({ ...base, inputI: -Infinity, inputTp: -Infinity }, target)).toEqual({ method: 'loudnorm-single' });
+  });
+});
+
+describe('nextLimiterGainDb', () => {
+  it('steps by the shortfall after one attempt', () => {
+    expect(nextLimiterGainDb([{ gainDb: 22, outputLufs: -17.3 }], -16)).toBe(23.3);
+  });
+
+  it('takes a secant step through two attempts', () => {
+    // Measured with ffmpeg 5.1 on espeak-ng speech: +1.8 dB of gain bought +1.0 LU.
+    const next = nextLimiterGainDb(
+      [
+        { gainDb: 22.01, outputLufs: -17.3 },
+        { gainDb: 23.81, outputLufs: -16.3 },
+      ],
+      -16,
+    );
+    expect(next).toBe(24.35);
+  });
+
+  it('clamps the slope and the step', () => {
+    const flat = nextLimiterGainDb([{ gainDb: 10, outputLufs: -20 }, { gainDb: 20, outputLufs: -20 }], -16);
+    expect(flat).toBe(32); // slope 0 → 0.2 → step 20 → clamped to 12
+    expect(() => nextLimiterGainDb([], -16)).toThrow(/no attempt/);
   });
 });

@@ -3,7 +3,7 @@ import { chunkText, splitSentences, type ChunkOptions } from '../../../src/text/
 import { normalizeText, cleanStoryText } from '../../../src/text/normalize.js';
 import { splitTitle } from '../../../src/text/title.js';
 import { countWords } from '../../../src/text/words.js';
-import { sampleText, storyFiles } from './samples.js';
+import { sampleText, storyFiles } from '../../support/samples.js';
 
 const noSpace = (text: string) => text.replace(/\s+/g, '');
 const oneSpace = (text: string) => text.replace(/\s+/g, ' ').trim();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeText } from '../../../src/text/decode.js';
 import { IntakeError } from '../../../src/text/intake-error.js';
 import { normalizeText } from '../../../src/text/normalize.js';
-import { sampleBytes, sampleText } from './samples.js';
+import { sampleBytes, sampleText } from '../../support/samples.js';
 
 function intakeError(run: () => unknown): IntakeError {
   try {

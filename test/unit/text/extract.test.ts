@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { detectFormat, extractText } from '../../../src/text/extract.js';
 import { IntakeError, type IntakeErrorCode } from '../../../src/text/intake-error.js';
 import { normalizeText } from '../../../src/text/normalize.js';
-import { sampleBytes, sampleText } from './samples.js';
+import { sampleBytes, sampleText } from '../../support/samples.js';
 
 async function rejection(promise: Promise<unknown>): Promise<IntakeError> {
   const error = await promise.then(

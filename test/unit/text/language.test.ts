@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DETECTABLE_LANGUAGES, detectLanguage } from '../../../src/text/language.js';
 import { normalizeText } from '../../../src/text/normalize.js';
-import { sampleText, storyFiles } from './samples.js';
+import { sampleText, storyFiles } from '../../support/samples.js';
 
 describe('detectLanguage on the story samples', () => {
   const files = storyFiles();
@@ -28,6 +28,7 @@ describe('detectLanguage on other languages', () => {
     ['tr', 'Bir varmış bir yokmuş, ormanın kenarındaki küçük bir evde annesiyle birlikte yaşayan küçük bir kız varmış. Herkes ona Kırmızı Başlıklı Kız dermiş.'],
     ['id', 'Pada zaman dahulu ada seorang gadis kecil yang tinggal bersama ibunya di sebuah rumah kecil di tepi hutan. Semua orang memanggilnya Si Tudung Merah.'],
     ['ja', '昔々、森のはずれの小さな家に、お母さんと一緒に住んでいる女の子がいました。みんなは彼女を赤ずきんと呼びました。'],
+    ['ja', '国家公務員倫理法施行令改正案閣議決定の件について、内閣は本日これを承認した。'],
     ['zh', '从前，在森林边上的一座小房子里，住着一个小女孩和她的妈妈。大家都叫她小红帽。'],
     ['ko', '옛날 옛적에 숲 가장자리의 작은 집에 엄마와 함께 사는 어린 소녀가 있었습니다. 모두가 그녀를 빨간 모자라고 불렀습니다.'],
     ['th', 'กาลครั้งหนึ่งนานมาแล้ว มีเด็กหญิงตัวเล็กๆ คนหนึ่งอาศัยอยู่กับแม่ในบ้านหลังเล็กๆ ริมป่า ทุกคนเรียกเธอว่าหนูน้อยหมวกแดง'],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cleanStoryText, normalizeText } from '../../../src/text/normalize.js';
 import { splitTitle } from '../../../src/text/title.js';
-import { sampleText } from './samples.js';
+import { sampleText } from '../../support/samples.js';
 
 describe('normalizeText', () => {
   it('removes one leading BOM, turns CRLF and CR into LF', () => {

@@ -3,7 +3,7 @@ import { ProviderError } from '../../../src/providers/provider-error.js';
 import { SourceStoryWriter } from '../../../src/providers/story-writer/source.js';
 import type { StoryWriteRequest } from '../../../src/providers/types.js';
 import { extractText } from '../../../src/text/extract.js';
-import { sampleBytes, sampleText, storyFiles } from './samples.js';
+import { sampleBytes, sampleText, storyFiles } from '../../support/samples.js';
 
 const writer = new SourceStoryWriter();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeText } from '../../../src/text/normalize.js';
 import { splitTitle, titleFromFileName } from '../../../src/text/title.js';
-import { sampleText } from './samples.js';
+import { sampleText } from '../../support/samples.js';
 
 describe('splitTitle', () => {
   it.each([

@@ -1,16 +1,12 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/**
- * The shared sample inputs (shared/samples, see its SOURCES.md). Locally they are at
- * /work/shared/samples; CI lays shared/ beside the clone of the repository.
- */
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const SAMPLES_DIR =
-  [process.env.STORYFORGE_SAMPLES_DIR, path.resolve(repoRoot, '../shared/samples'), '/work/shared/samples'].find(
-    (dir): dir is string => !!dir && existsSync(path.join(dir, 'SOURCES.md')),
-  ) ?? '/work/shared/samples';
+/** Sample inputs bundled with the tests (copied from public sources; see SOURCES.md there). */
+export const SAMPLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/samples');
+
+/** Path of a bundled sample, e.g. `stories/vi/vi_thanh_giong.txt`. */
+export const sample = (relative: string): string => path.join(SAMPLES_DIR, relative);
 
 export function sampleBytes(relative: string): Buffer {
   return readFileSync(path.join(SAMPLES_DIR, relative));
