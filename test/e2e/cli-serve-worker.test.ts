@@ -1,0 +1,72 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, runCli } from '../support/cli.js';
+import { createTestDatabase, waitFor } from '../support/test-app.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function start(args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | string> } {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return { child, output: () => output, exited };
+}
+
+describe('storyforge serve and worker', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-serve-'));
+  });
+  afterAll(async () => fs.rm(dir, { recursive: true, force: true }));
+
+  it('serve answers /health with the embedded database and stops on SIGTERM', async () => {
+    const port = await freePort();
+    const serve = start(['serve', '--port', String(port)], { DATA_DIR: path.join(dir, 'serve'), QUEUE_PREFIX: `sftest-serve-${port}` });
+    try {
+      const body = await waitFor(async () => {
+        try {
+          const response = await fetch(`http://127.0.0.1:${port}/health`);
+          return response.ok ? await response.json() : undefined;
+        } catch {
+          return undefined;
+        }
+      }, 60_000, 'serve to answer');
+      expect(body).toEqual({ status: 'ok', database: 'pglite', redis: 'ok' });
+    } finally {
+      serve.child.kill('SIGTERM');
+    }
+    expect(await serve.exited).toBeDefined();
+    expect(serve.output()).toContain('Listening on');
+  });
+
+  it('worker refuses to start on the embedded database, saying why', async () => {
+    const result = await runCli(['worker'], { DATA_DIR: path.join(dir, 'worker'), DATABASE_URL: '' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('needs DATABASE_URL');
+  });
+
+  it('worker starts on PostgreSQL and stops on SIGTERM', async () => {
+    const database = await createTestDatabase();
+    const worker = start(['worker'], { DATA_DIR: path.join(dir, 'worker-pg'), DATABASE_URL: database.url, QUEUE_PREFIX: 'sftest-worker' });
+    try {
+      await waitFor(async () => (worker.output().includes('Worker started') ? true : undefined), 60_000, 'worker to start');
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+      await database.drop();
+    }
+  });
+});
