@@ -1,17 +1,21 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
-import { HealthController } from './controllers/health.controller.js';
 import { DATABASE, type DatabaseConnection, openDatabase } from './db/database.js';
+import { httpControllers, httpImports, httpProviders } from './http/http.parts.js';
 import { PipelineWorker, RUN_WORKERS } from './pipeline/pipeline.worker.js';
 import { AudioStep } from './pipeline/steps/audio.step.js';
 import { ImagesStep } from './pipeline/steps/images.step.js';
 import { MergeStep } from './pipeline/steps/merge.step.js';
 import { StoryStep } from './pipeline/steps/story.step.js';
+import { VideoStep } from './pipeline/steps/video.step.js';
 import { ProviderRegistry } from './providers/registry.js';
+import { ApiKeyRepository } from './repositories/api-key.repository.js';
 import { BatchRepository } from './repositories/batch.repository.js';
 import { EventsRepository } from './repositories/events.repository.js';
+import { LiveEventsRepository } from './repositories/live-events.repository.js';
 import { MediaRepository } from './repositories/media.repository.js';
 import { QueueRepository } from './repositories/queue.repository.js';
+import { RefreshTokenRepository } from './repositories/refresh-token.repository.js';
 import { StepRunRepository } from './repositories/step-run.repository.js';
 import { StorageRepository } from './repositories/storage.repository.js';
 import { StoryRepository } from './repositories/story.repository.js';
@@ -19,7 +23,10 @@ import { UploadRepository } from './repositories/upload.repository.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { BatchService } from './services/batch.service.js';
 import { ExportService } from './services/export.service.js';
+import { LiveEventsService } from './services/live-events.service.js';
 import { OrchestratorService } from './services/orchestrator.service.js';
+import { PackageService } from './services/package.service.js';
+import { TimelineService } from './services/timeline.service.js';
 import { UploadService } from './services/upload.service.js';
 
 /** Closes the database last, after workers and queues have stopped (onModuleDestroy). */
@@ -46,7 +53,8 @@ export class AppModule {
   static forRoot(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      controllers: options.http ? [HealthController] : [],
+      imports: options.http ? httpImports(options.config) : [],
+      controllers: options.http ? httpControllers : [],
       providers: [
         { provide: APP_CONFIG, useValue: options.config },
         { provide: RUN_WORKERS, useValue: options.workers },
@@ -61,16 +69,25 @@ export class AppModule {
         StoryRepository,
         UploadRepository,
         UserRepository,
+        ApiKeyRepository,
+        RefreshTokenRepository,
+        LiveEventsRepository,
         ProviderRegistry,
         StoryStep,
         ImagesStep,
         AudioStep,
         MergeStep,
+        VideoStep,
+        TimelineService,
+        PackageService,
         BatchService,
         OrchestratorService,
         UploadService,
         ExportService,
         PipelineWorker,
+        // Room events for Socket.IO clients, published through Redis wherever the pipeline runs.
+        LiveEventsService,
+        ...(options.http ? httpProviders : []),
       ],
     };
   }

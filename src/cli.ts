@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { apiKeyCreateCommand, userCreateCommand } from './cli/account.commands.js';
 import { EXIT, runCommand } from './cli/run.command.js';
 import { serveCommand, workerCommand } from './cli/serve.command.js';
-import { loadConfig } from './config/config.js';
+import { CHUNK_WORD_LIMITS, loadConfig } from './config/config.js';
+import { isKnownLanguage } from './text/language.js';
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -11,8 +13,16 @@ const positiveInt = (value: string): number => {
   return n;
 };
 
+const wordsBetween = (limits: { min: number; max: number }) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < limits.min || n > limits.max) {
+    throw new InvalidArgumentError(`must be a whole number from ${limits.min} to ${limits.max}`);
+  }
+  return n;
+};
+
 const language = (value: string): string => {
-  if (!/^[a-z]{2,3}$/.test(value)) throw new InvalidArgumentError('must be an ISO 639-1 code such as vi, en or fr');
+  if (!isKnownLanguage(value)) throw new InvalidArgumentError('must be a language code such as vi, en or fr (ISO 639-1)');
   return value;
 };
 
@@ -36,8 +46,16 @@ program
   .option('--no-images', 'do not make images')
   .option('--no-audio', 'do not make narration')
   .option('--no-merge', 'keep the clips, do not merge them into narration.mp3')
-  .option('--words-per-image <n>', 'words per image chunk (wordPerChunkImage)', positiveInt)
-  .option('--words-per-audio <n>', 'words per audio chunk (wordPerChunkAudio)', positiveInt)
+  .option('--video', 'also render video.mp4 (images + narration, subtitles as a soft track)')
+  .addOption(
+    new Option('--video-preset <shape>', 'frame shape of the video: 16:9 (1920×1080) or 9:16 (1080×1920); implies --video').choices([
+      '16:9',
+      '9:16',
+    ]),
+  )
+  .option('--burn-subtitles', 'draw the subtitles into the video too; implies --video')
+  .option('--words-per-image <n>', 'words per image chunk (wordPerChunkImage)', wordsBetween(CHUNK_WORD_LIMITS.image))
+  .option('--words-per-audio <n>', 'words per audio chunk (wordPerChunkAudio)', wordsBetween(CHUNK_WORD_LIMITS.audio))
   .option('--voice <name>', 'voice name for the speech synthesizer')
   .action(async (files: string[], options) => {
     process.exitCode = await runCommand(files, options, loadConfig());
@@ -45,10 +63,11 @@ program
 
 program
   .command('serve')
-  .description('Serve the HTTP API and run workers in this process')
+  .description('Serve the HTTP API (REST, Socket.IO, /docs) and run workers in this process')
   .addOption(new Option('-p, --port <port>', 'port to listen on (PORT)').argParser(positiveInt))
-  .action(async (options: { port?: number }) => {
-    await serveCommand(loadConfig(), options.port);
+  .option('--no-workers', 'serve the API only; `storyforge worker` processes do the work (needs DATABASE_URL)')
+  .action(async (options: { port?: number; workers: boolean }) => {
+    await serveCommand(loadConfig(), options.port, { workers: options.workers });
   });
 
 program
@@ -56,6 +75,27 @@ program
   .description('Run queue workers only (needs DATABASE_URL: embedded PGlite serves one process)')
   .action(async () => {
     await workerCommand(loadConfig());
+  });
+
+const user = program.command('user').description('Manage user accounts');
+user
+  .command('create')
+  .description('Make a user who can log in to the HTTP API')
+  .requiredOption('--email <email>', 'email address (the login)')
+  .requiredOption('--password <password>', 'password, at least 8 characters')
+  .option('--name <name>', 'display name')
+  .action(async (options: { email: string; password: string; name?: string }) => {
+    await userCreateCommand(loadConfig(), options);
+  });
+
+const apiKey = program.command('apikey').description('Manage API keys');
+apiKey
+  .command('create')
+  .description("Make an API key for a user's scripts; printed once on stdout")
+  .requiredOption('--email <email>', 'email address of the user')
+  .option('--name <name>', 'what the key is for', 'command line')
+  .action(async (options: { email: string; name: string }) => {
+    await apiKeyCreateCommand(loadConfig(), options);
   });
 
 try {
@@ -67,7 +107,8 @@ try {
   } else if (code?.startsWith('commander.')) {
     process.exitCode = EXIT.usage;
   } else {
-    process.stderr.write(`storyforge: ${(error as Error).message}\n`);
-    process.exitCode = EXIT.usage;
+    // A command that could not start (missing program, unreachable service, data directory in
+    // use) may have opened connections on its way: exit now rather than wait for them.
+    process.stderr.write(`storyforge: ${(error as Error).message}\n`, () => process.exit(EXIT.usage));
   }
 }

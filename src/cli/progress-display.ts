@@ -38,7 +38,7 @@ export class ProgressDisplay {
             ? `failed at ${story.failedStep ?? 'a step'}`
             : this.multibar
               ? stepLabel(input)
-              : (currentStep(story) ?? 'waiting');
+              : currentStep(story);
       const file = input.fileName.length > 34 ? `${input.fileName.slice(0, 33)}…` : input.fileName.padEnd(34);
       if (this.multibar) {
         let bar = this.bars.get(story.id);
@@ -47,7 +47,8 @@ export class ProgressDisplay {
           this.bars.set(story.id, bar);
         }
         bar.update(percentage, { file, step });
-      } else {
+      } else if (step) {
+        // Between two steps there is no current step: keep the last line rather than print "waiting".
         const line = `${input.fileName}: ${step}`;
         if (this.lastLine.get(story.id) !== line) {
           this.lastLine.set(story.id, line);

@@ -8,11 +8,11 @@ import type { BatchJob } from '../db/schema.js';
 import { PinoLoggerService } from '../logging/pino-logger.js';
 import type { StoryStyle } from '../providers/types.js';
 import { EventsRepository } from '../repositories/events.repository.js';
-import { QueueRepository } from '../repositories/queue.repository.js';
+import { probeRedis, QueueRepository } from '../repositories/queue.repository.js';
 import { UserRepository } from '../repositories/user.repository.js';
 import { BatchService, MAX_BATCH_FILES } from '../services/batch.service.js';
 import { type BatchDocument, ExportService } from '../services/export.service.js';
-import { MAX_UPLOAD_BYTES, UploadService } from '../services/upload.service.js';
+import { UploadService } from '../services/upload.service.js';
 import { IntakeError } from '../text/intake-error.js';
 import { expandInputPaths } from './input-files.js';
 import { checkBinaries } from './preflight.js';
@@ -29,13 +29,17 @@ export interface RunOptions {
   images: boolean;
   audio: boolean;
   merge: boolean;
+  /** Render video.mp4 (also implied by `videoPreset` and `burnSubtitles`). */
+  video?: boolean;
+  videoPreset?: '16:9' | '9:16';
+  burnSubtitles?: boolean;
   wordsPerImage?: number;
   wordsPerAudio?: number;
   voice?: string;
 }
 
 /** Exit codes of `storyforge run`. */
-export const EXIT = { ok: 0, someFailed: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, someFailed: 1, usage: 2, interrupted: 130 } as const;
 
 /** Email of the account that owns work done from the command line. */
 export const LOCAL_USER_EMAIL = 'local@storyforge.invalid';
@@ -53,12 +57,18 @@ interface Unreadable {
  * usage or no readable input.
  */
 export async function runCommand(inputs: string[], options: RunOptions, config: AppConfig): Promise<number> {
+  const video = options.video === true || options.videoPreset !== undefined || options.burnSubtitles === true;
+  if (video && !(options.images && options.audio && options.merge)) {
+    process.stderr.write('--video needs the images and the merged narration: leave out --no-images, --no-audio and --no-merge.\n');
+    return EXIT.usage;
+  }
   const files = await expandInputPaths(inputs);
   if (!files.length) {
     process.stderr.write('No story files given (.txt, .doc, .docx).\n');
     return EXIT.usage;
   }
   await checkBinaries(config);
+  await probeRedis(config.redisUrl);
   const outDir = path.resolve(options.out);
   await fs.mkdir(outDir, { recursive: true });
   const logFile = path.join(outDir, 'storyforge.log');
@@ -69,21 +79,19 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
   const logger = new PinoLoggerService({ level: config.logLevel, file: logFile });
   const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config: runConfig, workers: true, http: false }), {
     logger,
+    abortOnError: false,
   });
-  app.enableShutdownHooks();
   const queues = app.get(QueueRepository);
+  const interrupt = new InterruptSignal();
   try {
-    await queues.ping();
     const user = await app.get(UserRepository).ensure(LOCAL_USER_EMAIL, 'Command line');
     const uploadService = app.get(UploadService);
     const unreadable: Unreadable[] = [];
     const uploadIds: string[] = [];
     for (const file of files) {
       try {
-        const stat = await fs.stat(file);
-        if (stat.size > MAX_UPLOAD_BYTES) {
-          throw new IntakeError('file-too-large', `${path.basename(file)} is ${stat.size} bytes; the limit is ${MAX_UPLOAD_BYTES} bytes (10 MB). Split the story into smaller files.`, path.basename(file));
-        }
+        // The size limit is checked before the file is read, so a huge file is never loaded.
+        uploadService.checkFileSize((await fs.stat(file)).size, path.basename(file));
         const bytes = await fs.readFile(file);
         const upload = await uploadService.ingest({ userId: user.id, fileName: path.basename(file), bytes });
         uploadIds.push(upload.id);
@@ -101,10 +109,12 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
     const batchService = app.get(BatchService);
     const style: StoryStyle = { genre: options.genre, tone: options.tone, length: options.length, targetAudience: options.audience };
     const batchIds: string[] = [];
-    for (let i = 0; i < uploadIds.length; i += MAX_BATCH_FILES) {
+    // Several batches when there are more files than one batch takes (UPLOAD_MAX_FILES, at most MAX_BATCH_FILES).
+    const perBatch = Math.min(MAX_BATCH_FILES, uploadService.limits.maxFiles);
+    for (let i = 0; i < uploadIds.length; i += perBatch) {
       const { batch } = await batchService.create({
         userId: user.id,
-        uploadIds: uploadIds.slice(i, i + MAX_BATCH_FILES),
+        uploadIds: uploadIds.slice(i, i + perBatch),
         style: Object.fromEntries(Object.entries(style).filter(([, v]) => v)) as StoryStyle,
         customPrompt: options.prompt,
         language: options.language,
@@ -113,6 +123,9 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
           generateImages: options.images,
           generateAudio: options.audio,
           mergeAudio: options.merge,
+          renderVideo: video,
+          videoPreset: options.videoPreset,
+          burnSubtitles: options.burnSubtitles === true,
           audioVoice: options.voice,
           wordPerChunkImage: options.wordsPerImage,
           wordPerChunkAudio: options.wordsPerAudio,
@@ -121,7 +134,11 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
       batchIds.push(batch.id);
     }
 
-    const batches = await waitForBatches(batchService, app.get(EventsRepository), batchIds);
+    const batches = await waitForBatches(batchService, app.get(EventsRepository), batchIds, interrupt);
+    if (!batches) {
+      process.stderr.write('\nInterrupted: unfinished stories were not exported. Run the command again to make them.\n');
+      return EXIT.interrupted;
+    }
     const exporter = app.get(ExportService);
     const usedFolders = new Set<string>();
     const documents: BatchDocument[] = [];
@@ -138,19 +155,52 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
     printSummary(documents, unreadable, outDir);
     return summary.failedFiles > 0 ? EXIT.someFailed : EXIT.ok;
   } finally {
-    if (runConfig !== config) await queues.obliterate().catch(() => undefined);
-    await app.close();
+    interrupt.dispose();
+    if (runConfig !== config) await withTimeout(queues.obliterate(), 10_000).catch(() => undefined);
+    await withTimeout(app.close(), 30_000).catch(() => undefined);
     logger.flush();
   }
 }
 
-/** Resolves when every batch has ended, showing progress meanwhile. */
-async function waitForBatches(service: BatchService, events: EventsRepository, batchIds: string[]): Promise<BatchJob[]> {
+/**
+ * The first Ctrl-C (SIGINT) or SIGTERM asks the run to stop: progress stops, workers close, the
+ * run's private queues are removed. A second one exits at once.
+ */
+class InterruptSignal {
+  readonly controller = new AbortController();
+  private readonly handler = () => {
+    if (this.controller.signal.aborted) process.exit(EXIT.interrupted);
+    this.controller.abort();
+  };
+
+  constructor() {
+    process.on('SIGINT', this.handler);
+    process.on('SIGTERM', this.handler);
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.handler);
+    process.off('SIGTERM', this.handler);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return Promise.race([promise, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref())]);
+}
+
+/** Resolves when every batch has ended (undefined when interrupted first), showing progress meanwhile. */
+async function waitForBatches(
+  service: BatchService,
+  events: EventsRepository,
+  batchIds: string[],
+  interrupt: InterruptSignal,
+): Promise<BatchJob[] | undefined> {
   const display = new ProgressDisplay();
   let wake: () => void = () => undefined;
   const unsubscribe = events.subscribe(() => wake());
   try {
     for (;;) {
+      if (interrupt.controller.signal.aborted) return undefined;
       const snapshots = await Promise.all(batchIds.map((id) => service.snapshot(id)));
       display.update(snapshots.flatMap((s) => s?.inputs ?? []));
       const ended = snapshots.every((s) => s && s.batch.status !== 'pending' && s.batch.status !== 'processing');
@@ -161,6 +211,7 @@ async function waitForBatches(service: BatchService, events: EventsRepository, b
           clearTimeout(timer);
           setTimeout(resolve, 150); // coalesce bursts of events
         };
+        interrupt.controller.signal.addEventListener('abort', () => resolve(), { once: true });
       });
     }
   } finally {

@@ -1,15 +1,24 @@
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module.js';
+import { createHttpApp } from '../http/http-app.js';
 import type { AppConfig } from '../config/config.js';
 import { PinoLoggerService } from '../logging/pino-logger.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { checkBinaries } from './preflight.js';
 
-/** `storyforge serve`: HTTP API and queue workers in one process, until SIGTERM or SIGINT. */
-export async function serveCommand(config: AppConfig, port = config.http.port): Promise<void> {
-  await checkBinaries(config);
+/**
+ * `storyforge serve`: the HTTP API (REST, Socket.IO, /docs) and, unless `workers` is false, queue
+ * workers in one process, until SIGTERM or SIGINT. Shutdown is graceful: the server stops taking
+ * connections, running jobs finish, then Redis and the database close.
+ */
+export async function serveCommand(config: AppConfig, port = config.http.port, options: { workers?: boolean } = {}): Promise<void> {
+  const workers = options.workers ?? true;
+  if (!workers && !config.databaseUrl) {
+    throw new Error('storyforge serve --no-workers needs DATABASE_URL: workers in other processes cannot share the embedded PGlite database.');
+  }
+  if (workers) await checkBinaries(config);
   const logger = new PinoLoggerService({ level: config.logLevel });
-  const app = await NestFactory.create(AppModule.forRoot({ config, workers: true, http: true }), { logger });
+  const app = await createHttpApp(config, { workers, logger });
   app.enableShutdownHooks();
   await app.get(QueueRepository).ping();
   await app.listen(port, config.http.host);
@@ -26,7 +35,10 @@ export async function workerCommand(config: AppConfig): Promise<void> {
   }
   await checkBinaries(config);
   const logger = new PinoLoggerService({ level: config.logLevel });
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, workers: true, http: false }), { logger });
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, workers: true, http: false }), {
+    logger,
+    abortOnError: false,
+  });
   app.enableShutdownHooks();
   await app.get(QueueRepository).ping();
   logger.log('Worker started', 'Storyforge');

@@ -1,8 +1,19 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { X264_PRESETS, type X264Preset } from '../media/video.js';
 
 /** Injection token for the parsed {@link AppConfig}. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/**
+ * Bounds of `wordPerChunkImage` / `wordPerChunkAudio`, words. Below them a card or a clip holds a
+ * fragment of a sentence (clips of one word, each followed by a pause); above them one image
+ * stands for pages of text.
+ */
+export const CHUNK_WORD_LIMITS = {
+  image: { min: 10, max: 2000 },
+  audio: { min: 5, max: 2000 },
+} as const;
 
 const intFrom = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -26,6 +37,19 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PORT: intFrom(3000, 0, 65535),
   HOST: z.string().default('127.0.0.1'),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must look like https://app.example.com (scheme and host, no path)'))),
+  UPLOAD_MAX_FILES: intFrom(10, 1, 10), // a batch takes at most 10 files (the seed's limit, MAX_BATCH_FILES)
+  UPLOAD_MAX_BYTES: intFrom(10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+  JWT_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  JWT_ACCESS_TTL_S: intFrom(900, 30, 86_400),
+  JWT_REFRESH_TTL_S: intFrom(30 * 86_400, 300, 365 * 86_400),
+  RATE_LIMIT_WINDOW_MS: intFrom(60_000, 1_000, 86_400_000),
+  RATE_LIMIT_AUTH: intFrom(10, 1, 100_000),
+  RATE_LIMIT_UPLOAD: intFrom(30, 1, 100_000),
 
   STORY_WRITER: z.enum(['source', 'openai-compatible']).default('source'),
   IMAGE_GENERATOR: z.enum(['card', 'openai-compatible']).default('card'),
@@ -41,8 +65,8 @@ export const envSchema = z.object({
   PROVIDER_TIMEOUT_MS: intFrom(120_000, 1_000, 3_600_000),
 
   DEFAULT_LANGUAGE: z.string().regex(/^[a-z]{2,3}$/).default('en'),
-  WORD_PER_CHUNK_IMAGE: intFrom(120, 10, 2000),
-  WORD_PER_CHUNK_AUDIO: intFrom(60, 5, 2000),
+  WORD_PER_CHUNK_IMAGE: intFrom(120, CHUNK_WORD_LIMITS.image.min, CHUNK_WORD_LIMITS.image.max),
+  WORD_PER_CHUNK_AUDIO: intFrom(60, CHUNK_WORD_LIMITS.audio.min, CHUNK_WORD_LIMITS.audio.max),
 
   AUDIO_PAUSE_MS: intFrom(400, 0, 2000),
   NARRATION_LUFS: numberFrom(-16, -40, -5),
@@ -56,6 +80,14 @@ export const envSchema = z.object({
   FFMPEG_PATH: z.string().default('ffmpeg'),
   FFPROBE_PATH: z.string().default('ffprobe'),
   CARD_FONT_FILE: z.string().default('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'),
+  SUBTITLE_FONT_FILE: z.string().default('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'),
+
+  VIDEO_PRESET: z.enum(X264_PRESETS).default('veryfast'),
+  VIDEO_CRF: intFrom(23, 0, 51),
+  VIDEO_FPS: intFrom(25, 10, 60),
+  VIDEO_SCALE: numberFrom(1, 0.05, 1),
+  VIDEO_CROSSFADE_MS: intFrom(600, 0, 5000),
+  VIDEO_AUDIO_BITRATE_KBPS: intFrom(160, 32, 512),
 
   JOB_ATTEMPTS: intFrom(3, 1, 20),
   JOB_BACKOFF_MS: intFrom(2000, 0, 600_000),
@@ -63,6 +95,7 @@ export const envSchema = z.object({
   IMAGE_CONCURRENCY: intFrom(2, 1, 64),
   AUDIO_CONCURRENCY: intFrom(2, 1, 64),
   MERGE_CONCURRENCY: intFrom(1, 1, 64),
+  VIDEO_CONCURRENCY: intFrom(1, 1, 64),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -75,7 +108,24 @@ export interface AppConfig {
   redisUrl: string;
   queuePrefix: string;
   logLevel: Env['LOG_LEVEL'];
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    port: number;
+    /** Origins allowed by CORS (HTTP and WebSocket); empty = no cross-origin access. */
+    corsOrigins: string[];
+    /** Most files per upload request, and largest file, bytes. */
+    upload: { maxFiles: number; maxBytes: number };
+    /** Requests per window (ms): `auth` per client IP on register and login, `upload` per user. */
+    rateLimit: { windowMs: number; auth: number; upload: number };
+  };
+  auth: {
+    /** HS256 signing secret; undefined = generated once and kept in `DATA_DIR/jwt-secret`. */
+    jwtSecret?: string;
+    /** Lifetime of an access token, s. */
+    accessTtlS: number;
+    /** Lifetime of a refresh token (a sign-in session), s. */
+    refreshTtlS: number;
+  };
   providers: {
     storyWriter: Env['STORY_WRITER'];
     imageGenerator: Env['IMAGE_GENERATOR'];
@@ -106,11 +156,26 @@ export interface AppConfig {
   };
   binaries: { espeakNg: string; ffmpeg: string; ffprobe: string };
   cardFontFile: string;
+  video: {
+    /** x264 speed preset (`veryfast` keeps 1080p rendering well above real time on two cores). */
+    preset: X264Preset;
+    /** x264 constant rate factor: 0 lossless … 51 worst; 23 is x264's default. */
+    crf: number;
+    fps: number;
+    /** Frame size relative to the preset (1 = 1920×1080 / 1080×1920); below 1 for previews and tests. */
+    scale: number;
+    /** Crossfade between two images, ms. */
+    crossfadeMs: number;
+    /** AAC bit rate of the video's sound, kb/s. */
+    audioBitrateKbps: number;
+    /** Font of burned-in subtitles (needs the text's glyphs; DejaVu Sans has Vietnamese). */
+    subtitleFontFile: string;
+  };
   jobs: {
     attempts: number;
     /** First retry delay, ms; doubles each attempt (BullMQ exponential backoff). */
     backoffMs: number;
-    concurrency: { story: number; images: number; audio: number; merge: number };
+    concurrency: { story: number; images: number; audio: number; merge: number; video: number };
   };
 }
 
@@ -131,7 +196,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
     logLevel: e.LOG_LEVEL,
-    http: { host: e.HOST, port: e.PORT },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      corsOrigins: e.CORS_ORIGINS,
+      upload: { maxFiles: e.UPLOAD_MAX_FILES, maxBytes: e.UPLOAD_MAX_BYTES },
+      rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_MS, auth: e.RATE_LIMIT_AUTH, upload: e.RATE_LIMIT_UPLOAD },
+    },
+    auth: { jwtSecret: e.JWT_SECRET, accessTtlS: e.JWT_ACCESS_TTL_S, refreshTtlS: e.JWT_REFRESH_TTL_S },
     providers: {
       storyWriter: e.STORY_WRITER,
       imageGenerator: e.IMAGE_GENERATOR,
@@ -161,6 +233,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     binaries: { espeakNg: e.ESPEAK_NG_PATH, ffmpeg: e.FFMPEG_PATH, ffprobe: e.FFPROBE_PATH },
     cardFontFile: e.CARD_FONT_FILE,
+    video: {
+      preset: e.VIDEO_PRESET,
+      crf: e.VIDEO_CRF,
+      fps: e.VIDEO_FPS,
+      scale: e.VIDEO_SCALE,
+      crossfadeMs: e.VIDEO_CROSSFADE_MS,
+      audioBitrateKbps: e.VIDEO_AUDIO_BITRATE_KBPS,
+      subtitleFontFile: e.SUBTITLE_FONT_FILE,
+    },
     jobs: {
       attempts: e.JOB_ATTEMPTS,
       backoffMs: e.JOB_BACKOFF_MS,
@@ -169,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         images: e.IMAGE_CONCURRENCY,
         audio: e.AUDIO_CONCURRENCY,
         merge: e.MERGE_CONCURRENCY,
+        video: e.VIDEO_CONCURRENCY,
       },
     },
   };

@@ -9,6 +9,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
+import lockfile from 'proper-lockfile';
 import * as schema from './schema.js';
 
 /** Injection token for the open {@link DatabaseConnection}. */
@@ -54,9 +55,42 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
   }
   const dir = path.join(options.dataDir, 'pglite');
   await fs.mkdir(dir, { recursive: true });
-  const client = await PGlite.create(dir);
-  const db = drizzlePglite(client, { schema });
-  await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
-  await db.execute(sql`SELECT 1`);
-  return { db: db as unknown as Database, kind: 'pglite', close: () => client.close() };
+  const release = await lockDataDir(dir);
+  try {
+    const client = await PGlite.create(dir);
+    const db = drizzlePglite(client, { schema });
+    await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
+    await db.execute(sql`SELECT 1`);
+    const close = async () => {
+      await client.close();
+      await release();
+    };
+    return { db: db as unknown as Database, kind: 'pglite', close };
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+/** Thrown when another process holds the embedded database of the same data directory. */
+export class DataDirInUseError extends Error {
+  override readonly name = 'DataDirInUseError';
+}
+
+/**
+ * Takes the embedded database's lock (a lock folder next to it, refreshed while this process lives,
+ * taken over when stale), so that two processes never open one PGlite database: that corrupts it.
+ * @returns a function that releases the lock.
+ * @throws DataDirInUseError when another live process holds it.
+ */
+async function lockDataDir(dir: string): Promise<() => Promise<void>> {
+  try {
+    return await lockfile.lock(dir, { stale: 15_000, update: 5_000, realpath: false, onCompromised: () => undefined });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+    throw new DataDirInUseError(
+      `The data directory ${path.dirname(dir)} is in use by another storyforge process (embedded PGlite serves one ` +
+        'process). Wait for it to finish, set DATA_DIR to another folder, or use a PostgreSQL server (DATABASE_URL).',
+    );
+  }
 }

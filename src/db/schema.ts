@@ -31,8 +31,8 @@ export type BatchStatus = (typeof batchStatus.enumValues)[number];
 export const chunkStatus = pgEnum('chunk_status', ['pending', 'completed', 'failed']);
 export type ChunkStatus = (typeof chunkStatus.enumValues)[number];
 
-/** The pipeline's steps, in order (seed: story, images, audio, merge). */
-export const STEPS = ['story', 'images', 'audio', 'merge'] as const;
+/** The pipeline's steps, in order (seed: story, images, audio, merge; then video). */
+export const STEPS = ['story', 'images', 'audio', 'merge', 'video'] as const;
 export type StepName = (typeof STEPS)[number];
 
 const timestamps = {
@@ -50,6 +50,48 @@ export const users = pgTable('users', {
   passwordHash: text('password_hash'),
   ...timestamps,
 });
+
+/**
+ * Personal API keys for scripts. The key itself is shown once when it is made; only its SHA-256
+ * hash is kept (a key is 32 random bytes, so a fast hash is enough and lookups stay indexed).
+ */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** The key's first characters (e.g. `sfk_3f9a2c1b`), shown in lists so that keys can be told apart. */
+    prefix: text('prefix').notNull(),
+    /** SHA-256 of the whole key, hex. */
+    keyHash: text('key_hash').notNull().unique(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [index('api_keys_user_idx').on(t.userId)],
+);
+
+/**
+ * Sign-in sessions. Each holds the hash (SHA-256) of its current refresh token, which changes at
+ * every refresh; access tokens name their session, so revoking it (logout) ends both at once.
+ */
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull().unique(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [index('refresh_tokens_user_idx').on(t.userId)],
+);
 
 export const uploads = pgTable(
   'uploads',
@@ -106,6 +148,12 @@ export interface AutoModeConfig {
   wordPerChunkAudio: number;
   customPromptImage?: string;
   customPromptAudio?: string;
+  /** Render video.mp4 from the images and the narration (needs images, audio and merge). */
+  renderVideo?: boolean;
+  /** Frame shape of the video: `16:9` (1920×1080, default) or `9:16` (1080×1920). */
+  videoPreset?: '16:9' | '9:16';
+  /** Draw the subtitles into the picture as well (they are always a soft track). */
+  burnSubtitles?: boolean;
 }
 
 export interface BatchSettings {
@@ -159,6 +207,24 @@ export interface StoryMetadata {
     measuredOutputLufs?: number;
     measuredOutputTruePeakDb?: number;
     method?: string;
+    /** Silence the merge put between clips, ms (the timeline uses it). */
+    pauseMs?: number;
+  };
+  /** Subtitles made with the narration: cue count, and how far the timeline's end is from the decoded narration's. */
+  subtitles?: { cues: number; timelineDurationMs: number; driftMs: number };
+  /** The rendered video. */
+  video?: {
+    preset: '16:9' | '9:16';
+    width: number;
+    height: number;
+    fps: number;
+    durationMs: number;
+    /** Images shown (an image with almost no narration time is left out). */
+    slides: number;
+    burnedSubtitles: boolean;
+    /** Wall time of the render, ms, and video seconds made per wall second. */
+    renderMs: number;
+    speed: number;
   };
 }
 
@@ -186,8 +252,14 @@ export const stories = pgTable(
     imagesStep: stepStatus('images_step').notNull().default('pending'),
     audioStep: stepStatus('audio_step').notNull().default('pending'),
     mergeStep: stepStatus('merge_step').notNull().default('pending'),
+    /** Not requested unless auto mode asks for a video (see requestedSteps). */
+    videoStep: stepStatus('video_step').notNull().default('skipped'),
     /** Storage key of narration.mp3 once merged. */
     narrationKey: text('narration_key'),
+    /** Storage key of subtitles.srt (subtitles.vtt beside it), written with the narration. */
+    subtitlesKey: text('subtitles_key'),
+    /** Storage key of video.mp4 once rendered. */
+    videoKey: text('video_key'),
     metadata: jsonb('metadata').$type<StoryMetadata>().notNull().default(sql`'{}'::jsonb`),
     error: text('error'),
     failedStep: text('failed_step', { enum: STEPS }),
@@ -261,6 +333,8 @@ export const stepRuns = pgTable(
 );
 
 export type User = typeof users.$inferSelect;
+export type ApiKey = typeof apiKeys.$inferSelect;
+export type RefreshToken = typeof refreshTokens.$inferSelect;
 export type Upload = typeof uploads.$inferSelect;
 export type BatchJob = typeof batchJobs.$inferSelect;
 export type Story = typeof stories.$inferSelect;

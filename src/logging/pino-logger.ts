@@ -11,7 +11,9 @@ export class PinoLoggerService implements LoggerService {
   constructor(options: { level: string; file?: string }) {
     this.pino = pino(
       { level: options.level, base: undefined },
-      options.file ? pino.destination({ dest: options.file, mkdir: true, sync: false }) : pino.destination(1),
+      options.file
+        ? pino.destination({ dest: options.file, mkdir: true, sync: false })
+        : pino.destination({ dest: 1, sync: true }), // lines appear as they happen (containers, supervisors)
     );
   }
 

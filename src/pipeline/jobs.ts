@@ -2,7 +2,7 @@ import type { StepName } from '../db/schema.js';
 
 /**
  * The job catalog: queue name → payload. Payloads hold ids only; PostgreSQL holds the state.
- * Queue names are the seed's (plus none yet of our own).
+ * Queue names are the seed's, plus `video-render`.
  */
 export interface JobCatalog {
   'batch-stories': { batchId: string };
@@ -10,6 +10,7 @@ export interface JobCatalog {
   'image-generation': { storyId: string; chunkIndex: number };
   'audio-generation': { storyId: string; chunkIndex: number };
   'audio-merge': { storyId: string };
+  'video-render': { storyId: string };
   /** Decide what comes next for a story after `after` finished. */
   'auto-mode': { storyId: string; after: StepName };
 }
@@ -22,6 +23,7 @@ export const QUEUE_NAMES: readonly QueueName[] = [
   'image-generation',
   'audio-generation',
   'audio-merge',
+  'video-render',
   'auto-mode',
 ];
 
@@ -31,6 +33,7 @@ export const STEP_OF_QUEUE: Partial<Record<QueueName, StepName>> = {
   'image-generation': 'images',
   'audio-generation': 'audio',
   'audio-merge': 'merge',
+  'video-render': 'video',
 };
 
 /**
@@ -53,6 +56,8 @@ export function jobIdFor<Q extends QueueName>(queue: Q, data: JobCatalog[Q]): st
     }
     case 'audio-merge':
       return `merge.${(data as JobCatalog['audio-merge']).storyId}`;
+    case 'video-render':
+      return `video.${(data as JobCatalog['video-render']).storyId}`;
     case 'auto-mode': {
       const d = data as JobCatalog['auto-mode'];
       return `auto.${d.storyId}.${d.after}`;

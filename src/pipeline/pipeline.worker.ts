@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { StepName } from '../db/schema.js';
@@ -12,6 +12,7 @@ import { AudioStep } from './steps/audio.step.js';
 import { ImagesStep } from './steps/images.step.js';
 import { MergeStep } from './steps/merge.step.js';
 import { StoryStep } from './steps/story.step.js';
+import { VideoStep } from './steps/video.step.js';
 
 /** Injection token: true when this process runs queue workers (`serve`, `worker`, `run`). */
 export const RUN_WORKERS = Symbol('RUN_WORKERS');
@@ -25,6 +26,8 @@ type StepJob = Job<{ storyId: string; chunkIndex?: number }>;
  */
 @Injectable()
 export class PipelineWorker implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Pipeline');
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(RUN_WORKERS) private readonly runWorkers: boolean,
@@ -36,6 +39,7 @@ export class PipelineWorker implements OnApplicationBootstrap {
     private readonly imagesStep: ImagesStep,
     private readonly audioStep: AudioStep,
     private readonly mergeStep: MergeStep,
+    private readonly videoStep: VideoStep,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -58,6 +62,11 @@ export class PipelineWorker implements OnApplicationBootstrap {
             await this.mergeStep.run(job.data.storyId);
             return true;
           }),
+        'video-render': (job) =>
+          this.step(job, 'video', async () => {
+            await this.videoStep.run(job.data.storyId);
+            return true;
+          }),
         'auto-mode': (job: Job<JobCatalog['auto-mode']>) => this.orchestrator.advance(job.data.storyId),
       },
       {
@@ -66,6 +75,7 @@ export class PipelineWorker implements OnApplicationBootstrap {
         'image-generation': concurrency.images,
         'audio-generation': concurrency.audio,
         'audio-merge': concurrency.merge,
+        'video-render': concurrency.video,
         'auto-mode': 4,
       },
     );
@@ -80,14 +90,17 @@ export class PipelineWorker implements OnApplicationBootstrap {
     const attempt = job.attemptsMade + 1;
     const started = performance.now();
     const runId = await this.stepRuns.start({ storyId, step, chunkIndex, attempt, jobId: job.id });
+    const what = `story ${storyId} ${step}${chunkIndex === undefined ? '' : ` chunk ${chunkIndex + 1}`} (attempt ${attempt})`;
     try {
       const finished = await work();
       await this.stepRuns.finish(runId, started);
+      this.logger.log(`${what} done in ${Math.round(performance.now() - started)} ms${finished ? '; step finished' : ''}`);
       if (finished) await this.queues.add('auto-mode', { storyId, after: step });
     } catch (error) {
       const message = describeError(error);
       await this.stepRuns.finish(runId, started, message);
       const permanent = isPermanent(error);
+      this.logger.warn(`${what} failed${permanent ? ' for good' : ''}: ${message}`);
       if (permanent || attempt >= (job.opts.attempts ?? 1)) {
         const where = chunkIndex === undefined ? '' : ` (chunk ${chunkIndex + 1})`;
         await this.orchestrator.failStep(storyId, step, `${message}${where}`);

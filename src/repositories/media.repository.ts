@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { access, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -18,6 +18,20 @@ import {
   parseDecodedDurationMs,
   type FfmpegColor,
 } from '../media/ffmpeg-args.js';
+import { fontFamilyName } from '../media/font-name.js';
+import { type SubtitleCue, toAss } from '../media/subtitles.js';
+import {
+  buildConcatList,
+  buildMuxArgs,
+  buildSegmentArgs,
+  buildSegmentFilterGraph,
+  buildStillsArgs,
+  cameraPath,
+  planSegments,
+  planSlides,
+  type SlideInput,
+  type X264Preset,
+} from '../media/video.js';
 import {
   LOUDNESS_TOLERANCE_LU,
   MAX_LIMITER_PASSES,
@@ -90,6 +104,46 @@ export interface RenderCardOptions {
   label?: string;
   signal?: AbortSignal;
 }
+
+export interface RenderVideoOptions {
+  /** Image files; `slides` refer to them by index. */
+  images: string[];
+  /** When each image takes over, in narration time (the first at 0). */
+  slides: SlideInput[];
+  /** The merged narration (any format ffmpeg reads). */
+  narrationFile: string;
+  /** Its decoded length, ms: the video is exactly this long (to the nearest frame). */
+  durationMs: number;
+  /** An SRT file added as a soft subtitle track. */
+  subtitlesFile?: string;
+  /** Cues to burn into the picture, drawn with this font (it needs the text's glyphs). */
+  burnIn?: { cues: SubtitleCue[]; fontFile: string };
+  width: number;
+  height: number;
+  fps: number;
+  crossfadeMs: number;
+  preset: X264Preset;
+  crf: number;
+  audioBitrateKbps: number;
+  /** ISO 639-2 code of the audio and subtitle tracks. */
+  language?: string;
+  title?: string;
+  outFile: string;
+  /** Parent folder of the temporary files (default: the system's). */
+  workDir?: string;
+  signal?: AbortSignal;
+}
+
+export interface RenderVideoResult {
+  frames: number;
+  /** Images shown (an image with almost no time is left out). */
+  slides: number;
+  segments: number;
+}
+
+/** Images per ffmpeg run when stills are made, and slides per render segment (memory: ~9 frames per input). */
+const STILLS_PER_RUN = 8;
+const SLIDES_PER_SEGMENT = 6;
 
 interface RunResult {
   stdout: string;
@@ -255,6 +309,81 @@ export class MediaRepository {
           options.signal,
         ),
       );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Renders an MP4 (H.264 + AAC, soft mov_text subtitles, +faststart) from images and the
+   * narration; see `media/video.ts` for how. Temporary files live in a private folder that is
+   * removed afterwards; the output appears under its name only when complete.
+   */
+  async renderVideo(options: RenderVideoOptions): Promise<RenderVideoResult> {
+    const { signal, width, height, fps } = options;
+    const plan = planSlides(options.slides, options.durationMs, fps, options.crossfadeMs);
+    const segments = planSegments(plan, SLIDES_PER_SEGMENT);
+    const camera = cameraPath(plan);
+    const dir = await mkdtemp(path.join(options.workDir ?? os.tmpdir(), 'storyforge-video-'));
+    try {
+      // 1. One raw frame per image that is shown.
+      const shown = [...new Set(plan.slides.map((s) => s.image))];
+      const stills: string[] = [];
+      for (const image of shown) stills[image] = path.join(dir, `still-${image}.yuv`);
+      for (let i = 0; i < shown.length; i += STILLS_PER_RUN) {
+        const batch = shown.slice(i, i + STILLS_PER_RUN);
+        await this.run(
+          this.ffmpeg,
+          buildStillsArgs({ images: batch.map((k) => options.images[k]!), outFiles: batch.map((k) => stills[k]!), width, height }),
+          signal,
+        );
+      }
+
+      let burnIn: { assFile: string; fontsDir: string } | undefined;
+      if (options.burnIn) {
+        const fontsDir = path.join(dir, 'fonts');
+        await mkdir(fontsDir);
+        const fontData = await readFile(options.burnIn.fontFile).catch((error: unknown) => {
+          throw new Error(`font file ${JSON.stringify(options.burnIn!.fontFile)} cannot be read`, { cause: error });
+        });
+        await copyFile(options.burnIn.fontFile, path.join(fontsDir, `subtitles${path.extname(options.burnIn.fontFile) || '.ttf'}`));
+        const fontName = fontFamilyName(fontData) ?? path.basename(options.burnIn.fontFile).replace(/\.[^.]+$/, '');
+        const assFile = path.join(dir, 'subtitles.ass');
+        await writeFile(assFile, toAss(options.burnIn.cues, { width, height, fontName }), 'utf8');
+        burnIn = { assFile, fontsDir };
+      }
+
+      // 2. Segments.
+      const segmentFiles: string[] = [];
+      for (const [i, segment] of segments.entries()) {
+        const outFile = path.join(dir, `segment-${String(i + 1).padStart(3, '0')}.mp4`);
+        const filterScript = path.join(dir, `segment-${i + 1}.filter`);
+        const common = { segment, stills, width, height, fps, camera, burnIn, preset: options.preset, crf: options.crf, outFile };
+        await writeFile(filterScript, buildSegmentFilterGraph(common), 'utf8');
+        await this.run(this.ffmpeg, buildSegmentArgs({ ...common, filterScript }), signal);
+        segmentFiles.push(outFile);
+      }
+
+      // 3. Join, add narration and subtitles.
+      const concatList = path.join(dir, 'segments.ffconcat');
+      await writeFile(concatList, buildConcatList(segmentFiles), 'utf8');
+      await this.writeAtomically(options.outFile, 'mp4', (tmp) =>
+        this.run(
+          this.ffmpeg,
+          buildMuxArgs({
+            concatList,
+            narrationFile: options.narrationFile,
+            subtitlesFile: options.subtitlesFile,
+            durationMs: options.durationMs,
+            language: options.language,
+            title: options.title,
+            audioBitrateKbps: options.audioBitrateKbps,
+            outFile: tmp,
+          }),
+          signal,
+        ),
+      );
+      return { frames: plan.totalFrames, slides: plan.slides.length, segments: segments.length };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

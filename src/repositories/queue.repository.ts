@@ -83,16 +83,9 @@ export class QueueRepository implements OnModuleDestroy {
     return this.queue(name).getJobCountByTypes('waiting', 'delayed', 'active', 'prioritized', 'waiting-children');
   }
 
-  /** Checks that Redis answers; throws a message saying how to start it. */
+  /** Checks that Redis answers (within 3 s); throws a message saying how to start it. */
   async ping(): Promise<void> {
-    try {
-      await this.connection.ping();
-    } catch (error) {
-      throw new Error(
-        `Redis is not reachable at ${this.config.redisUrl} (${(error as Error).message}). ` +
-          'Start it (e.g. `redis-server --daemonize yes`) or set REDIS_URL.',
-      );
-    }
+    await probeRedis(this.config.redisUrl);
   }
 
   /** Removes every job and key of this prefix's queues (used by one-shot runs on a private prefix). */
@@ -127,4 +120,31 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
     tls: parsed.protocol === 'rediss:' ? {} : undefined,
     maxRetriesPerRequest: null,
   };
+}
+
+/**
+ * Connects once to Redis, without retrying, and sends PING.
+ * @throws Error within about `timeoutMs` saying that Redis is not reachable and how to start it.
+ */
+export async function probeRedis(url: string, timeoutMs = 3000): Promise<void> {
+  const client = new Redis({
+    ...redisOptionsFromUrl(url),
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+  } catch (error) {
+    throw new Error(
+      `Redis is not reachable at ${url} (${(error as Error).message || 'no answer'}). ` +
+        'Start it (e.g. `redis-server --daemonize yes`, or scripts/setup for a local one) or set REDIS_URL.',
+    );
+  } finally {
+    client.disconnect();
+  }
 }

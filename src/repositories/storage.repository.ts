@@ -121,5 +121,7 @@ export const artifactKeys = {
   imagesFolder: (storyId: string) => `stories/${storyId}/images`,
   audioFolder: (storyId: string) => `stories/${storyId}/audio`,
   narration: (storyId: string) => `stories/${storyId}/narration.mp3`,
+  subtitles: (storyId: string, format: 'srt' | 'vtt') => `stories/${storyId}/subtitles.${format}`,
+  video: (storyId: string) => `stories/${storyId}/video.mp4`,
   story: (storyId: string) => `stories/${storyId}`,
 };

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, eq, ne, notExists, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, ne, notExists, sql } from 'drizzle-orm';
 import { DATABASE, type DatabaseConnection } from '../db/database.js';
 import {
   type AudioChunk,
@@ -19,6 +19,7 @@ export const STEP_COLUMN = {
   images: 'imagesStep',
   audio: 'audioStep',
   merge: 'mergeStep',
+  video: 'videoStep',
 } as const satisfies Record<StepName, keyof Story>;
 
 const stepColumn = (step: StepName) => stories[STEP_COLUMN[step]];
@@ -44,6 +45,35 @@ export class StoryRepository {
     const story = await this.get(id);
     if (!story) throw new Error(`Story ${id} does not exist`);
     return story;
+  }
+
+  /** One user's stories, newest first, optionally of one batch or status, and how many match in all. */
+  async listByUser(
+    userId: string,
+    filter: { batchId?: string; status?: Story['status'] },
+    page: { offset: number; limit: number },
+  ): Promise<{ items: Story[]; total: number }> {
+    const where = and(
+      eq(stories.userId, userId),
+      filter.batchId ? eq(stories.batchId, filter.batchId) : undefined,
+      filter.status ? eq(stories.status, filter.status) : undefined,
+    );
+    const [items, [count]] = await Promise.all([
+      this.db.select().from(stories).where(where).orderBy(desc(stories.createdAt), asc(stories.position), desc(stories.id)).offset(page.offset).limit(page.limit),
+      this.db.select({ total: sql<number>`count(*)::int` }).from(stories).where(where),
+    ]);
+    return { items, total: Number(count?.total ?? 0) };
+  }
+
+  /** Inserts one story (outside a batch). */
+  async create(story: typeof stories.$inferInsert): Promise<Story> {
+    const [row] = await this.db.insert(stories).values(story).returning();
+    return row!;
+  }
+
+  /** Deletes a story; its chunks and step runs go with it. */
+  async delete(id: string): Promise<void> {
+    await this.db.delete(stories).where(eq(stories.id, id));
   }
 
   listByBatch(batchId: string): Promise<Story[]> {
@@ -130,6 +160,7 @@ export class StoryRepository {
           done('images'),
           done('audio'),
           done('merge'),
+          done('video'),
         ),
       )
       .returning({ id: stories.id });
@@ -137,14 +168,50 @@ export class StoryRepository {
   }
 
   /**
-   * Marks a story failed at a step, unless it already ended.
-   * @returns true when this call failed it.
+   * Marks a step failed for good; the story keeps the first failure as its `failedStep` and `error`.
+   * The story itself fails later, in {@link settleFailed}, once no other step is still working.
+   * @returns true when this call failed the step.
    */
-  async fail(id: string, step: StepName, error: string, at: Date): Promise<boolean> {
+  async failStep(id: string, step: StepName, error: string): Promise<boolean> {
+    const column = stepColumn(step);
     const rows = await this.db
       .update(stories)
-      .set({ status: 'failed', [STEP_COLUMN[step]]: 'failed', failedStep: step, error, completedAt: at })
-      .where(and(eq(stories.id, id), ne(stories.status, 'completed'), ne(stories.status, 'failed')))
+      .set({
+        [STEP_COLUMN[step]]: 'failed',
+        failedStep: sql`coalesce(${stories.failedStep}, ${step})`,
+        error: sql`coalesce(${stories.error}, ${error})`,
+      })
+      .where(
+        and(
+          eq(stories.id, id),
+          ne(stories.status, 'completed'),
+          ne(stories.status, 'failed'),
+          sql`${column} not in ('completed', 'failed')`,
+        ),
+      )
+      .returning({ id: stories.id });
+    return rows.length > 0;
+  }
+
+  /**
+   * Ends a story whose step failed, once none of its steps is queued or running any more (so that
+   * work side by side, such as images while audio failed, finishes and is kept).
+   * @returns true when this call ended it.
+   */
+  async settleFailed(id: string, at: Date): Promise<boolean> {
+    const busy = Object.values(STEP_COLUMN).map((key) => sql`${stories[key]} in ('queued', 'running')`);
+    const rows = await this.db
+      .update(stories)
+      .set({ status: 'failed', completedAt: at })
+      .where(
+        and(
+          eq(stories.id, id),
+          ne(stories.status, 'completed'),
+          ne(stories.status, 'failed'),
+          sql`${stories.failedStep} is not null`,
+          sql`not (${sql.join(busy, sql` or `)})`,
+        ),
+      )
       .returning({ id: stories.id });
     return rows.length > 0;
   }

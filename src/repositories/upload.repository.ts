@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { eq, inArray } from 'drizzle-orm';
+import { desc, eq, inArray, sql } from 'drizzle-orm';
 import { DATABASE, type DatabaseConnection } from '../db/database.js';
 import { type Upload, uploads } from '../db/schema.js';
 
@@ -18,6 +18,20 @@ export class UploadRepository {
   async get(id: string): Promise<Upload | undefined> {
     const [row] = await this.database.db.select().from(uploads).where(eq(uploads.id, id));
     return row;
+  }
+
+  /** One user's uploads, newest first, and how many there are in all. */
+  async listByUser(userId: string, page: { offset: number; limit: number }): Promise<{ items: Upload[]; total: number }> {
+    const where = eq(uploads.userId, userId);
+    const [items, [count]] = await Promise.all([
+      this.database.db.select().from(uploads).where(where).orderBy(desc(uploads.createdAt), desc(uploads.id)).offset(page.offset).limit(page.limit),
+      this.database.db.select({ total: sql<number>`count(*)::int` }).from(uploads).where(where),
+    ]);
+    return { items, total: Number(count?.total ?? 0) };
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.database.db.delete(uploads).where(eq(uploads.id, id));
   }
 
   list(ids: string[]): Promise<Upload[]> {

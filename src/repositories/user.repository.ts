@@ -8,6 +8,24 @@ import { type User, users } from '../db/schema.js';
 export class UserRepository {
   constructor(@Inject(DATABASE) private readonly database: DatabaseConnection) {}
 
+  async get(id: string): Promise<User | undefined> {
+    const [row] = await this.database.db.select().from(users).where(eq(users.id, id));
+    return row;
+  }
+
+  /**
+   * Inserts a user.
+   * @returns the new user, or undefined when the email is taken.
+   */
+  async create(user: { email: string; passwordHash: string; displayName?: string | null }): Promise<User | undefined> {
+    const [row] = await this.database.db
+      .insert(users)
+      .values(user)
+      .onConflictDoNothing({ target: users.email })
+      .returning();
+    return row;
+  }
+
   async findByEmail(email: string): Promise<User | undefined> {
     const [row] = await this.database.db.select().from(users).where(eq(users.email, email));
     return row;

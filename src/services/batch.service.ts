@@ -50,6 +50,9 @@ export class BatchService {
       wordPerChunkAudio: partial.wordPerChunkAudio ?? this.config.defaults.wordPerChunkAudio,
       customPromptImage: partial.customPromptImage,
       customPromptAudio: partial.customPromptAudio,
+      renderVideo: partial.renderVideo ?? false,
+      videoPreset: partial.videoPreset ?? '16:9',
+      burnSubtitles: partial.burnSubtitles ?? false,
     };
   }
 
@@ -90,6 +93,7 @@ export class BatchService {
         imagesStep: steps.images ? 'pending' : 'skipped',
         audioStep: steps.audio ? 'pending' : 'skipped',
         mergeStep: steps.merge ? 'pending' : 'skipped',
+        videoStep: steps.video ? 'pending' : 'skipped',
       })),
     );
     await this.queues.add('batch-stories', { batchId: created.batch.id });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Injectable } from '@nestjs/common';
 import type { BatchJob, Story } from '../db/schema.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
-import { StorageRepository } from '../repositories/storage.repository.js';
+import { artifactKeys, StorageRepository } from '../repositories/storage.repository.js';
 import { STEP_COLUMN, StoryRepository } from '../repositories/story.repository.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { STEPS } from '../db/schema.js';
@@ -22,13 +22,21 @@ export interface StoryDocument {
   customPrompt: string | null;
   metadata: Story['metadata'];
   narration: { file: string; durationMs?: number } | null;
+  /** Sentence subtitles timed on the narration, in the written form. */
+  subtitles: { srt: string; vtt: string; cues?: number } | null;
+  video: { file: string; preset?: string; width?: number; height?: number; durationMs?: number } | null;
   images: { index: number; file: string | null; text: string; prompt: string; placeholder: boolean; model: string | null }[];
   audio: { index: number; file: string | null; text: string; spokenText: string; durationMs: number | null; voice: string | null }[];
 }
 
+/** One file of a story's folder: its path in the folder, and its stored key or its text. */
+export type StoryFileEntry = { path: string; key: string } | { path: string; content: string };
+
 /**
  * Writes finished stories out of storage into a folder a person can open: one folder per story
- * with story.md, story.json, images/NNN.png, audio/NNN.wav and narration.mp3, plus batch.json.
+ * with story.md, story.json, images/NNN.png, audio/NNN.wav, narration.mp3, subtitles.srt,
+ * subtitles.vtt and video.mp4, plus batch.json. {@link storyFiles} lists a story's files, for
+ * the folder and for the ZIP package alike.
  */
 @Injectable()
 export class ExportService {
@@ -50,8 +58,11 @@ export class ExportService {
     const folders = new Map<string, string>();
     for (const story of await this.stories.listByBatch(batchId)) {
       const upload = story.uploadId ? await this.uploads.get(story.uploadId) : undefined;
-      let name = folderName(upload?.originalName ?? story.title ?? story.id);
-      for (let n = 2; used.has(name); n++) name = `${folderName(upload?.originalName ?? story.id)}-${n}`;
+      const base = folderName(upload?.originalName ?? story.title ?? story.id);
+      let name = base;
+      // A folder that is taken in this run, or that exists and was not written by an export, gets
+      // a numbered name: an export never deletes what it did not create.
+      for (let n = 2; used.has(name) || !(await isOwnOrAbsent(path.join(outDir, name))); n++) name = `${base}-${n}`;
       used.add(name);
       const folder = path.join(outDir, name);
       await this.exportStory(story, folder, upload?.originalName ?? null);
@@ -62,14 +73,34 @@ export class ExportService {
 
   /** Writes one story's folder, replacing what an earlier export left there. */
   async exportStory(story: Story, folder: string, sourceFile: string | null): Promise<StoryDocument> {
+    if (!(await isOwnOrAbsent(folder))) {
+      throw new Error(`${folder} exists and was not written by storyforge; choose another output folder`);
+    }
     await fs.rm(folder, { recursive: true, force: true });
     await fs.mkdir(folder, { recursive: true });
-    const images = await this.stories.imageChunks(story.id);
-    const audio = await this.stories.audioChunks(story.id);
+    await fs.writeFile(path.join(folder, EXPORT_MARKER), 'Written by storyforge; the folder is replaced when the story is exported again.\n');
+    const { doc, files } = await this.storyFiles(story, sourceFile);
+    for (const file of files) {
+      const target = path.join(folder, ...file.path.split('/'));
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      if ('key' in file) await fs.copyFile(this.storage.pathOf(file.key), target);
+      else await fs.writeFile(target, file.content);
+    }
+    return doc;
+  }
+
+  /**
+   * The files of a story's folder (only those that exist): story.md, story.json, images/,
+   * audio/, narration.mp3, subtitles.srt, subtitles.vtt, video.mp4; and story.json's content.
+   */
+  async storyFiles(story: Story, sourceFile: string | null): Promise<{ doc: StoryDocument; files: StoryFileEntry[] }> {
+    // Chunks of a step that was not asked for are left out (they exist for a later manual start).
+    const images = story.imagesStep === 'skipped' ? [] : await this.stories.imageChunks(story.id);
+    const audio = story.audioStep === 'skipped' ? [] : await this.stories.audioChunks(story.id);
+    const files: StoryFileEntry[] = [];
     const copy = async (key: string | null, relative: string): Promise<string | null> => {
       if (!key || !(await this.storage.exists(key))) return null;
-      await fs.mkdir(path.dirname(path.join(folder, relative)), { recursive: true });
-      await fs.copyFile(this.storage.pathOf(key), path.join(folder, relative));
+      files.push({ path: relative, key });
       return relative;
     };
     const doc: StoryDocument = {
@@ -85,6 +116,8 @@ export class ExportService {
       customPrompt: story.customPrompt,
       metadata: story.metadata,
       narration: null,
+      subtitles: null,
+      video: null,
       images: [],
       audio: [],
     };
@@ -98,11 +131,37 @@ export class ExportService {
     }
     const narration = await copy(story.narrationKey, 'narration.mp3');
     if (narration) doc.narration = { file: narration, durationMs: story.metadata.narration?.durationMs };
-    if (story.generatedContent !== null) {
-      await fs.writeFile(path.join(folder, 'story.md'), `# ${story.title ?? 'Untitled story'}\n\n${story.generatedContent}\n`);
+    const srt = await copy(story.subtitlesKey, 'subtitles.srt');
+    const vtt = await copy(story.subtitlesKey ? artifactKeys.subtitles(story.id, 'vtt') : null, 'subtitles.vtt');
+    if (srt && vtt) doc.subtitles = { srt, vtt, cues: story.metadata.subtitles?.cues };
+    const video = story.videoStep === 'completed' ? await copy(story.videoKey, 'video.mp4') : null;
+    if (video) {
+      const meta = story.metadata.video;
+      doc.video = { file: video, preset: meta?.preset, width: meta?.width, height: meta?.height, durationMs: meta?.durationMs };
     }
-    await fs.writeFile(path.join(folder, 'story.json'), `${JSON.stringify(doc, null, 2)}\n`);
-    return doc;
+    if (story.generatedContent !== null) {
+      files.unshift({ path: 'story.md', content: `# ${story.title ?? 'Untitled story'}\n\n${story.generatedContent}\n` });
+    }
+    files.splice(story.generatedContent !== null ? 1 : 0, 0, { path: 'story.json', content: `${JSON.stringify(doc, null, 2)}\n` });
+    return { doc, files };
+  }
+}
+
+/** File that marks a story folder as written by an export (and so safe to replace). */
+const EXPORT_MARKER = '.storyforge-export';
+
+/** True when `folder` does not exist or holds the export marker. */
+async function isOwnOrAbsent(folder: string): Promise<boolean> {
+  try {
+    await fs.access(path.join(folder, EXPORT_MARKER));
+    return true;
+  } catch {
+    try {
+      await fs.lstat(folder);
+      return false;
+    } catch {
+      return true;
+    }
   }
 }
 

@@ -8,7 +8,8 @@ import { BatchService } from './batch.service.js';
 /**
  * The auto-mode orchestrator: the one place that decides what comes next for a story, from its
  * state in the database. Steps never call each other; they finish, and this starts what follows:
- * story → images and audio side by side → merge (after all audio) → story done → batch updated.
+ * story → images and audio side by side → merge (after all audio) → video (after merge and all
+ * images, when asked) → story done → batch updated.
  * Every decision claims its transition atomically, so concurrent calls enqueue each job once.
  */
 @Injectable()
@@ -43,19 +44,27 @@ export class OrchestratorService {
         await this.queues.add('audio-merge', { storyId });
       }
     }
+    // The video needs the merged narration and every image.
+    if (fresh.mergeStep === 'completed' && fresh.imagesStep === 'completed' && fresh.videoStep === 'pending') {
+      if (await this.stories.transitionStep(storyId, 'video', ['pending'], 'queued')) {
+        await this.queues.add('video-render', { storyId });
+      }
+    }
     await this.finishIfDone(storyId);
   }
 
-  /** Records that a step failed for good: the story fails and its batch is updated. */
+  /**
+   * Records that a step failed for good. Steps that need it never start; steps already working
+   * side by side finish; then the story fails (see {@link finishIfDone}) and its batch is updated.
+   */
   async failStep(storyId: string, step: StepName, error: string): Promise<void> {
     const story = await this.stories.get(storyId);
     if (!story) return;
-    if (await this.stories.fail(storyId, step, error, new Date())) {
+    if (await this.stories.failStep(storyId, step, error)) {
       this.logger.warn(`Story ${storyId} failed at step ${step}: ${error}`);
       this.events.emit({ type: 'step', storyId, batchId: story.batchId, step, state: 'failed', error });
-      this.events.emit({ type: 'story', storyId, batchId: story.batchId, status: 'failed', error });
-      if (story.batchId) await this.batches.refresh(story.batchId);
     }
+    await this.finishIfDone(storyId);
   }
 
   private async startChunkedStep(story: Story, step: 'images' | 'audio'): Promise<void> {
@@ -71,7 +80,14 @@ export class OrchestratorService {
     }
   }
 
+  /** Ends the story when nothing is left to do: completed when every step is, failed when one failed. */
   private async finishIfDone(storyId: string): Promise<void> {
+    if (await this.stories.settleFailed(storyId, new Date())) {
+      const story = await this.stories.getOrThrow(storyId);
+      this.events.emit({ type: 'story', storyId, batchId: story.batchId, status: 'failed', error: story.error ?? undefined });
+      if (story.batchId) await this.batches.refresh(story.batchId);
+      return;
+    }
     if (!(await this.stories.completeIfAllStepsDone(storyId, new Date()))) {
       const story = await this.stories.get(storyId);
       if (story?.batchId) await this.batches.refresh(story.batchId);

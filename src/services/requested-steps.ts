@@ -2,9 +2,10 @@ import type { AutoModeConfig, StepName } from '../db/schema.js';
 
 /**
  * Which steps a story runs, from its auto-mode config: the story step always; images and audio
- * when asked; merge when audio is made and merging is asked. Without auto mode only the story
- * step runs. Steps not requested start as `skipped`; a pending step is started by {@link
- * OrchestratorService.advance} as soon as what it needs is done.
+ * when asked; merge when audio is made and merging is asked; video when asked and images, audio
+ * and merge are made. Without auto mode only the story step runs. Steps not requested start as
+ * `skipped`; a pending step is started by {@link OrchestratorService.advance} as soon as what it
+ * needs is done.
  */
 export function requestedSteps(autoMode: AutoModeConfig): Record<StepName, boolean> {
   const auto = autoMode.enabled;
@@ -13,5 +14,7 @@ export function requestedSteps(autoMode: AutoModeConfig): Record<StepName, boole
     images: auto && autoMode.generateImages,
     audio: auto && autoMode.generateAudio,
     merge: auto && autoMode.generateAudio && autoMode.mergeAudio,
+    // The video needs the images and the merged narration.
+    video: auto && autoMode.renderVideo === true && autoMode.generateImages && autoMode.generateAudio && autoMode.mergeAudio,
   };
 }

@@ -1,4 +1,4 @@
-import { countWords, segmenterFor } from './words.js';
+import { countWords, segmenterFor, segmentText } from './words.js';
 
 /** A half-open range `[start, end)` of UTF-16 code unit offsets into a string. */
 export interface TextSpan {
@@ -31,13 +31,19 @@ const LONE_NEWLINE = /(?<!\n[^\S\n]*)\n(?![^\S\n]*\n)/g;
 const CLAUSE_CUT =
   /(?:[,;:\u2026]|\.\.\.)[\u201D\u2019\u00BB"')\]]*(?=\s)|[\uFF0C\uFF1B\uFF1A\u3001\u060C\u061B]|[\u2014\u2015](?=\S)|\s(?=[-\u2013\u2014\u2015]\s)/gu;
 
+/** A sentence that ends in "!" or "?" (and closing quotes or brackets). */
+const EXCLAIM_OR_ASK_END = /[!?\uFF01\uFF1F][\s"'\u201D\u2019\u00BB)\]]*$/u;
+/** Text that starts (after opening quotes or dashes) with a lower-case letter. */
+const LOWER_START = /^["'\u201C\u2018\u201D\u2019\u00AB\u00BB([\s\u2014\u2013-]*\p{Ll}/u;
+
 /**
  * Splits text into sentences with `Intl.Segmenter` (granularity `sentence`, Unicode UAX #29).
  *
  * A single line break inside a paragraph (hard-wrapped text) does not end a sentence; a blank line
  * does. Each span is trimmed of surrounding whitespace, and whitespace-only segments are dropped.
  * Text with a missing space after a full stop ("tả tơi.Người") may stay one sentence: UAX #29
- * does not break there.
+ * does not break there. A piece after "!" or "?" that starts in lower case ("'Oh!' said she")
+ * continues the sentence before it.
  *
  * @param text any text (normalised text gives the best results)
  * @param language ISO 639-1 / BCP 47 code; unknown codes use the default rules
@@ -47,9 +53,17 @@ export function splitSentences(text: string, language: string): TextSpan[] {
   // Same length as `text`, so offsets found in it are offsets into `text`.
   const probe = text.replace(LONE_NEWLINE, ' ');
   const spans: TextSpan[] = [];
-  for (const segment of segmenterFor(language, 'sentence').segment(probe)) {
+  for (const segment of segmentText(probe, language, 'sentence')) {
     const span = trimSpan(text, segment.index, segment.index + segment.segment.length);
-    if (span) spans.push(span);
+    if (!span) continue;
+    const previous = spans.at(-1);
+    // UAX #29 breaks after "!" or "?" even when the sentence goes on ("'Oh!' said the girl"):
+    // a piece that starts in lower case continues the previous sentence.
+    if (previous && EXCLAIM_OR_ASK_END.test(text.slice(previous.start, previous.end)) && LOWER_START.test(text.slice(span.start, span.end))) {
+      previous.end = span.end;
+    } else {
+      spans.push(span);
+    }
   }
   return spans;
 }

@@ -1,7 +1,8 @@
 import { IntakeError, describeFile } from './intake-error.js';
+import { decodeLegacy, type LegacyEncodingName } from './legacy-encoding.js';
 
-/** How the bytes of a text file were read. */
-export type TextEncodingName = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be';
+/** How the bytes of a text file were read (stored with the upload as `encoding`). */
+export type TextEncodingName = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be' | LegacyEncodingName;
 
 export interface DecodedText {
   /** The text as decoded: no byte-order mark, otherwise untouched (run `normalizeText` next). */
@@ -28,16 +29,19 @@ const BINARY_SIGNATURES: ReadonlyArray<{ kind: string; matches: (bytes: Uint8Arr
  *
  * Order of checks: empty file; known binary signatures (PNG, JPEG, GIF, PDF, ELF, MZ, gzip, ZIP, OLE);
  * byte-order mark (UTF-8 `EF BB BF`, UTF-16LE `FF FE`, UTF-16BE `FE FF`); UTF-16 without a BOM
- * (recognised by NUL high bytes); NUL bytes in anything else (binary); then strict UTF-8.
- * Decoding is always strict: a byte sequence that is invalid in the chosen encoding is an error,
- * never a silent U+FFFD. Legacy code pages (Windows-1252, TCVN3, VNI …) are not read yet: add a
- * decoder step before the final error, with iconv-lite.
+ * (recognised by NUL high bytes); NUL bytes in anything else (binary); strict UTF-8; then, for
+ * what is not UTF-8: control bytes in more than 1% of the file (binary); a file whose non-ASCII
+ * bytes are at least 90% valid UTF-8 sequences (damaged or mixed UTF-8: refused, since any legacy
+ * reading of it would turn its UTF-8 letters into mojibake); a legacy code page detected by `decodeLegacy`
+ * (Windows-1252, Windows-1258 and the others chardet recognises, checked for plausible text).
+ * Decoding is always strict: a byte that has no character in the chosen encoding is an error,
+ * never a silent U+FFFD.
  *
  * @param bytes the whole file
  * @param fileName original name, used only in error messages
- * @returns the text (BOM removed, line ends and normalisation untouched) and the encoding found
+ * @returns the text (BOM removed; a legacy decoding is also NFC, line ends untouched) and the encoding
  * @throws IntakeError `empty-file` (0 bytes), `binary-content` (not a text file),
- *   `unreadable-encoding` (invalid UTF-8 / UTF-16)
+ *   `unreadable-encoding` (invalid UTF-8 / UTF-16, and no legacy encoding fits with confidence)
  */
 export function decodeText(bytes: Uint8Array, fileName?: string): DecodedText {
   const name = describeFile(fileName);
@@ -53,7 +57,7 @@ export function decodeText(bytes: Uint8Array, fileName?: string): DecodedText {
     );
   }
 
-  const decoded = decodeWithBom(bytes, fileName) ?? decodeUtf16WithoutBom(bytes) ?? decodeUtf8(bytes, fileName);
+  const decoded = decodeWithBom(bytes, fileName) ?? decodeUtf16WithoutBom(bytes) ?? decodeUtf8OrLegacy(bytes, fileName);
   if (decoded.text.includes('\u0000')) {
     throw notText(fileName);
   }
@@ -103,21 +107,94 @@ function decodeUtf16WithoutBom(bytes: Uint8Array): DecodedText | undefined {
   }
 }
 
-function decodeUtf8(bytes: Uint8Array, fileName?: string): DecodedText {
+function decodeUtf8OrLegacy(bytes: Uint8Array, fileName?: string): DecodedText {
   if (bytes.includes(0)) {
     throw notText(fileName);
   }
-  return { text: strict('utf-8', bytes, fileName, 'UTF-8'), encoding: 'utf-8' };
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes), encoding: 'utf-8' };
+  } catch {
+    // Not UTF-8: a legacy code page, a damaged UTF-8 file, or not text.
+  }
+  const name = describeFile(fileName);
+  if (controlByteCount(bytes) > bytes.length * MAX_CONTROL_SHARE) {
+    throw new IntakeError(
+      'binary-content',
+      `${name} contains binary data (control codes), not text; upload the story as a .txt, .doc or .docx file.`,
+      fileName,
+    );
+  }
+  const utf8 = inspectUtf8(bytes);
+  if (utf8.validBytes >= utf8.nonAsciiBytes * MOSTLY_UTF8) {
+    throw new IntakeError(
+      'unreadable-encoding',
+      `${name} is mostly UTF-8 text but has ${utf8.invalidBytes} invalid byte${utf8.invalidBytes === 1 ? '' : 's'} (the first at byte ${utf8.firstInvalid}); it may be cut short or mix two encodings. Open it in a text editor, save it as UTF-8 and upload it again.`,
+      fileName,
+    );
+  }
+  const legacy = decodeLegacy(bytes);
+  if (legacy.ok) return { text: legacy.text, encoding: legacy.encoding };
+  if (legacy.vietnameseFontEncoding) {
+    throw new IntakeError(
+      'unreadable-encoding',
+      `${name} looks like Vietnamese typed with a legacy font encoding (VNI or TCVN3/ABC), which cannot be read reliably; convert it to Unicode (for example with UniKey's converter) and save it as UTF-8, then upload it again.`,
+      fileName,
+    );
+  }
+  throw new IntakeError(
+    'unreadable-encoding',
+    `${name} is not UTF-8 or UTF-16 text, and no other encoding (such as Windows-1252 or Windows-1258) reads it as plausible text; save it as UTF-8 and upload again.`,
+    fileName,
+  );
 }
 
+/** Control bytes other than tab, line ends, form feed, SUB (DOS end of file) and ESC. */
+function controlByteCount(bytes: Uint8Array): number {
+  let n = 0;
+  for (const b of bytes) if (b < 0x20 && !CONTROL_BYTES_IN_TEXT.has(b)) n++;
+  return n;
+}
+const CONTROL_BYTES_IN_TEXT = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1a, 0x1b]);
+/** More control bytes than this share of the file: binary, not text. */
+const MAX_CONTROL_SHARE = 0.01;
+/** A file whose non-ASCII bytes are at least this share valid UTF-8 sequences is UTF-8, damaged. */
+const MOSTLY_UTF8 = 0.9;
+
+/** Non-ASCII bytes, how many of them form valid UTF-8 sequences, and where the first invalid one is. */
+function inspectUtf8(bytes: Uint8Array): { nonAsciiBytes: number; validBytes: number; invalidBytes: number; firstInvalid: number } {
+  let nonAsciiBytes = 0;
+  let validBytes = 0;
+  let firstInvalid = -1;
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i]!;
+    if (lead < 0x80) {
+      i++;
+      continue;
+    }
+    const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    let valid = length > 0 && i + length <= bytes.length;
+    for (let k = 1; valid && k < length; k++) valid = (bytes[i + k]! & 0xc0) === 0x80;
+    if (valid) {
+      nonAsciiBytes += length;
+      validBytes += length;
+      i += length;
+    } else {
+      nonAsciiBytes++;
+      if (firstInvalid < 0) firstInvalid = i;
+      i++;
+    }
+  }
+  return { nonAsciiBytes, validBytes, invalidBytes: nonAsciiBytes - validBytes, firstInvalid };
+}
+
+/** Strict decoding of a file that starts with a byte-order mark: the mark promises the encoding. */
 function strict(label: 'utf-8' | 'utf-16le', bytes: Uint8Array, fileName: string | undefined, shown: string): string {
   try {
     return new TextDecoder(label, { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch (cause) {
-    const declared = shown === 'UTF-8' ? 'valid UTF-8 or UTF-16 text' : `valid ${shown} text, although it starts with a ${shown} byte-order mark`;
     throw new IntakeError(
       'unreadable-encoding',
-      `${describeFile(fileName)} is not ${declared}; save it as UTF-8 and upload again.`,
+      `${describeFile(fileName)} is not valid ${shown} text, although it starts with a ${shown} byte-order mark; save it as UTF-8 and upload again.`,
       fileName,
       { cause },
     );

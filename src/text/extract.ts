@@ -1,8 +1,10 @@
 import { createRequire } from 'node:module';
 import mammoth from 'mammoth';
-import { decodeText } from './decode.js';
+import { decodeText, type TextEncodingName } from './decode.js';
+import { documentText, type MammothElement, TextTooLongError } from './docx-text.js';
 import { IntakeError, describeFile } from './intake-error.js';
 import { normalizeText } from './normalize.js';
+import { checkDocxZip } from './zip-check.js';
 
 /** The upload formats Storyforge reads. */
 export type UploadFormat = 'txt' | 'docx' | 'doc';
@@ -11,9 +13,19 @@ export interface ExtractedText {
   /** Normalised text (see `normalizeText`): NFC, LF line ends, paragraphs separated by blank lines in Word files. */
   text: string;
   format: UploadFormat;
-  /** How a .txt file was decoded (`utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be`); absent for Word files. */
-  encoding?: string;
+  /**
+   * How a .txt file was decoded: `utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be`, or a legacy code
+   * page such as `windows-1252` or `windows-1258`; absent for Word files.
+   */
+  encoding?: TextEncodingName;
 }
+
+/**
+ * Most characters of text one upload may give (about 350,000 words, a long novel); more is
+ * refused as `file-too-large`. It bounds the text kept per upload whatever the format, and stops a
+ * .docx whose XML unpacks to far more text than its size suggests while it is being read.
+ */
+export const MAX_TEXT_CHARS = 2_000_000;
 
 const ZIP_SIGNATURE = [0x50, 0x4b, 0x03, 0x04];
 const OLE_SIGNATURE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
@@ -33,14 +45,19 @@ export function detectFormat(bytes: Uint8Array): UploadFormat {
 /**
  * Extracts the text of an upload (.txt, .docx or .doc, told apart by {@link detectFormat}).
  *
- * - txt: `decodeText` (BOM, strict UTF-8 / UTF-16);
- * - docx: mammoth's raw text, one blank line between paragraphs (table cells are paragraphs);
- * - doc: word-extractor's main body (headers, footers, footnotes left out), one blank line between paragraphs.
- * The result goes through `normalizeText`.
+ * - txt: `decodeText` (BOM, strict UTF-8 / UTF-16, then a detected legacy code page);
+ * - docx: the ZIP container is checked first (`checkDocxZip`: entry count, unpacked size,
+ *   compression ratio, sizes that match the directory), then mammoth reads the body: one blank line
+ *   between paragraphs, each table row on one line (cells separated by a tab), no footnotes,
+ *   endnotes, comments, headers or footers;
+ * - doc: word-extractor's main body (headers, footers, footnotes left out, quotes and dashes kept as
+ *   written), one blank line between paragraphs.
+ * The result goes through `normalizeText` and may hold at most {@link MAX_TEXT_CHARS} characters.
  *
  * @param bytes the whole file
  * @param fileName original name, used only in error messages
  * @throws IntakeError `empty-file`, `binary-content`, `unreadable-encoding` (from decoding);
+ *   `file-too-large` (more than {@link MAX_TEXT_CHARS} characters, or a .docx over a ZIP limit);
  *   `corrupt-document` (damaged ZIP or OLE file, or a Word file that cannot be parsed);
  *   `encrypted-document` (password-protected Word file); `unsupported-format` (a ZIP or Office
  *   file that holds no Word document, or a Word 6/95 file); `no-text` (nothing but whitespace)
@@ -55,6 +72,7 @@ export async function extractText(bytes: Uint8Array, fileName?: string): Promise
     const raw = format === 'docx' ? await extractDocx(bytes, fileName) : await extractDoc(bytes, fileName);
     result = { text: normalizeText(raw), format };
   }
+  if (result.text.length > MAX_TEXT_CHARS) throw textTooLong(fileName);
   if (result.text.trim() === '') {
     throw new IntakeError(
       'no-text',
@@ -66,10 +84,22 @@ export async function extractText(bytes: Uint8Array, fileName?: string): Promise
 }
 
 async function extractDocx(bytes: Uint8Array, fileName?: string): Promise<string> {
+  await checkDocxZip(bytes, fileName);
+  let text: string | undefined;
   try {
-    const result = await mammoth.extractRawText({ buffer: toBuffer(bytes) });
-    return result.value;
+    // mammoth reads the document model and hands it to transformDocument before making HTML;
+    // the text is taken from the model there, and an empty body is handed back so that no HTML is made.
+    await mammoth.convertToHtml(
+      { buffer: toBuffer(bytes) },
+      {
+        transformDocument: (document: MammothElement) => {
+          text = documentText(document, MAX_TEXT_CHARS);
+          return { ...document, children: [] };
+        },
+      },
+    );
   } catch (cause) {
+    if (cause instanceof TextTooLongError) throw textTooLong(fileName);
     const message = cause instanceof Error ? cause.message : String(cause);
     if (/main document part/i.test(message)) {
       throw new IntakeError(
@@ -81,11 +111,21 @@ async function extractDocx(bytes: Uint8Array, fileName?: string): Promise<string
     }
     throw corrupt(fileName, cause);
   }
+  if (text === undefined) throw corrupt(fileName, new Error('mammoth gave no document'));
+  return text;
+}
+
+function textTooLong(fileName?: string): IntakeError {
+  return new IntakeError(
+    'file-too-large',
+    `${describeFile(fileName)} holds more than ${MAX_TEXT_CHARS.toLocaleString('en')} characters of text (about 350,000 words), the most one story may have; split it into several files.`,
+    fileName,
+  );
 }
 
 /** word-extractor 1.0 (CommonJS, no type declarations): the part of its API used here. */
 interface WordExtractorModule {
-  new (): { extract(source: Buffer): Promise<{ getBody(): string }> };
+  new (): { extract(source: Buffer): Promise<{ getBody(options?: { filterUnicode?: boolean }): string }> };
 }
 
 const require = createRequire(import.meta.url);
@@ -117,7 +157,8 @@ async function extractDoc(bytes: Uint8Array, fileName?: string): Promise<string>
     const WordExtractor = require('word-extractor') as WordExtractorModule;
     const document = await new WordExtractor().extract(toBuffer(bytes));
     // word-extractor ends each paragraph with one line break; make paragraphs blank-line separated.
-    return normalizeText(document.getBody()).replace(/\n+/g, '\n\n');
+    // filterUnicode: false keeps curly quotes, dashes and en/em spaces as written (its default makes them ASCII).
+    return normalizeText(document.getBody({ filterUnicode: false })).replace(/\n+/g, '\n\n');
   } catch (cause) {
     throw corrupt(fileName, cause);
   }

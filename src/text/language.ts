@@ -50,3 +50,18 @@ export function detectLanguage(text: string): string | undefined {
   if (letters < MIN_LETTERS) return undefined;
   return LANGUAGES[franc(text, { only: Object.keys(LANGUAGES), minLength: 1 })];
 }
+
+const languageNames = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' });
+
+/**
+ * True for an ISO 639-1 or 639-3 code that names a language (`vi`, `en`, `fil`), false for
+ * codes like `xx` that name none. Uses the runtime's CLDR data (Intl.DisplayNames).
+ */
+export function isKnownLanguage(code: string): boolean {
+  if (!/^[a-z]{2,3}$/.test(code)) return false;
+  try {
+    return languageNames.of(code) !== undefined;
+  } catch {
+    return false;
+  }
+}

@@ -19,6 +19,53 @@ export function segmenterFor(language: string | undefined, granularity: 'word' |
 }
 
 /**
+ * Longest text given to one `Intl.Segmenter.segment` call, characters. V8's segment iterator
+ * slows down faster than linearly on long strings (measured here: 92 k characters 0.6 s, 185 k
+ * characters 13 s), so long text is segmented in pieces.
+ */
+const MAX_PIECE_CHARS = 8_000;
+
+/** Where a piece may end, best first: after a sentence end and its closing quotes, then at a space. */
+const SENTENCE_END = /[.!?…。！？]["'”’»)\]]*\s/g;
+
+/**
+ * Splits text into pieces that `Intl.Segmenter` handles quickly and that no word or sentence
+ * crosses: at line breaks, and within a longer line after the last sentence end (else the last
+ * space) before {@link MAX_PIECE_CHARS}. Offsets are into `text`.
+ */
+export function* segmentPieces(text: string): Generator<{ start: number; end: number }> {
+  let start = 0;
+  while (start < text.length) {
+    const newline = text.indexOf('\n', start);
+    const lineEnd = newline === -1 ? text.length : newline + 1;
+    let end = lineEnd;
+    if (end - start > MAX_PIECE_CHARS) {
+      const window = text.slice(start, start + MAX_PIECE_CHARS);
+      let cut = -1;
+      for (const match of window.matchAll(SENTENCE_END)) cut = match.index + match[0].length;
+      if (cut <= 0) cut = Math.max(window.lastIndexOf(' '), window.lastIndexOf('\t')) + 1;
+      end = start + (cut > 0 ? cut : MAX_PIECE_CHARS);
+    }
+    yield { start, end };
+    start = end;
+  }
+}
+
+/** `Intl.Segmenter` segments of the whole text, read piece by piece; `index` is into `text`. */
+export function* segmentText(
+  text: string,
+  language: string | undefined,
+  granularity: 'word' | 'sentence',
+): Generator<{ segment: string; index: number; isWordLike: boolean }> {
+  const segmenter = segmenterFor(language, granularity);
+  for (const piece of segmentPieces(text)) {
+    for (const part of segmenter.segment(text.slice(piece.start, piece.end))) {
+      yield { segment: part.segment, index: piece.start + part.index, isWordLike: part.isWordLike === true };
+    }
+  }
+}
+
+/**
  * Counts the words in `text` the way `Intl.Segmenter` (ICU, Unicode UAX #29 plus dictionaries for
  * Thai, Chinese, Japanese …) sees them: segments that are word-like, so punctuation, spaces and
  * symbols do not count. Numbers count as words. Vietnamese counts syllables (they are written
@@ -30,7 +77,7 @@ export function segmenterFor(language: string | undefined, granularity: 'word' |
  */
 export function countWords(text: string, language?: string): number {
   let count = 0;
-  for (const segment of segmenterFor(language, 'word').segment(text)) {
+  for (const segment of segmentText(text, language, 'word')) {
     if (segment.isWordLike) count++;
   }
   return count;

@@ -38,7 +38,7 @@ describe('storyforge run', () => {
     expect(storyMd).toBe(`# Sự tích cây thì là\n\n${source.split('\n').slice(2).join('\n')}\n`);
     const doc = JSON.parse(await fs.readFile(path.join(out, 'vi_su_tich_cay_thi_la', 'story.json'), 'utf8'));
     expect(doc).toMatchObject({ title: 'Sự tích cây thì là', language: 'vi', status: 'completed', sourceFile: 'vi_su_tich_cay_thi_la.txt' });
-    expect(doc.steps).toEqual({ story: 'completed', images: 'completed', audio: 'completed', merge: 'completed' });
+    expect(doc.steps).toEqual({ story: 'completed', images: 'completed', audio: 'completed', merge: 'completed', video: 'skipped' });
     expect(doc.audio.every((c: { voice: string; durationMs: number }) => c.voice === 'vi' && c.durationMs > 0)).toBe(true);
     expect(doc.metadata.providers.story).toEqual({ provider: 'source', model: 'source' });
 

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { AppModule } from '../../src/app.module.js';
 import { type AppConfig, loadConfig } from '../../src/config/config.js';
 import { QueueRepository } from '../../src/repositories/queue.repository.js';
+import { removeRedisKeys } from './redis.js';
 
 /** PostgreSQL server the tests create their databases on (trust auth on this machine). */
 export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -64,6 +65,7 @@ export async function startTestApp(options: { database: 'postgres' | 'pglite'; e
     close: async () => {
       await app.get(QueueRepository).obliterate().catch(() => undefined);
       await app.close();
+      await removeRedisKeys(config.redisUrl, config.queuePrefix);
       await database?.drop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },

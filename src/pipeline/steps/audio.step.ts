@@ -23,7 +23,8 @@ export class AudioStep {
   /** @returns true when this call finished the last chunk and so completed the step. */
   async runChunk(storyId: string, chunkIndex: number, signal?: AbortSignal): Promise<boolean> {
     const story = await this.stories.getOrThrow(storyId);
-    if (story.status === 'failed' || story.audioStep === 'completed') return false;
+    // Nothing to do once the step is over (a chunk that failed for good fails the whole step).
+    if (story.status === 'failed' || story.audioStep === 'completed' || story.audioStep === 'failed') return false;
     const chunk = await this.stories.audioChunk(storyId, chunkIndex);
     if (!chunk) throw new Error(`Story ${storyId} has no audio chunk ${chunkIndex}`);
     if (await this.stories.transitionStep(storyId, 'audio', ['queued'], 'running')) {

@@ -21,7 +21,8 @@ export class ImagesStep {
   /** @returns true when this call finished the last chunk and so completed the step. */
   async runChunk(storyId: string, chunkIndex: number, signal?: AbortSignal): Promise<boolean> {
     const story = await this.stories.getOrThrow(storyId);
-    if (story.status === 'failed' || story.imagesStep === 'completed') return false;
+    // Nothing to do once the step is over (a chunk that failed for good fails the whole step).
+    if (story.status === 'failed' || story.imagesStep === 'completed' || story.imagesStep === 'failed') return false;
     const chunk = await this.stories.imageChunk(storyId, chunkIndex);
     if (!chunk) throw new Error(`Story ${storyId} has no image chunk ${chunkIndex}`);
     if (await this.stories.transitionStep(storyId, 'images', ['queued'], 'running')) {

@@ -7,11 +7,13 @@ import { EventsRepository } from '../../repositories/events.repository.js';
 import { MediaRepository } from '../../repositories/media.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
 import { StoryRepository } from '../../repositories/story.repository.js';
+import { TimelineService } from '../../services/timeline.service.js';
 
 /**
  * The `merge` step: joins every clip in order (one sample rate, one channel layout, a pause
  * between clips), normalises loudness in two passes, and writes `narration.mp3` under its
- * deterministic key. Durations come from the decoded output, never from nominal clip lengths.
+ * deterministic key, then `subtitles.srt` / `subtitles.vtt` timed on it. Durations come from the
+ * decoded output, never from nominal clip lengths.
  */
 @Injectable()
 export class MergeStep {
@@ -21,6 +23,7 @@ export class MergeStep {
     private readonly storage: StorageRepository,
     private readonly media: MediaRepository,
     private readonly events: EventsRepository,
+    private readonly timelines: TimelineService,
   ) {}
 
   async run(storyId: string, signal?: AbortSignal): Promise<void> {
@@ -72,12 +75,16 @@ export class MergeStep {
           measuredOutputLufs: loudness.output.inputI,
           measuredOutputTruePeakDb: loudness.output.inputTp,
           method: loudness.method,
+          pauseMs,
         },
         stepDurationsMs: { merge: Math.round(performance.now() - startedAt) },
       });
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
+    // Subtitles are timed on this narration: written with it, so every narration has them.
+    const merged = await this.stories.getOrThrow(storyId);
+    await this.timelines.writeSubtitles(merged, merged.metadata.narration!.durationMs);
     await this.stories.transitionStep(storyId, 'merge', ['running', 'queued', 'pending'], 'completed');
     this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'merge', state: 'done' });
   }

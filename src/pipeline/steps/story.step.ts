@@ -73,7 +73,8 @@ export class StoryStep {
       maxChars: speech.maxInputChars,
       language,
     })
-      .map((text) => ({ text, spokenText: toSpokenText(text) }))
+      // What is sent to the speech engine: markdown removed, numbers, dates, units and abbreviations in words.
+      .map((text) => ({ text, spokenText: toSpokenText(text, language) }))
       .filter((chunk) => isSpeakable(chunk.spokenText))
       .map((chunk, index) => ({ ...chunk, index }));
 

@@ -22,7 +22,7 @@ describe('a batch on real Redis and PostgreSQL with the offline providers', () =
       sample('stories/en/en_grimm_frog_prince.txt'),
       sample('docs/mammoth_tables.docx'),
     ];
-    const batch = await runBatch(t.app, files, { autoMode: { wordPerChunkImage: 80, wordPerChunkAudio: 40 } });
+    const batch = await runBatch(t.app, files);
 
     expect(batch.status).toBe('completed');
     expect(batch).toMatchObject({ totalFiles: 3, processedFiles: 3, failedFiles: 0 });
@@ -75,5 +75,5 @@ describe('a batch on real Redis and PostgreSQL with the offline providers', () =
       expect(loudness.truePeak).toBeLessThanOrEqual(-1);
     }
     expect((await stories.audioChunks(vi!.id))[0]!.voice).toBe('vi');
-  });
+  }, 240_000);
 });

@@ -37,12 +37,15 @@ describe('a batch where one story cannot be made', () => {
     expect([failed.imagesStep, failed.audioStep, failed.mergeStep]).toEqual(['pending', 'pending', 'pending']);
   });
 
-  it('fails a story whose language has no voice, without retrying, and keeps its images', async () => {
+  it('fails a story whose language has no voice, without retrying, and still finishes its images', async () => {
     const batch = await runBatch(t.app, [sample('stories/vi/vi_su_tich_cay_thi_la.txt')], { language: 'xx' });
     expect(batch.status).toBe('failed');
     expect(batch.results[0]).toMatchObject({ status: 'failed', failedStep: 'audio' });
     expect(batch.results[0]!.error).toMatch(/xx/);
     const story = await t.app.get(StoryRepository).getOrThrow(batch.results[0]!.storyId);
-    expect(story.mergeStep).toBe('pending');
+    // Merge needs the audio, so it never started; the images, made side by side, were finished.
+    expect(story).toMatchObject({ audioStep: 'failed', mergeStep: 'pending', imagesStep: 'completed' });
+    const images = await t.app.get(StoryRepository).imageChunks(story.id);
+    expect(images.every((c) => c.status === 'completed')).toBe(true);
   });
 });

@@ -39,7 +39,8 @@ describe('running a step again for the same story', () => {
     const before = await counts();
     expect(before.imageChunks).toBeGreaterThan(1);
     expect(before.audioChunks).toBeGreaterThan(before.imageChunks);
-    expect(before).toMatchObject({ imageFiles: before.imageChunks, clipFiles: before.audioChunks, storyFiles: 1 });
+    expect(before).toMatchObject({ imageFiles: before.imageChunks, clipFiles: before.audioChunks });
+    expect(before.storyFiles).toBeGreaterThanOrEqual(1); // narration.mp3, and subtitles when made
 
     const stories = t.app.get(StoryRepository);
     for (let round = 0; round < 2; round++) {

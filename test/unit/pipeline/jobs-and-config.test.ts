@@ -7,8 +7,8 @@ import { folderName } from '../../../src/services/export.service.js';
 import { requestedSteps } from '../../../src/services/requested-steps.js';
 
 describe('job catalog', () => {
-  it('keeps the seed queue names', () => {
-    expect(QUEUE_NAMES).toEqual(['batch-stories', 'story-generation', 'image-generation', 'audio-generation', 'audio-merge', 'auto-mode']);
+  it('keeps the seed queue names, plus video-render', () => {
+    expect(QUEUE_NAMES).toEqual(['batch-stories', 'story-generation', 'image-generation', 'audio-generation', 'audio-merge', 'video-render', 'auto-mode']);
   });
 
   it('gives the same work the same id, and different work different ids, without ":"', () => {
@@ -19,6 +19,7 @@ describe('job catalog', () => {
       jobIdFor('image-generation', { storyId: 's1', chunkIndex: 1 }),
       jobIdFor('audio-generation', { storyId: 's1', chunkIndex: 0 }),
       jobIdFor('audio-merge', { storyId: 's1' }),
+      jobIdFor('video-render', { storyId: 's1' }),
       jobIdFor('auto-mode', { storyId: 's1', after: 'images' }),
       jobIdFor('auto-mode', { storyId: 's1', after: 'audio' }),
     ];
@@ -30,15 +31,25 @@ describe('job catalog', () => {
   it('keys artifacts by story and 1-based padded index', () => {
     expect(artifactKeys.image('s1', 0, 'png')).toBe('stories/s1/images/001.png');
     expect(artifactKeys.clip('s1', 11, 'wav')).toBe('stories/s1/audio/012.wav');
+    expect(artifactKeys.subtitles('s1', 'vtt')).toBe('stories/s1/subtitles.vtt');
+    expect(artifactKeys.video('s1')).toBe('stories/s1/video.mp4');
   });
 });
 
 describe('requested steps', () => {
   const auto = { enabled: true, generateImages: true, generateAudio: true, mergeAudio: true, wordPerChunkImage: 1, wordPerChunkAudio: 1 };
   it('merges only when audio is made, and runs only the story step without auto mode', () => {
-    expect(requestedSteps(auto)).toEqual({ story: true, images: true, audio: true, merge: true });
-    expect(requestedSteps({ ...auto, generateAudio: false })).toEqual({ story: true, images: true, audio: false, merge: false });
-    expect(requestedSteps({ ...auto, enabled: false })).toEqual({ story: true, images: false, audio: false, merge: false });
+    expect(requestedSteps(auto)).toEqual({ story: true, images: true, audio: true, merge: true, video: false });
+    expect(requestedSteps({ ...auto, generateAudio: false })).toEqual({ story: true, images: true, audio: false, merge: false, video: false });
+    expect(requestedSteps({ ...auto, enabled: false })).toEqual({ story: true, images: false, audio: false, merge: false, video: false });
+  });
+
+  it('renders a video only when asked and when images and the merged narration are made', () => {
+    const video = { ...auto, renderVideo: true };
+    expect(requestedSteps(video).video).toBe(true);
+    expect(requestedSteps({ ...video, generateImages: false }).video).toBe(false);
+    expect(requestedSteps({ ...video, mergeAudio: false }).video).toBe(false);
+    expect(requestedSteps({ ...video, enabled: false }).video).toBe(false);
   });
 });
 
@@ -48,6 +59,8 @@ describe('configuration', () => {
     expect(config.providers).toMatchObject({ storyWriter: 'source', imageGenerator: 'card', speechSynthesizer: 'espeak-ng' });
     expect(config.databaseUrl).toBeUndefined();
     expect(config.narration).toMatchObject({ lufs: -16, sampleRate: 44100 });
+    expect(config.video).toMatchObject({ preset: 'veryfast', crf: 23, fps: 25, scale: 1, crossfadeMs: 600 });
+    expect(() => loadConfig({ VIDEO_PRESET: 'warp', VIDEO_SCALE: '2' })).toThrow(/VIDEO_PRESET[\s\S]*VIDEO_SCALE/);
   });
 
   it('names every invalid variable', () => {

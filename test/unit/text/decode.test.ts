@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeText } from '../../../src/text/decode.js';
 import { IntakeError } from '../../../src/text/intake-error.js';
 import { normalizeText } from '../../../src/text/normalize.js';
+import { encodeLegacy } from '../../support/legacy-text.js';
 import { sampleBytes, sampleText } from '../../support/samples.js';
 
 function intakeError(run: () => unknown): IntakeError {
@@ -85,18 +86,108 @@ describe('decodeText refuses what is not text', () => {
     expect(decodeText(utf8('MZ is how the story starts.')).text).toBe('MZ is how the story starts.');
   });
 
-  it('invalid UTF-8 → unreadable-encoding, never U+FFFD', () => {
-    // "Café" in Windows-1252: E9 is not valid UTF-8 on its own.
-    const error = intakeError(() => decodeText(Uint8Array.from([0x43, 0x61, 0x66, 0xe9, 0x0a]), 'menu.txt'));
-    expect(error.code).toBe('unreadable-encoding');
-    expect(error.message).toBe('"menu.txt" is not valid UTF-8 or UTF-16 text; save it as UTF-8 and upload again.');
+  it('control codes in a file that is not UTF-8 → binary-content', () => {
+    const bytes = Buffer.from('\u0001\u0002\u0003\u0004 story \u00e9 \u0005\u0006', 'latin1');
+    expect(intakeError(() => decodeText(bytes, 'blob.txt')).code).toBe('binary-content');
   });
 
   it('a UTF-16 BOM followed by an odd number of bytes → unreadable-encoding', () => {
     expect(intakeError(() => decodeText(Uint8Array.from([0xff, 0xfe, 0x41, 0x00, 0x42]))).code).toBe('unreadable-encoding');
   });
 
-  it('a UTF-8 BOM followed by invalid UTF-8 → unreadable-encoding', () => {
-    expect(intakeError(() => decodeText(Uint8Array.from([0xef, 0xbb, 0xbf, 0xc3, 0x28]))).code).toBe('unreadable-encoding');
+  it('a UTF-8 BOM followed by invalid UTF-8 → unreadable-encoding (the BOM promised UTF-8)', () => {
+    const error = intakeError(() => decodeText(Uint8Array.from([0xef, 0xbb, 0xbf, 0x43, 0x61, 0x66, 0xe9]), 'bom.txt'));
+    expect(error.code).toBe('unreadable-encoding');
+    expect(error.message).toBe('"bom.txt" is not valid UTF-8 text, although it starts with a UTF-8 byte-order mark; save it as UTF-8 and upload again.');
+  });
+});
+
+describe('decodeText reads legacy code pages', () => {
+  const hoBaBe = normalizeText(sampleText('stories/vi/vi_su_tich_ho_ba_be.txt'));
+
+  it.each(['stories/vi/vi_su_tich_ho_ba_be.txt', 'stories/vi/vi_su_tich_cay_thi_la.txt'])(
+    '%s saved as Windows-1258 (tone marks as combining characters) reads back as the same NFC text',
+    (file) => {
+      const original = normalizeText(sampleText(file));
+      const bytes = encodeLegacy(original, 'windows-1258');
+      expect(bytes.length).toBeLessThan(Buffer.byteLength(original)); // really one byte per character
+      const decoded = decodeText(bytes, 'story.txt');
+      expect(decoded.encoding).toBe('windows-1258');
+      expect(decoded.text).toBe(decoded.text.normalize('NFC'));
+      expect(normalizeText(decoded.text)).toBe(original);
+    },
+  );
+
+  it('Windows-1258 with CRLF line ends gives the story text exactly', () => {
+    const decoded = decodeText(encodeLegacy(hoBaBe.replace(/\n/g, '\r\n'), 'windows-1258'));
+    expect(normalizeText(decoded.text)).toBe(hoBaBe);
+  });
+
+  it('a one-line Vietnamese title in Windows-1258 is not taken for Turkish', () => {
+    expect(decodeText(encodeLegacy('Sự tích Hồ Ba Bể', 'windows-1258'))).toEqual({ text: 'Sự tích Hồ Ba Bể', encoding: 'windows-1258' });
+  });
+
+  it.each(['stories/other/fr_perrault_petit_chaperon_rouge.txt', 'stories/en/en_andersen_little_match_girl.txt'])(
+    '%s saved as Windows-1252 (curly quotes, dashes, accents) reads back exactly',
+    (file) => {
+      const original = normalizeText(sampleText(file));
+      const decoded = decodeText(encodeLegacy(original, 'windows-1252'));
+      expect(decoded.encoding).toBe('windows-1252');
+      expect(normalizeText(decoded.text)).toBe(original);
+    },
+  );
+
+  it('a word with one accent ("Café") reads as Windows-1252: every Latin code page agrees on it', () => {
+    expect(decodeText(Uint8Array.from([0x43, 0x61, 0x66, 0xe9, 0x0a]), 'menu.txt')).toEqual({ text: 'Café\n', encoding: 'windows-1252' });
+  });
+
+  it.each([
+    ['German', 'windows-1252', 'Es war einmal ein König, der hatte drei Töchter. Die jüngste war so schön, daß die Sonne sich wunderte.'],
+    ['Spanish', 'windows-1252', 'Érase una vez una niña que vivía en una aldea cerca del bosque. Siempre llevaba una caperuza roja.'],
+    ['Polish', 'windows-1250', 'Dawno, dawno temu, za siedmioma górami, żyła sobie dziewczynka, która nosiła czerwony kapturek. Są tu ślady.'],
+    ['Czech', 'windows-1250', 'Byla jednou jedna holčička, kterou měl rád každý, kdo ji jen uviděl. Babička jí darovala čepeček.'],
+    ['Russian', 'windows-1251', 'Жила-была девочка, которую все любили. Бабушка подарила ей красную шапочку, и с тех пор её звали Красной Шапочкой.'],
+    ['Greek', 'windows-1253', 'Μια φορά κι έναν καιρό ζούσε ένα κορίτσι που όλοι το αγαπούσαν πολύ.'],
+    ['Turkish', 'windows-1254', 'Bir varmış, bir yokmuş. Evvel zaman içinde, kalbur saman içinde, küçük bir kız yaşarmış.'],
+    ['Japanese', 'shift_jis', 'むかしむかし、あるところに、おじいさんとおばあさんが住んでいました。'],
+    ['Chinese', 'gb18030', '从前有一个小女孩，她住在森林边的一个小村庄里。'],
+  ])('a short %s paragraph in %s reads back exactly', (_language, encoding, text) => {
+    expect(decodeText(encodeLegacy(text, encoding)).text).toBe(text);
+  });
+
+  it('Vietnamese typed with the VNI font encoding → unreadable-encoding that says so, not mojibake', () => {
+    const vni = 'Ngaøy xöa, ôû moät laøng noï coù hai vôï choàng giaø hieàn laønh, chaêm chæ laøm aên. Moät hoâm, hoï ñi leân nuùi kieám cuûi.';
+    const error = intakeError(() => decodeText(encodeLegacy(vni, 'windows-1252'), 'vni.txt'));
+    expect(error.code).toBe('unreadable-encoding');
+    expect(error.message).toContain('VNI');
+  });
+
+  it('UTF-8 with a stray Windows-1252 byte → unreadable-encoding naming the byte, not a legacy misreading', () => {
+    const bytes = Buffer.concat([Buffer.from(hoBaBe.slice(0, 300)), Buffer.from([0x93]), Buffer.from(hoBaBe.slice(300, 600))]);
+    const error = intakeError(() => decodeText(bytes, 'mixed.txt'));
+    expect(error.code).toBe('unreadable-encoding');
+    expect(error.message).toMatch(new RegExp(`^"mixed\\.txt" is mostly UTF-8 text but has 1 invalid byte \\(the first at byte ${Buffer.byteLength(hoBaBe.slice(0, 300))}\\)`));
+  });
+
+  it('random bytes with no NUL and no control code → unreadable-encoding', () => {
+    let seed = 7;
+    const bytes = Buffer.alloc(4000);
+    for (let i = 0; i < bytes.length; i++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      bytes[i] = 0x20 + (seed % 0xe0);
+    }
+    expect(intakeError(() => decodeText(bytes)).code).toBe('unreadable-encoding');
+  });
+
+  it('a byte no Latin code page defines (0x81) in Western text → refused, never U+FFFD', () => {
+    const bytes = Buffer.concat([Buffer.from('Il était une fois ', 'latin1'), Buffer.from([0x81]), Buffer.from(' une petite fille de village.', 'latin1')]);
+    let text = '';
+    try {
+      text = decodeText(bytes).text;
+    } catch (error) {
+      expect((error as IntakeError).code).toBe('unreadable-encoding');
+    }
+    expect(text).not.toContain('\uFFFD');
+    expect(text).toBe('');
   });
 });

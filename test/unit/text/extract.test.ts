@@ -1,9 +1,20 @@
-import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { detectFormat, extractText } from '../../../src/text/extract.js';
+import { detectFormat, extractText, MAX_TEXT_CHARS } from '../../../src/text/extract.js';
 import { IntakeError, type IntakeErrorCode } from '../../../src/text/intake-error.js';
 import { normalizeText } from '../../../src/text/normalize.js';
+import { oleWithStreams, word97With } from '../../support/ole.js';
 import { sampleBytes, sampleText } from '../../support/samples.js';
+import {
+  assembleZip,
+  deflatedZeros,
+  documentXml,
+  docxPackageParts,
+  minimalDocx,
+  notesXml,
+  paragraph,
+  WORD_NAMESPACES,
+  zip,
+} from '../../support/zip.js';
 
 async function rejection(promise: Promise<unknown>): Promise<IntakeError> {
   const error = await promise.then(
@@ -18,79 +29,6 @@ async function expectCode(bytes: Uint8Array, code: IntakeErrorCode, fileName?: s
   const error = await rejection(extractText(bytes, fileName));
   expect(error.code).toBe(code);
   return error;
-}
-
-/** A ZIP archive with stored (uncompressed) entries. */
-function zip(entries: Record<string, string>): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const [name, content] of Object.entries(entries)) {
-    const nameBytes = Buffer.from(name);
-    const data = Buffer.from(content);
-    const crc = crc32(data);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, nameBytes, data);
-    centrals.push(central, nameBytes);
-    offset += local.length + nameBytes.length + data.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(Object.keys(entries).length, 8);
-  end.writeUInt16LE(Object.keys(entries).length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
-
-/** An OLE compound file (512-byte sectors) whose directory lists the given streams; no stream data. */
-function oleWithStreams(names: string[]): Buffer {
-  const file = Buffer.alloc(1024);
-  Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]).copy(file, 0);
-  file.writeUInt16LE(0x003e, 0x18);
-  file.writeUInt16LE(0x0003, 0x1a);
-  file.writeUInt16LE(0xfffe, 0x1c);
-  file.writeUInt16LE(9, 0x1e);
-  file.writeUInt16LE(6, 0x20);
-  file.writeUInt32LE(0, 0x30);
-  ['Root Entry', ...names].forEach((name, i) => {
-    const entry = 512 + i * 128;
-    file.write(name, entry, 'utf16le');
-    file.writeUInt16LE((name.length + 1) * 2, entry + 0x40);
-    file[entry + 0x42] = i === 0 ? 5 : 2;
-  });
-  return file;
-}
-
-/** A copy of the real Word 97 sample with its File Information Block changed. */
-function word97With(change: (fib: number, doc: Buffer) => void): Buffer {
-  const doc = Buffer.from(sampleBytes('docs/nwe_test05_word97.doc'));
-  let fib = -1;
-  for (let offset = 512; offset < doc.length; offset += 512) {
-    if (doc.readUInt16LE(offset) === 0xa5ec) {
-      fib = offset;
-      break;
-    }
-  }
-  expect(fib).toBeGreaterThan(0);
-  change(fib, doc);
-  return doc;
 }
 
 describe('detectFormat', () => {
@@ -112,11 +50,18 @@ describe('extractText on real files', () => {
     });
   });
 
-  it('mammoth_tables.docx: the table cells are in the text, between the paragraphs around the table', async () => {
+  it('mammoth_tables.docx: each table row is one line (cells separated by a tab), between the paragraphs around the table', async () => {
     const result = await extractText(sampleBytes('docs/mammoth_tables.docx'));
     expect(result.format).toBe('docx');
     expect(result.encoding).toBeUndefined();
-    expect(result.text).toBe('Above\n\nTop left\n\nTop right\n\nBottom left\n\nBottom right\n\nBelow');
+    expect(result.text).toBe('Above\n\nTop left\tTop right\n\nBottom left\tBottom right\n\nBelow');
+    expect(result.text.split('\n')).toContain('Top left\tTop right');
+  });
+
+  it('mammoth_single-paragraph.docx gives its one paragraph', async () => {
+    const { text } = await extractText(sampleBytes('docs/mammoth_single-paragraph.docx'));
+    expect(text).not.toContain('\n');
+    expect(text.length).toBeGreaterThan(10);
   });
 
   it('pydocx_heading_paragraphs.docx: heading and paragraph are separate paragraphs', async () => {
@@ -168,8 +113,12 @@ describe('extractText refusals', () => {
     await expectCode(png, 'binary-content', 'story.txt');
   });
 
-  it('invalid UTF-8 → unreadable-encoding', async () => {
-    await expectCode(Buffer.from([0x48, 0xe9, 0x6c, 0x6c, 0x6f]), 'unreadable-encoding');
+  it('UTF-8 with an invalid byte → unreadable-encoding', async () => {
+    await expectCode(Buffer.concat([Buffer.from('Sự tích Hồ Ba Bể. '), Buffer.from([0xe9]), Buffer.from(' Ngày xưa.')]), 'unreadable-encoding');
+  });
+
+  it('a Windows-1252 "Héllo" is read, with its encoding', async () => {
+    expect(await extractText(Buffer.from([0x48, 0xe9, 0x6c, 0x6c, 0x6f]))).toEqual({ text: 'Héllo', format: 'txt', encoding: 'windows-1252' });
   });
 
   it('a damaged ZIP → corrupt-document', async () => {
@@ -183,7 +132,7 @@ describe('extractText refusals', () => {
   });
 
   it('a ZIP that holds no Word document → unsupported-format', async () => {
-    await expectCode(zip({ mimetype: 'application/vnd.oasis.opendocument.text' }), 'unsupported-format');
+    await expectCode(zip({ mimetype: 'application/vnd.oasis.opendocument.text' }, { store: true }), 'unsupported-format');
   });
 
   it('a password-protected .docx (OLE with EncryptionInfo and EncryptedPackage) → encrypted-document', async () => {
@@ -217,5 +166,114 @@ describe('extractText refusals', () => {
   it('a Word 97 .doc cut short → corrupt-document', async () => {
     const doc = sampleBytes('docs/nwe_test05_word97.doc');
     await expectCode(doc.subarray(0, 3000), 'corrupt-document');
+  });
+});
+
+describe('.docx body only', () => {
+  const footnoteRef = (id: string) => `<w:r><w:footnoteReference w:id="${id}"/></w:r>`;
+  const endnoteRef = (id: string) => `<w:r><w:endnoteReference w:id="${id}"/></w:r>`;
+
+  it('leaves out footnotes, endnotes, comments, headers and footers', async () => {
+    const body =
+      `<w:p><w:r><w:t>Once upon a time.</w:t></w:r>${footnoteRef('1')}<w:r><w:t xml:space="preserve"> The end</w:t></w:r>${endnoteRef('1')}` +
+      `<w:commentRangeStart w:id="0"/><w:r><w:t>.</w:t></w:r><w:commentRangeEnd w:id="0"/><w:r><w:commentReference w:id="0"/></w:r></w:p>` +
+      `<w:sectPr><w:headerReference w:type="default" r:id="rIdH"/><w:footerReference w:type="default" r:id="rIdF"/></w:sectPr>`;
+    const docx = zip({
+      ...docxPackageParts([
+        { id: 'rIdFn', type: 'footnotes', target: 'footnotes.xml' },
+        { id: 'rIdEn', type: 'endnotes', target: 'endnotes.xml' },
+        { id: 'rIdC', type: 'comments', target: 'comments.xml' },
+        { id: 'rIdH', type: 'header', target: 'header1.xml' },
+        { id: 'rIdF', type: 'footer', target: 'footer1.xml' },
+      ]),
+      'word/document.xml': documentXml(body),
+      'word/footnotes.xml': notesXml('footnote', { '1': 'A FOOTNOTE.' }),
+      'word/endnotes.xml': notesXml('endnote', { '1': 'AN ENDNOTE.' }),
+      'word/comments.xml': `<w:comments ${WORD_NAMESPACES}><w:comment w:id="0" w:author="Ed">${paragraph('A COMMENT.')}</w:comment></w:comments>`,
+      'word/header1.xml': `<w:hdr ${WORD_NAMESPACES}>${paragraph('A HEADER.')}</w:hdr>`,
+      'word/footer1.xml': `<w:ftr ${WORD_NAMESPACES}>${paragraph('A FOOTER.')}</w:ftr>`,
+    });
+    expect((await extractText(docx, 'notes.docx')).text).toBe('Once upon a time. The end.');
+  });
+
+  it('keeps line breaks and tabs inside a paragraph; a page break starts a new paragraph', async () => {
+    const body =
+      '<w:p><w:r><w:t>Roses are red,</w:t><w:br/><w:t>violets are blue.</w:t></w:r></w:p>' +
+      '<w:p><w:r><w:t>Name:</w:t><w:tab/><w:t>Gióng</w:t><w:br w:type="page"/><w:t>Chapter two</w:t></w:r></w:p>';
+    expect((await extractText(minimalDocx(body))).text).toBe('Roses are red,\nviolets are blue.\n\nName:\tGióng\n\nChapter two');
+  });
+
+  it('a table cell with several paragraphs stays on its row line', async () => {
+    const cell = (...paragraphs: string[]) => `<w:tc>${paragraphs.map((p) => paragraph(p)).join('')}</w:tc>`;
+    const body = `<w:tbl><w:tr>${cell('Who', '(first)')}${cell('What')}</w:tr><w:tr>${cell('Gióng')}${cell('rode', 'an iron horse')}</w:tr></w:tbl>${paragraph('After')}`;
+    expect((await extractText(minimalDocx(body))).text).toBe('Who (first)\tWhat\n\nGióng\trode an iron horse\n\nAfter');
+  });
+});
+
+describe('.docx ZIP limits (checked on the central directory before unpacking)', () => {
+  it('a part that claims hundreds of MB (a zip bomb) → file-too-large, without unpacking it', async () => {
+    const zeros = deflatedZeros(300);
+    const bomb = assembleZip([
+      ...Object.entries(docxPackageParts()).map(([name, text]) => ({ name, method: 0 as const, data: Buffer.from(text), crc: 0, uncompressedSize: Buffer.byteLength(text) })),
+      { name: 'word/document.xml', method: 8, data: zeros.data, crc: zeros.crc, uncompressedSize: zeros.size },
+    ]);
+    const started = performance.now();
+    const error = await expectCode(bomb, 'file-too-large', 'bomb.docx');
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(error.message).toMatch(/^"bomb\.docx" would unpack to more than 100 MB/);
+  });
+
+  it('a part compressed more than 100:1 → file-too-large', async () => {
+    const zeros = deflatedZeros(20);
+    const docx = assembleZip([{ name: 'word/media/blank.bin', method: 8, data: zeros.data, crc: zeros.crc, uncompressedSize: zeros.size }]);
+    const error = await expectCode(docx, 'file-too-large');
+    expect(error.message).toMatch(/unpacks [\d,]+ times larger/);
+  });
+
+  it('a part whose directory understates its size (a lying bomb) → corrupt-document, found while streaming', async () => {
+    const zeros = deflatedZeros(64);
+    const docx = assembleZip([
+      ...Object.entries(docxPackageParts()).map(([name, text]) => ({ name, method: 0 as const, data: Buffer.from(text), crc: 0, uncompressedSize: Buffer.byteLength(text) })),
+      { name: 'word/document.xml', method: 8, data: zeros.data, crc: zeros.crc, uncompressedSize: 1000 },
+    ]);
+    const error = await expectCode(docx, 'corrupt-document', 'liar.docx');
+    expect(error.message).toContain('"word/document.xml" does not unpack to the size its ZIP directory declares');
+  });
+
+  it('more than 10 MB of XML for mammoth to parse → file-too-large, before parsing', async () => {
+    const megabyte = deflatedZeros(1);
+    const parts = Array.from({ length: 11 }, (_, i) => ({ name: `word/part${i}.xml`, method: 8 as const, data: megabyte.data, crc: megabyte.crc, uncompressedSize: megabyte.size }));
+    const error = await expectCode(assembleZip(parts), 'file-too-large');
+    expect(error.message).toContain('holds 11 MB of document XML; at most 10 MB can be read');
+  });
+
+  it('more than 1,000 parts → file-too-large', async () => {
+    const parts: Record<string, string> = { ...docxPackageParts(), 'word/document.xml': documentXml(paragraph('Hi')) };
+    for (let i = 0; i < 1001; i++) parts[`word/media/p${i}.txt`] = 'x';
+    const error = await expectCode(zip(parts, { store: true }), 'file-too-large');
+    expect(error.message).toContain('holds 1,005 parts');
+  });
+});
+
+describe('text limit', () => {
+  it(`a .txt of more than ${MAX_TEXT_CHARS.toLocaleString('en')} characters → file-too-large`, async () => {
+    const error = await expectCode(Buffer.from('a '.repeat(MAX_TEXT_CHARS / 2 + 1)), 'file-too-large', 'long.txt');
+    expect(error.message).toContain('more than 2,000,000 characters');
+  });
+
+  it('a .docx whose XML holds more text than the limit → file-too-large while it is read', async () => {
+    let seed = 1;
+    const word = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return 'abcdefghijklmnopqrstuvwxyz'.slice(seed % 20, (seed % 20) + 3 + (seed % 5));
+    };
+    const paragraphs: string[] = [];
+    let length = 0;
+    while (length <= MAX_TEXT_CHARS) {
+      const text = Array.from({ length: 200 }, word).join(' ');
+      paragraphs.push(paragraph(text));
+      length += text.length + 2;
+    }
+    await expectCode(minimalDocx(paragraphs.join('')), 'file-too-large', 'novel.docx');
   });
 });

@@ -1,0 +1,67 @@
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { AuthUser } from '../auth/auth-user.js';
+import { Auth, Authenticated, Public } from '../auth/decorators.js';
+import { LoginDto, LogoutDto, RefreshDto, RegisterDto, TokenResponseDto, UserDto } from '../dtos/auth.dto.js';
+import { ErrorResponseDto } from '../dtos/error.dto.js';
+import { ApiErrors } from '../http/api-errors.decorator.js';
+import { RateLimit } from '../http/rate-limit.js';
+import { AuthService } from '../services/auth.service.js';
+
+/** Sign-in: register, login, refresh, logout, who am I (AuthService). */
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly service: AuthService) {}
+
+  @Post('register')
+  @Public()
+  @RateLimit('auth')
+  @ApiOperation({ summary: 'Make an account (email and password) and sign in' })
+  @ApiCreatedResponse({ type: TokenResponseDto })
+  @ApiErrors(400, 409)
+  register(@Body() dto: RegisterDto): Promise<TokenResponseDto> {
+    return this.service.register(dto);
+  }
+
+  @Post('login')
+  @Public()
+  @HttpCode(200)
+  @RateLimit('auth')
+  @ApiOperation({ summary: 'Sign in with email and password' })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiUnauthorizedResponse({ description: 'Wrong email or password (`invalid-credentials`)', type: ErrorResponseDto })
+  @ApiErrors(400)
+  login(@Body() dto: LoginDto): Promise<TokenResponseDto> {
+    return this.service.login(dto.email, dto.password);
+  }
+
+  @Post('refresh')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Trade a refresh token for a new token pair (the old refresh token stops working)' })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiUnauthorizedResponse({ description: 'Invalid, expired, revoked or already used refresh token (`unauthorized`)', type: ErrorResponseDto })
+  @ApiErrors(400)
+  refresh(@Body() dto: RefreshDto): Promise<TokenResponseDto> {
+    return this.service.refresh(dto.refreshToken);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @Authenticated()
+  @ApiOperation({ summary: 'End this session (its access and refresh tokens), or with `all` every session of the account' })
+  @ApiNoContentResponse({ description: 'Signed out' })
+  @ApiErrors(400)
+  logout(@Auth() auth: AuthUser, @Body() dto: LogoutDto): Promise<void> {
+    return this.service.logout(auth, dto.all);
+  }
+
+  @Get('me')
+  @Authenticated()
+  @ApiOperation({ summary: 'The signed-in user' })
+  @ApiOkResponse({ type: UserDto })
+  me(@Auth() auth: AuthUser): Promise<UserDto> {
+    return this.service.me(auth);
+  }
+}

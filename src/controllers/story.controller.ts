@@ -1,0 +1,176 @@
+import { Body, Controller, Delete, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiPartialContentResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import type { AuthUser } from '../auth/auth-user.js';
+import { Auth, Authenticated } from '../auth/decorators.js';
+import { BatchCreatedDto, BatchStatusDto } from '../dtos/batch.dto.js';
+import { StoryDetailDto, StoryDto, StoryPageDto } from '../dtos/story-response.dto.js';
+import { BatchCreateStoryDto, CreateStoryDto, GenerateStoryDto, StoryListQueryDto } from '../dtos/story.dto.js';
+import { ApiErrors } from '../http/api-errors.decorator.js';
+import { ApiIndexParam, ApiUuidParam, IndexParam, UuidParam } from '../http/params.js';
+import { sendFile, sendZip } from '../http/send-file.js';
+import { StoryBatchService } from '../services/story-batch.service.js';
+import { StoryFileService } from '../services/story-file.service.js';
+import { StoryService } from '../services/story.service.js';
+
+const STORY_ID = ApiUuidParam('id', 'Story id');
+const RANGE = ApiHeader({ name: 'Range', required: false, description: 'Byte range, e.g. `bytes=0-65535`; answered with 206 Partial Content' });
+/** OpenAPI: a 200 answer that is a file of one of these media types. */
+const binary = (description: string, ...types: string[]) =>
+  ApiOkResponse({ description, content: Object.fromEntries(types.map((type) => [type, { schema: { type: 'string', format: 'binary' } }])) });
+
+/** The seed's story and batch endpoints, manual steps and downloads (StoryService, StoryBatchService, StoryFileService). */
+@ApiTags('stories')
+@Authenticated()
+@Controller('stories')
+export class StoryController {
+  constructor(
+    private readonly service: StoryService,
+    private readonly batches: StoryBatchService,
+    private readonly files: StoryFileService,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Make one story from text or from an uploaded file (it runs on POST /stories/:id/generate)' })
+  @ApiCreatedResponse({ type: StoryDetailDto })
+  @ApiErrors(400, 404, 422)
+  create(@Auth() auth: AuthUser, @Body() dto: CreateStoryDto): Promise<StoryDetailDto> {
+    return this.service.create(auth, dto);
+  }
+
+  @Post('batch-create')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Make one story per uploaded file and start them (seed BatchCreateStoryDto); follow it on the socket room `batch-<id>`' })
+  @ApiAcceptedResponse({ type: BatchCreatedDto })
+  @ApiErrors(400, 404, 422)
+  batchCreate(@Auth() auth: AuthUser, @Body() dto: BatchCreateStoryDto): Promise<BatchCreatedDto> {
+    return this.batches.create(auth, dto);
+  }
+
+  @Get('batch/:batchId/status')
+  @ApiUuidParam('batchId', 'Batch id')
+  @ApiOperation({ summary: 'A batch as it is now: results per story, step states, chunk counts and percentage' })
+  @ApiOkResponse({ type: BatchStatusDto })
+  @ApiErrors(400, 404)
+  batchStatus(@Auth() auth: AuthUser, @UuidParam('batchId') batchId: string): Promise<BatchStatusDto> {
+    return this.batches.status(auth, batchId);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Your stories, newest first, optionally of one batch or status' })
+  @ApiOkResponse({ type: StoryPageDto })
+  @ApiErrors(400)
+  list(@Auth() auth: AuthUser, @Query() query: StoryListQueryDto): Promise<StoryPageDto> {
+    return this.service.list(auth, query);
+  }
+
+  @Get(':id')
+  @STORY_ID
+  @ApiOperation({ summary: 'One story with its text, chunks and file addresses' })
+  @ApiOkResponse({ type: StoryDetailDto })
+  @ApiErrors(400, 404)
+  get(@Auth() auth: AuthUser, @UuidParam('id') id: string): Promise<StoryDetailDto> {
+    return this.service.get(auth, id);
+  }
+
+  @Delete(':id')
+  @STORY_ID
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a story and every file it made' })
+  @ApiNoContentResponse({ description: 'Deleted' })
+  @ApiErrors(400, 404)
+  delete(@Auth() auth: AuthUser, @UuidParam('id') id: string): Promise<void> {
+    return this.service.delete(auth, id);
+  }
+
+  @Post(':id/generate')
+  @STORY_ID
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Write the story (seed GenerateStoryDto), then run what auto mode asks for; follow it on the socket room `story-<id>`' })
+  @ApiAcceptedResponse({ type: StoryDto })
+  @ApiErrors(400, 404, 409, 422)
+  generate(@Auth() auth: AuthUser, @UuidParam('id') id: string, @Body() dto: GenerateStoryDto): Promise<StoryDto> {
+    return this.service.generate(auth, id, dto);
+  }
+
+  @Post(':id/images')
+  @STORY_ID
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Make the images (a step that was not requested, or failed: a failed story resumes)' })
+  @ApiAcceptedResponse({ type: StoryDto })
+  @ApiErrors(400, 404, 409)
+  images(@Auth() auth: AuthUser, @UuidParam('id') id: string): Promise<StoryDto> {
+    return this.service.runStep(auth, id, 'images');
+  }
+
+  @Post(':id/audio')
+  @STORY_ID
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Make the narration clips (a step that was not requested, or failed: a failed story resumes)' })
+  @ApiAcceptedResponse({ type: StoryDto })
+  @ApiErrors(400, 404, 409)
+  audio(@Auth() auth: AuthUser, @UuidParam('id') id: string): Promise<StoryDto> {
+    return this.service.runStep(auth, id, 'audio');
+  }
+
+  @Post(':id/merge')
+  @STORY_ID
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Join the clips into narration.mp3 (needs every clip)' })
+  @ApiAcceptedResponse({ type: StoryDto })
+  @ApiErrors(400, 404, 409)
+  merge(@Auth() auth: AuthUser, @UuidParam('id') id: string): Promise<StoryDto> {
+    return this.service.runStep(auth, id, 'merge');
+  }
+
+  @Get(':id/narration')
+  @STORY_ID
+  @RANGE
+  @ApiOperation({ summary: 'Download the merged narration (MP3); range requests allowed' })
+  @binary('narration.mp3', 'audio/mpeg')
+  @ApiPartialContentResponse({ description: 'The requested byte range' })
+  @ApiErrors(400, 404, 416)
+  narration(@Auth() auth: AuthUser, @UuidParam('id') id: string, @Res() res: Response): Promise<void> {
+    return sendFile(res, () => this.files.narration(auth, id));
+  }
+
+  @Get(':id/audio/:index')
+  @STORY_ID
+  @RANGE
+  @ApiIndexParam('index', 'Audio chunk index, from 0')
+  @ApiOperation({ summary: 'Download one narration clip by chunk index (from 0); range requests allowed' })
+  @binary('The clip (the speech synthesizer\'s format: WAV for espeak-ng)', 'audio/wav', 'audio/mpeg')
+  @ApiPartialContentResponse({ description: 'The requested byte range' })
+  @ApiErrors(400, 404, 416)
+  clip(@Auth() auth: AuthUser, @UuidParam('id') id: string, @IndexParam('index') index: number, @Res() res: Response): Promise<void> {
+    return sendFile(res, () => this.files.clip(auth, id, index));
+  }
+
+  @Get(':id/images.zip')
+  @STORY_ID
+  @ApiOperation({ summary: 'Download every finished image as one ZIP (images/001.png …)' })
+  @binary('The ZIP', 'application/zip')
+  @ApiErrors(400, 404)
+  imagesZip(@Auth() auth: AuthUser, @UuidParam('id') id: string, @Res() res: Response): Promise<void> {
+    return sendZip(res, () => this.files.imagesArchive(auth, id));
+  }
+
+  @Get(':id/images/:index')
+  @STORY_ID
+  @ApiIndexParam('index', 'Image chunk index, from 0')
+  @ApiOperation({ summary: 'Download one image by chunk index (from 0)' })
+  @binary('The image', 'image/png', 'image/jpeg', 'image/webp')
+  @ApiErrors(400, 404)
+  image(@Auth() auth: AuthUser, @UuidParam('id') id: string, @IndexParam('index') index: number, @Res() res: Response): Promise<void> {
+    return sendFile(res, () => this.files.image(auth, id, index));
+  }
+}

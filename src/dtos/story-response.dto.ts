@@ -1,0 +1,248 @@
+import { ApiProperty } from '@nestjs/swagger';
+import {
+  type AudioChunk,
+  type ImageChunk,
+  STEPS,
+  type StepName,
+  type StepStatus,
+  stepStatus,
+  type Story,
+  storyStatus,
+} from '../db/schema.js';
+import { STEP_COLUMN } from '../repositories/story.repository.js';
+import { storyFraction } from '../services/batch-progress.js';
+import { AutoModeConfigDto, StoryStyleDto } from './story.dto.js';
+
+/** Download addresses of a story's files (relative to the API). */
+export const storyUrls = {
+  story: (id: string) => `/stories/${id}`,
+  narration: (id: string) => `/stories/${id}/narration`,
+  image: (id: string, index: number) => `/stories/${id}/images/${index}`,
+  clip: (id: string, index: number) => `/stories/${id}/audio/${index}`,
+  imagesZip: (id: string) => `/stories/${id}/images.zip`,
+};
+
+/** State of each step of a story (`skipped` = not requested). One property per pipeline step. */
+export class StoryStepsDto {}
+for (const step of STEPS) {
+  ApiProperty({ description: `State of the \`${step}\` step`, enum: stepStatus.enumValues, example: 'completed' })(StoryStepsDto.prototype, step);
+}
+export type StoryStepsView = Record<StepName, StepStatus>;
+
+export class ChunkCountDto {
+  @ApiProperty({ description: 'Chunks finished', example: 3 })
+  done!: number;
+
+  @ApiProperty({ description: 'Chunks in all (0 until the story step has cut them)', example: 8 })
+  total!: number;
+}
+
+export class StoryProgressDto {
+  @ApiProperty({ description: 'Share of the requested work that is finished, 0–100 (each requested step weighs the same; images and audio count finished chunks)', example: 62 })
+  percentage!: number;
+
+  @ApiProperty({ description: 'Image chunks', type: ChunkCountDto })
+  images!: ChunkCountDto;
+
+  @ApiProperty({ description: 'Audio chunks', type: ChunkCountDto })
+  audio!: ChunkCountDto;
+}
+
+export class StoryDto {
+  @ApiProperty({ description: 'Story id', example: '5a7c9e1b-2d4f-4a6c-8e0b-1c3d5e7f9a2b', format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ description: 'Batch the story belongs to, or null', example: '2f4e6a8c-1b3d-4f5a-9c7e-0a2b4c6d8e1f', nullable: true, type: String })
+  batchId!: string | null;
+
+  @ApiProperty({ description: 'Upload the story was made from, or null (text stories)', example: '7c1e2b4a-9d3f-4e5a-8b6c-1d2e3f4a5b6c', nullable: true, type: String })
+  uploadId!: string | null;
+
+  @ApiProperty({ description: 'Title (set by the story step)', example: 'Sự tích Hồ Ba Bể', nullable: true, type: String })
+  title!: string | null;
+
+  @ApiProperty({ description: 'Story status', enum: storyStatus.enumValues, example: 'processing' })
+  status!: Story['status'];
+
+  @ApiProperty({ description: 'ISO 639-1 language (given, or detected by the story step)', example: 'vi', nullable: true, type: String })
+  language!: string | null;
+
+  @ApiProperty({ description: 'State of each step', type: StoryStepsDto })
+  steps!: StoryStepsView;
+
+  @ApiProperty({ description: 'How far the story is', type: StoryProgressDto })
+  progress!: StoryProgressDto;
+
+  @ApiProperty({ description: 'The step that failed, when status is failed', example: 'audio', nullable: true, enum: STEPS, type: String })
+  failedStep!: StepName | null;
+
+  @ApiProperty({ description: 'Why it failed, when status is failed', example: 'No espeak-ng voice for language "xx"', nullable: true, type: String })
+  error!: string | null;
+
+  @ApiProperty({ description: 'Download address of narration.mp3 once merged, else null', example: '/stories/5a7c9e1b-2d4f-4a6c-8e0b-1c3d5e7f9a2b/narration', nullable: true, type: String })
+  narrationUrl!: string | null;
+
+  @ApiProperty({ description: 'When the story was made', example: '2026-01-31T09:12:44.120Z' })
+  createdAt!: Date;
+
+  @ApiProperty({ description: 'When its first step started', example: '2026-01-31T09:12:45.010Z', nullable: true, type: Date })
+  startedAt!: Date | null;
+
+  @ApiProperty({ description: 'When it completed or failed', example: '2026-01-31T09:13:30.500Z', nullable: true, type: Date })
+  completedAt!: Date | null;
+}
+
+export class ImageChunkDto {
+  @ApiProperty({ description: 'Position in the story, from 0', example: 0 })
+  index!: number;
+
+  @ApiProperty({ description: 'The part of the story the image illustrates', example: 'Ngày xửa ngày xưa…' })
+  text!: string;
+
+  @ApiProperty({ description: 'Prompt given to the image generator', example: 'A village by a lake at dusk' })
+  prompt!: string;
+
+  @ApiProperty({ description: 'Chunk status', enum: ['pending', 'completed', 'failed'], example: 'completed' })
+  status!: ImageChunk['status'];
+
+  @ApiProperty({ description: 'Download address of the image once made, else null', example: '/stories/5a7c9e1b-2d4f-4a6c-8e0b-1c3d5e7f9a2b/images/0', nullable: true, type: String })
+  url!: string | null;
+
+  @ApiProperty({ description: 'True when the image is a stand-in card (offline `card` generator)', example: true })
+  placeholder!: boolean;
+}
+
+export class AudioChunkDto {
+  @ApiProperty({ description: 'Position in the story, from 0', example: 0 })
+  index!: number;
+
+  @ApiProperty({ description: 'The part of the story the clip narrates', example: 'Ngày xửa ngày xưa…' })
+  text!: string;
+
+  @ApiProperty({ description: 'Chunk status', enum: ['pending', 'completed', 'failed'], example: 'completed' })
+  status!: AudioChunk['status'];
+
+  @ApiProperty({ description: 'Download address of the clip once made, else null', example: '/stories/5a7c9e1b-2d4f-4a6c-8e0b-1c3d5e7f9a2b/audio/0', nullable: true, type: String })
+  url!: string | null;
+
+  @ApiProperty({ description: 'Decoded length of the clip, ms', example: 5230, nullable: true, type: Number })
+  durationMs!: number | null;
+
+  @ApiProperty({ description: 'Voice used', example: 'vi', nullable: true, type: String })
+  voice!: string | null;
+}
+
+export class StoryDetailDto extends StoryDto {
+  @ApiProperty({ description: 'The text the story was made from', example: 'Sự tích Hồ Ba Bể\n\nNgày xửa ngày xưa…' })
+  originalContent!: string;
+
+  @ApiProperty({ description: 'The story text (after the story step), else null', example: 'Ngày xửa ngày xưa…', nullable: true, type: String })
+  content!: string | null;
+
+  @ApiProperty({ description: 'Style asked for', type: StoryStyleDto })
+  style!: StoryStyleDto;
+
+  @ApiProperty({ description: 'Instructions for the story writer', example: 'Retell it for a bedtime read-aloud', nullable: true, type: String })
+  customPrompt!: string | null;
+
+  @ApiProperty({ description: 'Auto-mode settings of the story (every field filled)', type: AutoModeConfigDto })
+  autoMode!: AutoModeConfigDto;
+
+  @ApiProperty({
+    description: 'Metadata: word counts, how the language was chosen, providers and models, step durations (ms), narration loudness',
+    type: 'object',
+    additionalProperties: true,
+    example: { wordCount: 573, languageSource: 'detected', narration: { durationMs: 212000, lufs: -16 } },
+  })
+  metadata!: Story['metadata'];
+
+  @ApiProperty({ description: 'Image chunks in order', type: [ImageChunkDto] })
+  images!: ImageChunkDto[];
+
+  @ApiProperty({ description: 'Audio chunks in order', type: [AudioChunkDto] })
+  audio!: AudioChunkDto[];
+
+  @ApiProperty({ description: 'Download address of every finished image as one ZIP, or null when there is none', example: '/stories/5a7c9e1b-2d4f-4a6c-8e0b-1c3d5e7f9a2b/images.zip', nullable: true, type: String })
+  imagesZipUrl!: string | null;
+}
+
+export class StoryPageDto {
+  @ApiProperty({ description: 'Stories on this page, newest first', type: [StoryDto] })
+  items!: StoryDto[];
+
+  @ApiProperty({ description: 'Page number', example: 1 })
+  page!: number;
+
+  @ApiProperty({ description: 'Items per page', example: 20 })
+  limit!: number;
+
+  @ApiProperty({ description: 'Stories matching in all', example: 3 })
+  total!: number;
+}
+
+export interface ChunkCounts {
+  images: { done: number; total: number };
+  audio: { done: number; total: number };
+}
+
+/** Each step's state, by step name. */
+export function stepsOf(story: Story): StoryStepsView {
+  return Object.fromEntries(STEPS.map((step) => [step, story[STEP_COLUMN[step]]])) as StoryStepsView;
+}
+
+/** Story share of finished work, 0–100 (floor), from its steps and chunk counts. */
+export function storyPercentage(story: Story, counts: ChunkCounts): number {
+  return Math.floor(storyFraction({ story, fileName: '', ...counts }) * 100);
+}
+
+/** A story as lists show it: status, steps, progress and the narration address. */
+export function mapStory(story: Story, counts: ChunkCounts): StoryDto {
+  return {
+    id: story.id,
+    batchId: story.batchId,
+    uploadId: story.uploadId,
+    title: story.title,
+    status: story.status,
+    language: story.language,
+    steps: stepsOf(story),
+    progress: { percentage: storyPercentage(story, counts), images: counts.images, audio: counts.audio },
+    failedStep: story.failedStep,
+    error: story.error,
+    narrationUrl: story.narrationKey && story.mergeStep === 'completed' ? storyUrls.narration(story.id) : null,
+    createdAt: story.createdAt,
+    startedAt: story.startedAt,
+    completedAt: story.completedAt,
+  };
+}
+
+/** A story with its text, settings, metadata, chunks and file addresses (only finished files get one). */
+export function mapStoryDetail(story: Story, images: ImageChunk[], audio: AudioChunk[]): StoryDetailDto {
+  const count = (chunks: { status: string }[]) => ({ done: chunks.filter((c) => c.status === 'completed').length, total: chunks.length });
+  const done = (chunk: { status: string; storageKey: string | null }) => chunk.status === 'completed' && !!chunk.storageKey;
+  return {
+    ...mapStory(story, { images: count(images), audio: count(audio) }),
+    originalContent: story.originalContent,
+    content: story.generatedContent,
+    style: story.style,
+    customPrompt: story.customPrompt,
+    autoMode: story.autoMode,
+    metadata: story.metadata,
+    images: images.map((chunk) => ({
+      index: chunk.index,
+      text: chunk.text,
+      prompt: chunk.prompt,
+      status: chunk.status,
+      url: done(chunk) ? storyUrls.image(story.id, chunk.index) : null,
+      placeholder: chunk.placeholder,
+    })),
+    audio: audio.map((chunk) => ({
+      index: chunk.index,
+      text: chunk.text,
+      status: chunk.status,
+      url: done(chunk) ? storyUrls.clip(story.id, chunk.index) : null,
+      durationMs: chunk.durationMs,
+      voice: chunk.voice,
+    })),
+    imagesZipUrl: images.some(done) ? storyUrls.imagesZip(story.id) : null,
+  };
+}

@@ -1,0 +1,113 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { trackLanguage, videoSize, type VideoAspect } from '../../media/video.js';
+import { EventsRepository } from '../../repositories/events.repository.js';
+import { MediaRepository } from '../../repositories/media.repository.js';
+import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
+import { StoryRepository } from '../../repositories/story.repository.js';
+import { TimelineService } from '../../services/timeline.service.js';
+import { PermanentStepError } from '../step-failure.js';
+
+/**
+ * The `video` step: renders `video.mp4` from the story's images and its merged narration. Each
+ * image is on screen while its text is spoken (the narration timeline), with a slow camera move
+ * and short crossfades; the subtitles are a soft track and, when asked, burned in too. Frame
+ * shape from the story's auto mode (`16:9` or `9:16`), size, speed and quality from the
+ * configuration. Written under its deterministic key, so a retry overwrites.
+ */
+@Injectable()
+export class VideoStep {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly stories: StoryRepository,
+    private readonly storage: StorageRepository,
+    private readonly media: MediaRepository,
+    private readonly timelines: TimelineService,
+    private readonly events: EventsRepository,
+  ) {}
+
+  async run(storyId: string, signal?: AbortSignal): Promise<void> {
+    const story = await this.stories.getOrThrow(storyId);
+    if (story.status === 'failed' || story.videoStep === 'completed') return;
+    const startedAt = performance.now();
+    await this.stories.transitionStep(storyId, 'video', ['queued', 'pending'], 'running');
+    this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'video', state: 'started' });
+
+    if (!story.narrationKey || !(await this.storage.exists(story.narrationKey))) {
+      throw new Error('The story has no merged narration; the video needs it');
+    }
+    const chunks = await this.stories.imageChunks(storyId);
+    const missing = chunks.filter((chunk) => chunk.status !== 'completed' || !chunk.storageKey);
+    if (!chunks.length) throw new Error('The story has no images; the video needs them');
+    if (missing.length) throw new Error(`Images ${missing.map((c) => c.index + 1).join(', ')} are not finished; the video needs all`);
+
+    const narrationFile = this.storage.pathOf(story.narrationKey);
+    const durationMs = story.metadata.narration?.durationMs ?? Math.round(await this.media.durationMs(narrationFile, signal));
+    const { timeline, cues } = await this.timelines.subtitles(story, durationMs);
+    let subtitlesKey = story.subtitlesKey;
+    if (!subtitlesKey || !(await this.storage.exists(subtitlesKey))) {
+      subtitlesKey = artifactKeys.subtitles(storyId, 'srt');
+      await this.timelines.writeSubtitles(story, durationMs);
+    }
+
+    const aspect: VideoAspect = story.autoMode.videoPreset ?? '16:9';
+    const { width, height } = videoSize(aspect, this.config.video.scale);
+    const { fps, crossfadeMs, preset, crf, audioBitrateKbps, subtitleFontFile } = this.config.video;
+    const burn = story.autoMode.burnSubtitles === true && cues.length > 0;
+    if (burn && !(await fs.access(subtitleFontFile).then(() => true, () => false))) {
+      // Retrying cannot help: the configuration has to change.
+      throw new PermanentStepError(`font file ${JSON.stringify(subtitleFontFile)} cannot be read (SUBTITLE_FONT_FILE); burned-in subtitles need it`);
+    }
+    const byIndex = new Map(chunks.map((chunk, position) => [chunk.index, position]));
+
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-render-'));
+    try {
+      const outFile = path.join(dir, 'video.mp4');
+      const rendered = await this.media.renderVideo({
+        images: chunks.map((chunk) => this.storage.pathOf(chunk.storageKey!)),
+        slides: timeline.images.map((image) => ({ image: byIndex.get(image.index)!, startMs: image.startMs })),
+        narrationFile,
+        durationMs,
+        subtitlesFile: this.storage.pathOf(subtitlesKey),
+        burnIn: burn ? { cues, fontFile: subtitleFontFile } : undefined,
+        width,
+        height,
+        fps,
+        crossfadeMs,
+        preset,
+        crf,
+        audioBitrateKbps,
+        language: trackLanguage(story.language),
+        title: story.title ?? undefined,
+        outFile,
+        workDir: dir,
+        signal,
+      });
+      const key = artifactKeys.video(storyId);
+      await this.storage.moveIn(key, outFile);
+      const renderMs = Math.round(performance.now() - startedAt);
+      await this.stories.update(storyId, { videoKey: key });
+      await this.stories.mergeMetadata(storyId, {
+        video: {
+          preset: aspect,
+          width,
+          height,
+          fps,
+          durationMs: Math.round((rendered.frames * 1000) / fps),
+          slides: rendered.slides,
+          burnedSubtitles: burn,
+          renderMs,
+          speed: Math.round((durationMs / Math.max(1, renderMs)) * 100) / 100,
+        },
+        stepDurationsMs: { video: renderMs },
+      });
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+    await this.stories.transitionStep(storyId, 'video', ['running', 'queued', 'pending'], 'completed');
+    this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'video', state: 'done' });
+  }
+}

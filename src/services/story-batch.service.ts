@@ -1,0 +1,83 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { AuthUser } from '../auth/auth-user.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { type BatchCreatedDto, type BatchStatusDto, batchRoom, mapBatchStatus, storyRoom } from '../dtos/batch.dto.js';
+import type { BatchCreateStoryDto } from '../dtos/story.dto.js';
+import { ApiError, type FieldError, notFound } from '../http/api-error.js';
+import { UploadRepository } from '../repositories/upload.repository.js';
+import { BatchService, MAX_BATCH_FILES } from './batch.service.js';
+import { checkProviderChoice, uploadIdFromUrl } from './story.service.js';
+
+/**
+ * Batches over the API (seed: POST /stories/batch-create, GET /stories/batch/:id/status): checks
+ * the request against the user's uploads, then hands it to the engine's {@link BatchService}.
+ */
+@Injectable()
+export class StoryBatchService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly batches: BatchService,
+    private readonly uploads: UploadRepository,
+  ) {}
+
+  /**
+   * Creates a batch with one story per file (fileIds first, then fileUrls) and queues it.
+   * @throws ApiError 400 when no file, or more than UPLOAD_MAX_FILES (at most {@link MAX_BATCH_FILES}),
+   * are given; 404 naming
+   * each upload that does not exist or is another user's; 422 `provider-not-enabled`.
+   */
+  async create(user: AuthUser, dto: BatchCreateStoryDto): Promise<BatchCreatedDto> {
+    checkProviderChoice(this.config, dto.providers);
+    const refs = [
+      ...(dto.fileIds ?? []).map((id, i) => ({ id: id.toLowerCase(), field: `fileIds[${i}]` })),
+      ...(dto.fileUrls ?? []).map((url, i) => ({ id: uploadIdFromUrl(url)!, field: `fileUrls[${i}]` })),
+    ];
+    if (refs.length === 0) {
+      throw new ApiError(400, 'validation-failed', 'Give at least one uploaded file in fileIds or fileUrls', [
+        { field: 'fileIds', message: 'at least one file is required' },
+      ]);
+    }
+    const maxFiles = Math.min(MAX_BATCH_FILES, this.config.http.upload.maxFiles);
+    if (refs.length > maxFiles) {
+      throw new ApiError(400, 'too-many-files', `A batch takes at most ${maxFiles} files; got ${refs.length}`, [
+        { field: 'fileIds', message: `at most ${maxFiles} files in fileIds and fileUrls together` },
+      ]);
+    }
+    const found = new Map((await this.uploads.list(refs.map((r) => r.id))).filter((u) => u.userId === user.id).map((u) => [u.id, u]));
+    const missing: FieldError[] = refs.filter((r) => !found.has(r.id)).map((r) => ({ field: r.field, message: `no upload ${r.id}` }));
+    if (missing.length) {
+      throw new ApiError(404, 'not-found', `Upload${missing.length > 1 ? 's' : ''} not found: ${missing.map((m) => m.field).join(', ')}`, missing);
+    }
+    const { batch, stories } = await this.batches.create({
+      userId: user.id,
+      uploadIds: refs.map((r) => r.id),
+      style: dto.style,
+      customPrompt: dto.customPrompt,
+      language: dto.language,
+      autoMode: dto.autoMode,
+    });
+    return {
+      batchId: batch.id,
+      status: batch.status,
+      totalFiles: batch.totalFiles,
+      statusUrl: `/stories/batch/${batch.id}/status`,
+      room: batchRoom(batch.id),
+      stories: stories.map((story) => ({
+        id: story.id,
+        uploadId: story.uploadId!,
+        file: found.get(story.uploadId!)!.originalName,
+        room: storyRoom(story.id),
+      })),
+    };
+  }
+
+  /**
+   * The batch as it is now in the database: per-story results and step states, and a percentage
+   * computed from finished steps and chunks. @throws ApiError 404.
+   */
+  async status(user: AuthUser, batchId: string): Promise<BatchStatusDto> {
+    const snapshot = await this.batches.snapshot(batchId);
+    if (!snapshot || snapshot.batch.userId !== user.id) throw notFound('Batch', batchId);
+    return mapBatchStatus(snapshot.batch, snapshot.inputs, snapshot.summary);
+  }
+}

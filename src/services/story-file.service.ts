@@ -1,0 +1,83 @@
+import path from 'node:path';
+import { Injectable } from '@nestjs/common';
+import type { AuthUser } from '../auth/auth-user.js';
+import type { Story } from '../db/schema.js';
+import { notFound } from '../http/api-error.js';
+import type { FileResponse, ZipResponse } from '../http/send-file.js';
+import { StorageRepository } from '../repositories/storage.repository.js';
+import { StoryRepository } from '../repositories/story.repository.js';
+import { folderName } from './export.service.js';
+
+const MEDIA_TYPES: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  webp: 'image/webp',
+  wav: 'audio/wav',
+  mp3: 'audio/mpeg',
+  ogg: 'audio/ogg',
+  aac: 'audio/aac',
+  flac: 'audio/flac',
+};
+
+const mediaType = (key: string) => MEDIA_TYPES[path.extname(key).slice(1).toLowerCase()] ?? 'application/octet-stream';
+
+/**
+ * The files a story made, for download by its owner: narration, one clip, one image, all images
+ * as a ZIP. Only files whose step or chunk is finished are served; anything else answers 404.
+ */
+@Injectable()
+export class StoryFileService {
+  constructor(
+    private readonly stories: StoryRepository,
+    private readonly storage: StorageRepository,
+  ) {}
+
+  /** narration.mp3 (`audio/mpeg`). @throws ApiError 404 until the merge step is done. */
+  async narration(user: AuthUser, id: string): Promise<FileResponse> {
+    const story = await this.owned(user, id);
+    if (!story.narrationKey || story.mergeStep !== 'completed') throw notFound('Narration of story', id);
+    return { path: this.storage.pathOf(story.narrationKey), contentType: 'audio/mpeg', fileName: `${baseName(story)}.mp3`, disposition: 'inline' };
+  }
+
+  /** One narration clip, by 0-based chunk index. @throws ApiError 404 until that clip is made. */
+  async clip(user: AuthUser, id: string, index: number): Promise<FileResponse> {
+    await this.owned(user, id);
+    const chunk = await this.stories.audioChunk(id, index);
+    if (!chunk?.storageKey || chunk.status !== 'completed') throw notFound(`Audio clip ${index} of story`, id);
+    return this.file(chunk.storageKey, 'inline');
+  }
+
+  /** One image, by 0-based chunk index. @throws ApiError 404 until that image is made. */
+  async image(user: AuthUser, id: string, index: number): Promise<FileResponse> {
+    await this.owned(user, id);
+    const chunk = await this.stories.imageChunk(id, index);
+    if (!chunk?.storageKey || chunk.status !== 'completed') throw notFound(`Image ${index} of story`, id);
+    return this.file(chunk.storageKey, 'inline');
+  }
+
+  /** Every finished image, as `images/001.png …` in one ZIP. @throws ApiError 404 when there is none. */
+  async imagesArchive(user: AuthUser, id: string): Promise<ZipResponse> {
+    const story = await this.owned(user, id);
+    const chunks = (await this.stories.imageChunks(id)).filter((c) => c.status === 'completed' && c.storageKey);
+    if (!chunks.length) throw notFound('Images of story', id);
+    return {
+      fileName: `${baseName(story)}-images.zip`,
+      entries: chunks.map((chunk) => ({ path: this.storage.pathOf(chunk.storageKey!), name: `images/${path.posix.basename(chunk.storageKey!)}` })),
+    };
+  }
+
+  private file(key: string, disposition: FileResponse['disposition']): FileResponse {
+    return { path: this.storage.pathOf(key), contentType: mediaType(key), fileName: path.posix.basename(key), disposition };
+  }
+
+  private async owned(user: AuthUser, id: string): Promise<Story> {
+    const story = await this.stories.get(id);
+    if (!story || story.userId !== user.id) throw notFound('Story', id);
+    return story;
+  }
+}
+
+function baseName(story: Story): string {
+  return folderName(story.title ?? story.id);
+}

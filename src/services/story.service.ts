@@ -1,0 +1,203 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { AuthUser } from '../auth/auth-user.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { STEPS, type StepName, type StepStatus, type Story } from '../db/schema.js';
+import { pageOf, type PageQueryDto } from '../dtos/pagination.dto.js';
+import { mapStory, mapStoryDetail, type StoryDetailDto, type StoryDto, type StoryPageDto } from '../dtos/story-response.dto.js';
+import { type CreateStoryDto, type GenerateStoryDto, type ProviderChoiceDto, type StoryListQueryDto, UPLOAD_URL_PATTERN } from '../dtos/story.dto.js';
+import { ApiError, notFound } from '../http/api-error.js';
+import { QueueRepository } from '../repositories/queue.repository.js';
+import { artifactKeys, StorageRepository } from '../repositories/storage.repository.js';
+import { STEP_COLUMN, StoryRepository } from '../repositories/story.repository.js';
+import { UploadRepository } from '../repositories/upload.repository.js';
+import { normalizeText } from '../text/normalize.js';
+import { BatchService } from './batch.service.js';
+import { OrchestratorService } from './orchestrator.service.js';
+import { requestedSteps } from './requested-steps.js';
+
+/** Steps a user may start by hand (auto mode off, or to retry a failed one). */
+export type ManualStep = 'images' | 'audio' | 'merge';
+
+/**
+ * @throws ApiError 422 `provider-not-enabled` when a choice names a provider this server does not
+ * run (the configuration picks one per capability).
+ */
+export function checkProviderChoice(config: AppConfig, choice: ProviderChoiceDto | undefined): void {
+  if (!choice) return;
+  const running = {
+    storyWriter: config.providers.storyWriter,
+    imageGenerator: config.providers.imageGenerator,
+    speechSynthesizer: config.providers.speechSynthesizer,
+  };
+  const errors = (Object.keys(running) as (keyof typeof running)[])
+    .filter((key) => choice[key] !== undefined && choice[key] !== running[key])
+    .map((key) => ({ field: `providers.${key}`, message: `this server runs "${running[key]}", not "${choice[key]}"` }));
+  if (errors.length) {
+    throw new ApiError(422, 'provider-not-enabled', `Provider not enabled on this server: ${errors.map((e) => `${e.field} (${e.message})`).join('; ')}`, errors);
+  }
+}
+
+/** The upload id in an upload URL (absolute or relative), or undefined. */
+export function uploadIdFromUrl(url: string): string | undefined {
+  return UPLOAD_URL_PATTERN.exec(url.trim())?.[1]?.toLowerCase();
+}
+
+/**
+ * Stories as their owner sees them over the API: making one from text or an upload, generating it,
+ * listing, reading, deleting, and starting a step by hand. Another user's story answers 404.
+ */
+@Injectable()
+export class StoryService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly stories: StoryRepository,
+    private readonly uploads: UploadRepository,
+    private readonly storage: StorageRepository,
+    private readonly queues: QueueRepository,
+    private readonly batches: BatchService,
+    private readonly orchestrator: OrchestratorService,
+  ) {}
+
+  /**
+   * Makes one story (status `pending`) from text or from one of the user's uploads. Nothing runs
+   * until POST /stories/:id/generate.
+   * @throws ApiError 400 unless exactly one of text, fileId and fileUrl is given; 404 for an
+   * unknown upload; 422 `provider-not-enabled`.
+   */
+  async create(user: AuthUser, dto: CreateStoryDto): Promise<StoryDetailDto> {
+    checkProviderChoice(this.config, dto.providers);
+    const sources = (['text', 'fileId', 'fileUrl'] as const).filter((key) => dto[key] !== undefined);
+    if (sources.length !== 1) {
+      const fields = sources.length ? sources : (['text', 'fileId', 'fileUrl'] as const);
+      throw new ApiError(400, 'validation-failed', 'Give exactly one of text, fileId and fileUrl', [
+        ...fields.map((field) => ({ field, message: 'exactly one of text, fileId and fileUrl must be given' })),
+      ]);
+    }
+    let uploadId: string | null = null;
+    let content: string;
+    if (dto.text !== undefined) {
+      content = normalizeText(dto.text);
+      if (!content.trim()) throw new ApiError(400, 'validation-failed', 'The text is empty', [{ field: 'text', message: 'text must hold words' }]);
+    } else {
+      const id = dto.fileId ?? uploadIdFromUrl(dto.fileUrl!)!;
+      const upload = await this.uploads.get(id);
+      if (!upload || upload.userId !== user.id) {
+        throw new ApiError(404, 'not-found', `Upload ${id} was not found`, [{ field: dto.fileId ? 'fileId' : 'fileUrl', message: 'no such upload' }]);
+      }
+      uploadId = upload.id;
+      content = upload.text;
+    }
+    // DTO instances hold every declared field, unset ones as undefined: spread first, then default.
+    const autoMode = this.batches.resolveAutoMode({ ...dto.autoMode, enabled: dto.autoMode?.enabled ?? false });
+    const steps = requestedSteps(autoMode);
+    const story = await this.stories.create({
+      userId: user.id,
+      uploadId,
+      originalContent: content,
+      customPrompt: dto.customPrompt ?? null,
+      style: dto.style ?? {},
+      language: dto.language ?? null,
+      autoMode,
+      imagesStep: steps.images ? 'pending' : 'skipped',
+      audioStep: steps.audio ? 'pending' : 'skipped',
+      mergeStep: steps.merge ? 'pending' : 'skipped',
+    });
+    return mapStoryDetail(story, [], []);
+  }
+
+  /**
+   * Runs the story step (again) with the given settings, then what auto mode asks for.
+   * @throws ApiError 404; 409 `step-not-startable` when the story step is queued, running or done.
+   */
+  async generate(user: AuthUser, id: string, dto: GenerateStoryDto): Promise<StoryDto> {
+    checkProviderChoice(this.config, dto.providers);
+    const story = await this.owned(user, id);
+    if (story.storyStep !== 'pending' && story.storyStep !== 'failed') {
+      throw new ApiError(409, 'step-not-startable', `The story step is ${story.storyStep}; a story is generated once (make a new story to start over)`);
+    }
+    const autoMode = dto.autoMode ? this.batches.resolveAutoMode({ ...dto.autoMode, enabled: dto.autoMode.enabled ?? true }) : story.autoMode;
+    const steps = requestedSteps(autoMode);
+    await this.stories.update(id, {
+      status: 'pending',
+      storyStep: 'pending',
+      imagesStep: steps.images ? 'pending' : 'skipped',
+      audioStep: steps.audio ? 'pending' : 'skipped',
+      mergeStep: steps.merge ? 'pending' : 'skipped',
+      autoMode,
+      error: null,
+      failedStep: null,
+      completedAt: null,
+      ...(dto.style ? { style: dto.style } : {}),
+      ...(dto.customPrompt !== undefined ? { customPrompt: dto.customPrompt } : {}),
+      ...(dto.language !== undefined ? { language: dto.language } : {}),
+    });
+    await this.orchestrator.start(id);
+    return this.summary(await this.stories.getOrThrow(id));
+  }
+
+  /** The user's stories, newest first. */
+  async list(user: AuthUser, query: StoryListQueryDto): Promise<StoryPageDto> {
+    const page = pageOf(query as PageQueryDto);
+    const { items, total } = await this.stories.listByUser(user.id, { batchId: query.batchId, status: query.status }, page);
+    return { items: await Promise.all(items.map((story) => this.summary(story))), page: page.page, limit: page.limit, total };
+  }
+
+  /** One story with its chunks and file addresses. @throws ApiError 404. */
+  async get(user: AuthUser, id: string): Promise<StoryDetailDto> {
+    const story = await this.owned(user, id);
+    const [images, audio] = await Promise.all([this.stories.imageChunks(id), this.stories.audioChunks(id)]);
+    return mapStoryDetail(story, images, audio);
+  }
+
+  /** Deletes a story and every file it made; its batch's results are recomputed. @throws ApiError 404. */
+  async delete(user: AuthUser, id: string): Promise<void> {
+    const story = await this.owned(user, id);
+    await this.stories.delete(id);
+    await this.storage.removePrefix(artifactKeys.story(id));
+    if (story.batchId) await this.batches.refresh(story.batchId);
+  }
+
+  /**
+   * Starts a step by hand: one that was not requested (`skipped`) or that failed. On a failed
+   * story this resumes it: every unfinished step continues, finished chunks are kept.
+   * @throws ApiError 404; 409 `step-not-ready` when what the step needs is not done (the story text;
+   * for merge, all audio), 409 `step-not-startable` when the step is queued, running or done.
+   */
+  async runStep(user: AuthUser, id: string, step: ManualStep): Promise<StoryDto> {
+    const story = await this.owned(user, id);
+    if (story.storyStep !== 'completed') {
+      throw new ApiError(409, 'step-not-ready', `The story text is not ready (story step: ${story.storyStep}); generate the story first`);
+    }
+    if (step === 'merge' && story.audioStep !== 'completed') {
+      throw new ApiError(409, 'step-not-ready', `Merging needs every audio clip (audio step: ${story.audioStep}); run POST /stories/${id}/audio first`);
+    }
+    const current = story[STEP_COLUMN[step]];
+    if (current !== 'skipped' && current !== 'failed') {
+      throw new ApiError(409, 'step-not-startable', `The ${step} step is ${current}${current === 'completed' ? ' already' : ''}`);
+    }
+    if (!(await this.stories.transitionStep(id, step, ['skipped', 'failed'], 'pending'))) {
+      throw new ApiError(409, 'step-not-startable', `The ${step} step was started by another request`);
+    }
+    if (story.status === 'failed') {
+      // Nothing runs for a failed story: its other unfinished steps start again from where they were.
+      const unfinished: StepStatus[] = ['failed', 'queued', 'running'];
+      for (const other of STEPS.filter((s): s is Exclude<StepName, 'story'> => s !== 'story' && s !== step)) {
+        await this.stories.transitionStep(id, other, unfinished, 'pending');
+      }
+    }
+    await this.stories.update(id, { status: 'processing', error: null, failedStep: null, completedAt: null });
+    await this.queues.add('auto-mode', { storyId: id, after: 'story' });
+    return this.summary(await this.stories.getOrThrow(id));
+  }
+
+  private async summary(story: Story): Promise<StoryDto> {
+    const [images, audio] = await Promise.all([this.stories.chunkCounts(story.id, 'images'), this.stories.chunkCounts(story.id, 'audio')]);
+    return mapStory(story, { images, audio });
+  }
+
+  private async owned(user: AuthUser, id: string): Promise<Story> {
+    const story = await this.stories.get(id);
+    if (!story || story.userId !== user.id) throw notFound('Story', id);
+    return story;
+  }
+}

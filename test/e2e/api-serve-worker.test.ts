@@ -1,0 +1,202 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI } from '../support/cli.js';
+import { ApiClient, connectSocket, type ReceivedEvent, type RecordingSocket, removeRedisKeys } from '../support/http-app.js';
+import { probeAudio } from '../support/media-probe.js';
+import { sampleBytes } from '../support/samples.js';
+import { createTestDatabase, waitFor } from '../support/test-app.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | string>;
+}
+
+function start(args: string[], env: Record<string, string>): Started {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return { child, output: () => output, exited };
+}
+
+/** The events of a room after the join's snapshot, checked to be numbered seq+1, seq+2 … without gaps. */
+function afterSnapshot(socket: RecordingSocket, room: string, snapshotSeq: number): ReceivedEvent[] {
+  const events = socket.inRoom(room).filter((e) => e.data.seq > snapshotSeq);
+  expect(events.map((e) => e.data.seq), `sequence numbers of ${room}`).toEqual(events.map((_, i) => snapshotSeq + 1 + i));
+  return events;
+}
+
+const SAMPLES = ['stories/vi/vi_su_tich_cay_thi_la.txt', 'docs/nwe_test04_unicode_headers.doc', 'docs/mammoth_tables.docx'];
+
+describe('the HTTP API and Socket.IO with `serve --no-workers` and two `worker` processes', () => {
+  const prefix = `sftest-e2e-${randomBytes(4).toString('hex')}`;
+  let dir: string;
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  const processes: Started[] = [];
+  let api: ApiClient;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-api-e2e-'));
+    database = await createTestDatabase();
+    const port = await freePort();
+    const env = { DATABASE_URL: database.url, QUEUE_PREFIX: prefix, DATA_DIR: dir, LOG_LEVEL: 'warn', JOB_BACKOFF_MS: '200' };
+    // The API has no workers: every room event below comes from a worker process through Redis.
+    processes.push(start(['serve', '--no-workers', '--port', String(port)], env));
+    processes.push(start(['worker'], env), start(['worker'], env));
+    baseUrl = `http://127.0.0.1:${port}`;
+    api = new ApiClient(baseUrl);
+    await waitFor(
+      async () => {
+        try {
+          return (await fetch(`${baseUrl}/health`)).ok ? true : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      60_000,
+      'serve to answer',
+    );
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const p of processes) p.child.kill('SIGTERM');
+    const codes = await Promise.all(processes.map((p) => p.exited));
+    for (const p of processes) if (!['SIGTERM', 0].includes(await p.exited)) console.error(p.output());
+    await removeRedisKeys('redis://127.0.0.1:6379', prefix);
+    await database?.drop();
+    await fs.rm(dir, { recursive: true, force: true });
+    expect(codes.length).toBe(3);
+  }, 60_000);
+
+  it('uploads three files, runs a batch in auto mode with every event in order, and serves a narration ffprobe decodes', async () => {
+    const { token } = await api.register('e2e@example.com');
+    const uploaded = await api.uploadFiles(
+      token,
+      SAMPLES.map((name) => ({ name: path.basename(name), bytes: sampleBytes(name) })),
+    );
+    expect(uploaded.status).toBe(201);
+    expect(uploaded.body.files.map((f: { name: string; format: string }) => [f.name, f.format])).toEqual([
+      ['vi_su_tich_cay_thi_la.txt', 'txt'],
+      ['nwe_test04_unicode_headers.doc', 'doc'],
+      ['mammoth_tables.docx', 'docx'],
+    ]);
+    expect(uploaded.body.files.every((f: { wordCount: number; size: number }) => f.wordCount > 0 && f.size > 0)).toBe(true);
+
+    // An early client is connected before the batch starts and joins as soon as the ids are known.
+    const early = await connectSocket(baseUrl, token);
+    const created = await api.post('/stories/batch-create', {
+      token,
+      json: {
+        fileIds: uploaded.body.files.slice(0, 2).map((f: { id: string }) => f.id),
+        fileUrls: [uploaded.body.files[2].url],
+        style: { genre: 'folk tale', tone: 'warm', length: 'short', targetAudience: 'children' },
+        autoMode: { enabled: true, generateImages: true, generateAudio: true, mergeAudio: true, wordPerChunkImage: 120, wordPerChunkAudio: 60 },
+      },
+    });
+    expect(created.status).toBe(202);
+    const { batchId, stories } = created.body as { batchId: string; stories: { id: string; room: string }[] };
+    expect(stories).toHaveLength(3);
+    const batchJoin = await early.call('join-batch', { batchId });
+    expect(batchJoin.room).toBe(`batch-${batchId}`);
+    expect(batchJoin.batch.id).toBe(batchId);
+    const storyJoins = await Promise.all(stories.map((s) => early.call('join-story', { storyId: s.id })));
+    for (const [i, join] of storyJoins.entries()) expect(join.story.id).toBe(stories[i]!.id);
+
+    const complete = await waitFor(
+      async () => early.events.find((e) => e.event === 'batch-stories-complete'),
+      180_000,
+      'batch-stories-complete',
+    );
+    // Story rooms end with auto-mode-complete; give the last ones a moment to arrive.
+    await waitFor(async () => (stories.every((s) => early.inRoom(s.room).some((e) => e.event === 'auto-mode-complete')) ? true : undefined), 20_000, 'auto-mode-complete of every story');
+    expect(complete.data).toMatchObject({ batchId, status: 'completed', totalFiles: 3, processedFiles: 3, failedFiles: 0, progress: { percentage: 100 } });
+
+    // Batch room: no gaps; start (unless it came before the join) before any progress; complete once, last.
+    const batchEvents = afterSnapshot(early, batchJoin.room, batchJoin.seq);
+    const names = batchEvents.map((e) => e.event);
+    expect(new Set(names).size).toBeLessThanOrEqual(3);
+    expect(names.every((n) => ['batch-stories-start', 'batch-stories-progress', 'batch-stories-complete'].includes(n))).toBe(true);
+    if (batchJoin.seq === 0) expect(names[0]).toBe('batch-stories-start');
+    expect(names.filter((n) => n === 'batch-stories-start').length).toBe(batchJoin.seq === 0 ? 1 : 0);
+    expect(names.filter((n) => n === 'batch-stories-complete')).toHaveLength(1);
+    expect(names.at(-1)).toBe('batch-stories-complete');
+    const percentages = batchEvents.map((e) => e.data.progress?.percentage).filter((p) => p !== undefined);
+    expect(percentages).toEqual([...percentages].sort((x, y) => x - y));
+
+    // Story rooms: no gaps; auto-mode-start first (when joined before it), complete once and last;
+    // every step is either done in the snapshot or announced done afterwards.
+    for (const [i, story] of stories.entries()) {
+      const join = storyJoins[i]!;
+      const events = afterSnapshot(early, story.room, join.seq);
+      const kinds = events.map((e) => e.event);
+      expect(kinds.every((k) => ['auto-mode-start', 'auto-mode-progress', 'auto-mode-complete', 'story-step'].includes(k))).toBe(true);
+      if (join.seq === 0) expect(kinds[0]).toBe('auto-mode-start');
+      expect(kinds.filter((k) => k === 'auto-mode-complete')).toHaveLength(1);
+      expect(kinds.at(-1)).toBe('auto-mode-complete');
+      expect(kinds).not.toContain('auto-mode-error');
+      for (const step of ['story', 'images', 'audio', 'merge']) {
+        const done = join.story.steps[step] === 'completed' || events.some((e) => e.event === 'story-step' && e.data.step === step && e.data.state === 'done');
+        expect(done, `${story.room}: ${step} done`).toBe(true);
+      }
+      const progress = events.filter((e) => e.event === 'auto-mode-progress').map((e) => e.data.percentage);
+      expect(progress).toEqual([...progress].sort((x, y) => x - y));
+      expect(events.at(-1)!.data).toMatchObject({ storyId: story.id, batchId, status: 'completed', percentage: 100 });
+    }
+
+    // Nothing was published to these rooms that the client did not get.
+    const redis = new Redis('redis://127.0.0.1:6379');
+    try {
+      expect(Number(await redis.get(`${prefix}:live:seq:batch-${batchId}`))).toBe(batchEvents.at(-1)!.data.seq);
+    } finally {
+      redis.disconnect();
+    }
+
+    // A client joining after the end gets the final state in the snapshot, and the room's last number.
+    const late = await connectSocket(baseUrl, token);
+    const lateJoin = await late.call('join-batch', { batchId });
+    expect(lateJoin.seq).toBe(batchEvents.at(-1)!.data.seq);
+    expect(lateJoin.batch).toMatchObject({ status: 'completed', processedFiles: 3, failedFiles: 0, progress: { percentage: 100 } });
+    expect(lateJoin.batch.stories.map((s: { status: string; percentage: number }) => [s.status, s.percentage])).toEqual([
+      ['completed', 100],
+      ['completed', 100],
+      ['completed', 100],
+    ]);
+    const lateStory = await late.call('join-story', { storyId: stories[0]!.id });
+    expect(lateStory.story).toMatchObject({ status: 'completed', title: 'Sự tích cây thì là', language: 'vi' });
+    late.close();
+    early.close();
+
+    // The narration, over HTTP: a whole MP3 that ffprobe decodes, and a byte range of it.
+    const narrationUrl = lateJoin.batch.stories[0].narrationUrl as string;
+    const narration = await api.get(narrationUrl, { token });
+    expect(narration.status).toBe(200);
+    expect(narration.headers.get('content-type')).toBe('audio/mpeg');
+    const file = path.join(dir, 'downloaded.mp3');
+    await fs.writeFile(file, narration.bytes);
+    const probed = await probeAudio(file);
+    expect(probed.codec).toBe('mp3');
+    expect(probed.duration).toBeGreaterThan(10);
+    const range = await api.get(narrationUrl, { token, headers: { range: 'bytes=100-1099' } });
+    expect(range.status).toBe(206);
+    expect(range.headers.get('content-range')).toBe(`bytes 100-1099/${narration.bytes.length}`);
+    expect(range.bytes.equals(narration.bytes.subarray(100, 1100))).toBe(true);
+  }, 240_000);
+});

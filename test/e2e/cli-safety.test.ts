@@ -1,0 +1,66 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, freePort, runCli } from '../support/cli.js';
+import { sample } from '../support/samples.js';
+import { waitFor } from '../support/test-app.js';
+
+/** `storyforge run` must not harm what is already there, nor hang when a service is missing. */
+describe('storyforge run keeps what is already there', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-safety-'));
+  });
+  afterAll(async () => fs.rm(dir, { recursive: true, force: true }));
+
+  it('never replaces a folder it did not write, and replaces its own on the next run', async () => {
+    const out = path.join(dir, 'out');
+    const input = path.join(dir, 'photos.txt');
+    await fs.copyFile(sample('stories/vi/vi_su_tich_cay_thi_la.txt'), input);
+    await fs.mkdir(path.join(out, 'photos'), { recursive: true });
+    await fs.writeFile(path.join(out, 'photos', 'wedding.jpg'), 'precious');
+    const env = { DATA_DIR: path.join(dir, 'data') };
+
+    const first = await runCli(['run', input, '--out', out, '--no-images', '--no-audio'], env);
+    expect(first.code).toBe(0);
+    expect(await fs.readFile(path.join(out, 'photos', 'wedding.jpg'), 'utf8')).toBe('precious');
+    expect(first.stdout).toContain(path.join(out, 'photos-2'));
+    await expect(fs.access(path.join(out, 'photos-2', 'story.md'))).resolves.toBeUndefined();
+
+    const second = await runCli(['run', input, '--out', out, '--no-images', '--no-audio'], env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(path.join(out, 'photos-2'));
+    expect((await fs.readdir(out)).filter((name) => name.startsWith('photos')).sort()).toEqual(['photos', 'photos-2']);
+  });
+
+  it('says within seconds that Redis is unreachable, and exits 2', async () => {
+    const started = Date.now();
+    const result = await runCli(['run', sample('stories/vi/vi_thanh_giong.txt'), '--out', path.join(dir, 'no-redis')], {
+      DATA_DIR: path.join(dir, 'data-no-redis'),
+      REDIS_URL: 'redis://127.0.0.1:6390',
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Redis is not reachable at redis://127.0.0.1:6390');
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('refuses a second process on the same embedded database instead of corrupting it', async () => {
+    const dataDir = path.join(dir, 'data-shared');
+    const serve: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--port', String(await freePort())], {
+      env: { ...process.env, DATA_DIR: dataDir, QUEUE_PREFIX: 'sftest-lock' },
+    });
+    let output = '';
+    serve.stdout!.on('data', (d) => (output += d));
+    serve.stderr!.on('data', (d) => (output += d));
+    try {
+      await waitFor(async () => (output.includes('Listening on') ? true : undefined), 60_000, 'serve to start');
+      const result = await runCli(['run', sample('stories/vi/vi_thanh_giong.txt'), '--out', path.join(dir, 'locked')], { DATA_DIR: dataDir });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('is in use by another storyforge process');
+    } finally {
+      serve.kill('SIGTERM');
+    }
+  });
+});

@@ -1,0 +1,264 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { loadConfig } from '../../../src/config/config.js';
+import { toSrt, type SubtitleCue } from '../../../src/media/subtitles.js';
+import { MediaRepository, type RenderVideoOptions } from '../../../src/repositories/media.repository.js';
+
+const run = promisify(execFile);
+const config = loadConfig({});
+const media = new MediaRepository(config);
+
+let root: string;
+/** A folder whose name has spaces, quotes, a colon, a comma and brackets. */
+let nasty: string;
+
+const COLORS = [
+  { name: 'red', rgb: [230, 30, 30] },
+  { name: 'green', rgb: [30, 200, 30] },
+  { name: 'blue', rgb: [30, 60, 230] },
+] as const;
+/** Image i takes over at these times (ms); the narration lasts DURATION_MS. */
+const STARTS = [0, 3000, 6200];
+const DURATION_MS = 9000;
+const FPS = 25;
+
+const cues: SubtitleCue[] = [
+  { startMs: 0, endMs: 2900, lines: ['Ngày xửa ngày xưa, ở vùng núi', 'Bắc Kạn có một bà cụ ăn xin.'] },
+  { startMs: 3000, endMs: 6100, lines: ['Đứa trẻ ở làng Phù Đổng.'] },
+  { startMs: 6200, endMs: 8900, lines: ["It's \"quoted\": {not a tag} \\N"] },
+];
+
+let images: string[];
+let narration: string;
+let srt: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'storyforge-video-it-'));
+  nasty = path.join(root, `it's "odd": [dir], ok`);
+  await mkdir(nasty, { recursive: true });
+  // Textured pictures (for motion) with a wide coloured band at the top (to tell them apart).
+  images = await Promise.all(
+    COLORS.map(async ({ name, rgb }, i) => {
+      const file = path.join(nasty, `image ${i}: '${name}'.png`);
+      const hex = `0x${rgb.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+      const size = i === 2 ? '720x1280' : '1280x720';
+      await run('ffmpeg', [
+        '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=s=${size}:r=1`,
+        '-vf', `drawbox=x=0:y=0:w=iw:h=ih*0.4:color=${hex}:t=fill`, '-frames:v', '1', `file:${file}`,
+      ]);
+      return file;
+    }),
+  );
+  narration = path.join(nasty, "narration: 'x'.mp3");
+  await run('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `sine=f=330:r=44100:d=${DURATION_MS / 1000}`,
+    '-c:a', 'libmp3lame', '-b:a', '96k', `file:${narration}`,
+  ]);
+  srt = path.join(nasty, "subtitles: 'vi'.srt");
+  await writeFile(srt, toSrt(cues));
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function renderOptions(overrides: Partial<RenderVideoOptions>): RenderVideoOptions {
+  return {
+    images,
+    slides: STARTS.map((startMs, image) => ({ image, startMs })),
+    narrationFile: narration,
+    durationMs: DURATION_MS,
+    subtitlesFile: srt,
+    width: 480,
+    height: 270,
+    fps: FPS,
+    crossfadeMs: 600,
+    preset: 'veryfast',
+    crf: 23,
+    audioBitrateKbps: 128,
+    language: 'vie',
+    title: "Sự tích: 'hồ'",
+    outFile: path.join(nasty, 'out: video.mp4'),
+    workDir: nasty,
+    ...overrides,
+  };
+}
+
+interface Probe {
+  format: { duration: string; tags?: Record<string, string> };
+  streams: { codec_type: string; codec_name: string; width?: number; height?: number; pix_fmt?: string; tags?: Record<string, string> }[];
+}
+
+async function probe(file: string): Promise<Probe> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', `file:${file}`]);
+  return JSON.parse(stdout) as Probe;
+}
+
+/** Top-level MP4 boxes in file order. */
+async function topLevelBoxes(file: string): Promise<string[]> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const boxes: string[] = [];
+    const header = Buffer.alloc(16);
+    for (let at = 0; at < size; ) {
+      await handle.read(header, 0, 16, at);
+      let length = header.readUInt32BE(0);
+      if (length === 1) length = Number(header.readBigUInt64BE(8));
+      if (length === 0) length = size - at;
+      boxes.push(header.toString('latin1', 4, 8));
+      at += length;
+    }
+    return boxes;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Raw RGB frames `[from, to)` of a region (fractions of the frame), as `frames × (w·h·3)` bytes. */
+async function frames(file: string, from: number, to: number, region = { x: 0, y: 0, w: 1, h: 1 }): Promise<{ data: Buffer; size: number }> {
+  const { streams } = await probe(file);
+  const video = streams.find((s) => s.codec_type === 'video')!;
+  const w = Math.round(video.width! * region.w);
+  const h = Math.round(video.height! * region.h);
+  const x = Math.round(video.width! * region.x);
+  const y = Math.round(video.height! * region.y);
+  const { stdout } = await run(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-i', `file:${file}`, '-vf', `select=between(n\\,${from}\\,${to - 1}),crop=${w}:${h}:${x}:${y}`,
+      '-vsync', '0', '-pix_fmt', 'rgb24', '-f', 'rawvideo', '-'],
+    { encoding: 'buffer', maxBuffer: 512 * 1024 * 1024 },
+  );
+  return { data: stdout as unknown as Buffer, size: w * h * 3 };
+}
+
+function meanColor(frame: Buffer): number[] {
+  const sum = [0, 0, 0];
+  for (let i = 0; i < frame.length; i += 3) for (let c = 0; c < 3; c++) sum[c]! += frame[i + c]!;
+  return sum.map((s) => s / (frame.length / 3));
+}
+
+describe('MediaRepository.renderVideo (real ffmpeg)', () => {
+  let video: string;
+  beforeAll(async () => {
+    video = path.join(nasty, 'out: video.mp4');
+    const started = performance.now();
+    const result = await media.renderVideo(renderOptions({}));
+    console.log(`render 480×270, ${DURATION_MS / 1000} s: ${Math.round(performance.now() - started)} ms`, result);
+    expect(result).toEqual({ frames: (DURATION_MS / 1000) * FPS, slides: 3, segments: 1 });
+  });
+
+  it('writes H.264 + AAC with the subtitles as a mov_text track, as long as the narration, moov first', async () => {
+    const info = await probe(video);
+    const byType = Object.fromEntries(info.streams.map((s) => [s.codec_type, s]));
+    expect(byType['video']).toMatchObject({ codec_name: 'h264', width: 480, height: 270, pix_fmt: 'yuv420p' });
+    expect(byType['audio']).toMatchObject({ codec_name: 'aac', tags: { language: 'vie' } });
+    expect(byType['subtitle']).toMatchObject({ codec_name: 'mov_text', tags: { language: 'vie' } });
+    expect(Math.abs(Number(info.format.duration) - DURATION_MS / 1000)).toBeLessThan(0.1);
+    expect(info.format.tags?.['title']).toBe("Sự tích: 'hồ'");
+    const boxes = await topLevelBoxes(video);
+    expect(boxes.indexOf('moov')).toBeLessThan(boxes.indexOf('mdat'));
+    // The soft track holds the cues as written.
+    const { stdout } = await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', `file:${video}`, '-map', '0:s:0', '-f', 'srt', '-']);
+    expect(stdout).toContain('Bắc Kạn có một bà cụ ăn xin.');
+    expect(stdout).toContain('00:00:03,000 --> 00:00:06,100');
+    // No temporary files are left behind.
+    expect((await readdir(nasty)).filter((f) => f.startsWith('storyforge-video-') || f.includes('.tmp.'))).toEqual([]);
+  });
+
+  it('shows each image while its part is spoken, crossfading at the change', async () => {
+    // Inside the coloured band, also of the portrait image (fitted in the middle third).
+    const band = { x: 0.42, y: 0.08, w: 0.16, h: 0.15 };
+    const boundaries = [...STARTS.map((ms) => Math.round((ms * FPS) / 1000)), (DURATION_MS * FPS) / 1000];
+    for (const [i, { rgb }] of COLORS.entries()) {
+      // Middle of the image's time, and just after it takes over (past the crossfade).
+      for (const frame of [Math.round((boundaries[i]! + boundaries[i + 1]!) / 2), boundaries[i]! + 9]) {
+        const { data } = await frames(video, frame, frame + 1, band);
+        const mean = meanColor(data);
+        expect(mean.map((v, c) => Math.abs(v - rgb[c]!)).every((d) => d < 40), `image ${i} at frame ${frame}: ${mean}`).toBe(true);
+      }
+    }
+    // Halfway through the crossfade from red to green: a blend of the two.
+    const { data } = await frames(video, boundaries[1]!, boundaries[1]! + 1, band);
+    const [r, g] = meanColor(data);
+    expect(r).toBeGreaterThan(80);
+    expect(g).toBeGreaterThan(70);
+  });
+
+  it('moves the picture smoothly: every frame moves, by about the same amount (no whole-pixel jitter)', async () => {
+    // The first image's time alone on screen: frames 10–65. The camera eases in and out, so look at its middle.
+    const { data, size } = await frames(video, 20, 56);
+    const count = data.length / size;
+    const diffs: number[] = [];
+    for (let f = 1; f < count; f++) {
+      let sum = 0;
+      for (let i = f * size; i < (f + 1) * size; i += 3) sum += Math.abs(data[i + 1]! - data[i + 1 - size]!);
+      diffs.push(sum / (size / 3));
+    }
+    const sorted = [...diffs].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    console.log(`frame-to-frame change: min ${sorted[0]!.toFixed(2)}, median ${median.toFixed(2)}, max ${sorted.at(-1)!.toFixed(2)}`);
+    expect(median).toBeGreaterThan(0.2);
+    // Integer-pixel motion (zoompan) leaves frames that do not move at all, then jumps.
+    expect(sorted[0]!).toBeGreaterThan(median * 0.4);
+    expect(sorted.at(-1)!).toBeLessThan(median * 2.5);
+  });
+
+  it('renders 9:16 with the subtitles burned in with a font that has Vietnamese glyphs', async () => {
+    const plain = path.join(nasty, 'plain 9x16.mp4');
+    const burned = path.join(nasty, 'burned 9x16.mp4');
+    const fontDir = path.join(nasty, "fonts: 'dejavu'");
+    await mkdir(fontDir, { recursive: true });
+    const font = path.join(fontDir, 'Deja:Vu Sans.ttf');
+    await run('cp', [config.video.subtitleFontFile, font]);
+    await media.renderVideo(renderOptions({ width: 270, height: 480, outFile: plain, subtitlesFile: undefined }));
+    await media.renderVideo(renderOptions({ width: 270, height: 480, outFile: burned, burnIn: { cues, fontFile: font } }));
+    const info = await probe(burned);
+    expect(info.streams.find((s) => s.codec_type === 'video')).toMatchObject({ width: 270, height: 480 });
+    expect(info.streams.some((s) => s.codec_type === 'subtitle')).toBe(true);
+    expect((await probe(plain)).streams.some((s) => s.codec_type === 'subtitle')).toBe(false);
+
+    const frame = 50; // 2 s: the first cue ("… Bắc Kạn …") is on screen.
+    const bottom = { x: 0, y: 0.8, w: 1, h: 0.2 };
+    const top = { x: 0, y: 0, w: 1, h: 0.5 };
+    const difference = async (region: typeof bottom) => {
+      const a = (await frames(plain, frame, frame + 1, region)).data;
+      const b = (await frames(burned, frame, frame + 1, region)).data;
+      let sum = 0;
+      for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+      return sum / a.length;
+    };
+    const [atBottom, atTop] = [await difference(bottom), await difference(top)];
+    console.log(`burned-in subtitles: mean difference ${atBottom.toFixed(2)} at the bottom, ${atTop.toFixed(2)} at the top`);
+    expect(atBottom).toBeGreaterThan(3);
+    expect(atTop).toBeLessThan(1.5);
+  });
+
+  it('renders in several segments and joins them without a seam', async () => {
+    // Fifteen images of 0.6 s: three segments of at most six.
+    const many = Array.from({ length: 15 }, (_, i) => images[i % 3]!);
+    const out = path.join(nasty, 'segments.mp4');
+    const result = await media.renderVideo(
+      renderOptions({ images: many, slides: many.map((_, image) => ({ image, startMs: image * 600 })), outFile: out, crossfadeMs: 200 }),
+    );
+    expect(result).toMatchObject({ slides: 15, segments: 3, frames: 225 });
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', `file:${out}`]);
+    expect(Number(stdout.trim())).toBe(225);
+    expect(Math.abs(Number((await probe(out)).format.duration) - DURATION_MS / 1000)).toBeLessThan(0.1);
+  });
+
+  it('fails with ffmpeg’s message when an image cannot be read', async () => {
+    const error = await media
+      .renderVideo(renderOptions({ images: [path.join(nasty, 'missing.png'), images[1]!, images[2]!], outFile: path.join(nasty, 'never.mp4') }))
+      .then(() => undefined, (e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(Error);
+    expect(error!.message).toMatch(/ffmpeg failed.*No such file or directory/s);
+    expect((await readdir(nasty)).filter((f) => f.startsWith('never') || f.includes('never.mp4'))).toEqual([]);
+  });
+});
