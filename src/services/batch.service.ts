@@ -8,7 +8,7 @@ import { QueueRepository } from '../repositories/queue.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { type BatchSummary, type StoryProgressInput, summarizeBatch } from './batch-progress.js';
-import { requestedSteps } from './requested-steps.js';
+import { initialStepStatuses } from './requested-steps.js';
 
 export interface CreateBatchInput {
   userId: string;
@@ -78,7 +78,6 @@ export class BatchService {
       customPrompt: input.customPrompt,
       language: input.language,
     };
-    const steps = requestedSteps(autoMode);
     const created = await this.batches.createWithStories(
       { userId: input.userId, settings, totalFiles: input.uploadIds.length },
       input.uploadIds.map((uploadId, position) => ({
@@ -90,10 +89,7 @@ export class BatchService {
         style: input.style ?? {},
         language: input.language ?? null,
         autoMode,
-        imagesStep: steps.images ? 'pending' : 'skipped',
-        audioStep: steps.audio ? 'pending' : 'skipped',
-        mergeStep: steps.merge ? 'pending' : 'skipped',
-        videoStep: steps.video ? 'pending' : 'skipped',
+        ...initialStepStatuses(autoMode),
       })),
     );
     await this.queues.add('batch-stories', { batchId: created.batch.id });

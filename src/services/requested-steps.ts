@@ -1,4 +1,4 @@
-import type { AutoModeConfig, StepName } from '../db/schema.js';
+import type { AutoModeConfig, StepName, StepStatus } from '../db/schema.js';
 
 /**
  * Which steps a story runs, from its auto-mode config: the story step always; images and audio
@@ -16,5 +16,19 @@ export function requestedSteps(autoMode: AutoModeConfig): Record<StepName, boole
     merge: auto && autoMode.generateAudio && autoMode.mergeAudio,
     // The video needs the images and the merged narration.
     video: auto && autoMode.renderVideo === true && autoMode.generateImages && autoMode.generateAudio && autoMode.mergeAudio,
+  };
+}
+
+/** A new story's step columns: `pending` for each requested step after the story step, else `skipped`. */
+export function initialStepStatuses(
+  autoMode: AutoModeConfig,
+): { imagesStep: StepStatus; audioStep: StepStatus; mergeStep: StepStatus; videoStep: StepStatus } {
+  const steps = requestedSteps(autoMode);
+  const status = (requested: boolean): StepStatus => (requested ? 'pending' : 'skipped');
+  return {
+    imagesStep: status(steps.images),
+    audioStep: status(steps.audio),
+    mergeStep: status(steps.merge),
+    videoStep: status(steps.video),
   };
 }

@@ -13,7 +13,7 @@ import { UploadRepository } from '../repositories/upload.repository.js';
 import { normalizeText } from '../text/normalize.js';
 import { BatchService } from './batch.service.js';
 import { OrchestratorService } from './orchestrator.service.js';
-import { requestedSteps } from './requested-steps.js';
+import { initialStepStatuses } from './requested-steps.js';
 
 /** Steps a user may start by hand (auto mode off, or to retry a failed one). */
 export type ManualStep = 'images' | 'audio' | 'merge';
@@ -89,7 +89,6 @@ export class StoryService {
     }
     // DTO instances hold every declared field, unset ones as undefined: spread first, then default.
     const autoMode = this.batches.resolveAutoMode({ ...dto.autoMode, enabled: dto.autoMode?.enabled ?? false });
-    const steps = requestedSteps(autoMode);
     const story = await this.stories.create({
       userId: user.id,
       uploadId,
@@ -98,9 +97,7 @@ export class StoryService {
       style: dto.style ?? {},
       language: dto.language ?? null,
       autoMode,
-      imagesStep: steps.images ? 'pending' : 'skipped',
-      audioStep: steps.audio ? 'pending' : 'skipped',
-      mergeStep: steps.merge ? 'pending' : 'skipped',
+      ...initialStepStatuses(autoMode),
     });
     return mapStoryDetail(story, [], []);
   }
@@ -116,13 +113,10 @@ export class StoryService {
       throw new ApiError(409, 'step-not-startable', `The story step is ${story.storyStep}; a story is generated once (make a new story to start over)`);
     }
     const autoMode = dto.autoMode ? this.batches.resolveAutoMode({ ...dto.autoMode, enabled: dto.autoMode.enabled ?? true }) : story.autoMode;
-    const steps = requestedSteps(autoMode);
     await this.stories.update(id, {
       status: 'pending',
       storyStep: 'pending',
-      imagesStep: steps.images ? 'pending' : 'skipped',
-      audioStep: steps.audio ? 'pending' : 'skipped',
-      mergeStep: steps.merge ? 'pending' : 'skipped',
+      ...initialStepStatuses(autoMode),
       autoMode,
       error: null,
       failedStep: null,
