@@ -47,12 +47,12 @@ async function childCpuSeconds(): Promise<number | undefined> {
   }
 }
 
-/** About `minutes` of espeak-ng narration (≈ 160 words a minute with the pauses), whole sentences. */
+/** About `minutes` of espeak-ng narration (en-us says ≈ 187 words a minute, pauses included), whole sentences. */
 async function storyText(): Promise<string> {
   const source = await fs.readFile(path.join(ROOT, 'examples', 'en_andersen_little_match_girl.txt'), 'utf8');
   const [title, ...rest] = source.split('\n');
   const sentences = rest.join('\n').replace(/\s+/g, ' ').trim().split(/(?<=[.!?])\s+/);
-  const words = Math.round(minutes * 160);
+  const words = Math.round(minutes * 187);
   const picked: string[] = [];
   let count = 0;
   for (const sentence of sentences) {

@@ -85,6 +85,13 @@ describe('MediaRepository (real ffmpeg)', () => {
     console.log(`join: expected ${expected} ms, decoded ${actual.toFixed(3)} ms`);
     expect(Math.abs(actual - expected) / expected).toBeLessThan(0.01);
     expect(await streamInfo(out)).toMatchObject({ codec: 'pcm_s16le', sampleRate: 44100, channels: 1 });
+    // And the narration made from it (loudness pass, MP3) keeps that length.
+    const narration = path.join(nasty, 'narration: 24k + 44k.mp3');
+    const { lufs, truePeakDb, bitrateKbps } = config.narration;
+    await media.normalizeLoudness({ inFile: out, outFile: narration, lufs, truePeakDb, sampleRate: 44100, bitrateKbps });
+    const narrationMs = await media.durationMs(narration);
+    console.log(`narration: expected ${expected} ms, decoded ${narrationMs.toFixed(3)} ms`);
+    expect(Math.abs(narrationMs - expected) / expected).toBeLessThan(0.01);
     // No temporary files left beside the output.
     expect((await readdir(nasty)).filter((f) => f.endsWith('.tmp.wav'))).toEqual([]);
   });
