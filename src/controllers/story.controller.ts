@@ -17,7 +17,7 @@ import { StoryDetailDto, StoryDto, StoryPageDto } from '../dtos/story-response.d
 import { BatchCreateStoryDto, CreateStoryDto, GenerateStoryDto, StoryListQueryDto } from '../dtos/story.dto.js';
 import { ApiErrors } from '../http/api-errors.decorator.js';
 import { ApiIndexParam, ApiUuidParam, IndexParam, UuidParam } from '../http/params.js';
-import { sendFile, sendZip } from '../http/send-file.js';
+import { sendFile, sendStreamedZip, sendZip } from '../http/send-file.js';
 import { StoryBatchService } from '../services/story-batch.service.js';
 import { StoryFileService } from '../services/story-file.service.js';
 import { StoryService } from '../services/story.service.js';
@@ -153,6 +153,15 @@ export class StoryController {
   @ApiErrors(400, 404, 416)
   clip(@Auth() auth: AuthUser, @UuidParam('id') id: string, @IndexParam('index') index: number, @Res() res: Response): Promise<void> {
     return sendFile(res, () => this.files.clip(auth, id, index));
+  }
+
+  @Get(':id/package')
+  @STORY_ID
+  @ApiOperation({ summary: 'Download the whole story as one ZIP: story.md, story.json, images, clips, narration, subtitles and video' })
+  @binary('The ZIP, streamed', 'application/zip')
+  @ApiErrors(400, 404)
+  package(@Auth() auth: AuthUser, @UuidParam('id') id: string, @Res() res: Response): Promise<void> {
+    return sendStreamedZip(res, () => this.files.package(auth, id));
   }
 
   @Get(':id/images.zip')

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { Response } from 'express';
 import { ZipArchive } from 'archiver';
 import { ApiError } from './api-error.js';
@@ -74,4 +75,23 @@ export async function sendZip(res: Response, load: () => Promise<ZipResponse>): 
     for (const entry of zip.entries) archive.file(entry.path, { name: entry.name });
     archive.finalize().catch(reject);
   });
+}
+
+/** A ZIP made by a service that writes it into a stream (e.g. PackageService). */
+export interface StreamedZip {
+  fileName: string;
+  write(output: Writable): Promise<unknown>;
+}
+
+/** Sends a ZIP that the service streams itself; headers first, then the archive as it is written. */
+export async function sendStreamedZip(res: Response, load: () => Promise<StreamedZip>): Promise<void> {
+  const zip = await load();
+  res.setHeader('Content-Type', 'application/zip');
+  res.setHeader('Content-Disposition', contentDisposition(zip.fileName, 'attachment'));
+  res.setHeader('Cache-Control', 'private, no-cache');
+  try {
+    await zip.write(res);
+  } catch (error) {
+    res.destroy(error as Error);
+  }
 }

@@ -3,10 +3,11 @@ import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../auth/auth-user.js';
 import type { Story } from '../db/schema.js';
 import { notFound } from '../http/api-error.js';
-import type { FileResponse, ZipResponse } from '../http/send-file.js';
+import type { FileResponse, StreamedZip, ZipResponse } from '../http/send-file.js';
 import { StorageRepository } from '../repositories/storage.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';
 import { folderName } from './export.service.js';
+import { PackageService } from './package.service.js';
 
 const MEDIA_TYPES: Record<string, string> = {
   png: 'image/png',
@@ -31,6 +32,7 @@ export class StoryFileService {
   constructor(
     private readonly stories: StoryRepository,
     private readonly storage: StorageRepository,
+    private readonly packages: PackageService,
   ) {}
 
   /** narration.mp3 (`audio/mpeg`). @throws ApiError 404 until the merge step is done. */
@@ -65,6 +67,17 @@ export class StoryFileService {
       fileName: `${baseName(story)}-images.zip`,
       entries: chunks.map((chunk) => ({ path: this.storage.pathOf(chunk.storageKey!), name: `images/${path.posix.basename(chunk.storageKey!)}` })),
     };
+  }
+
+  /**
+   * The whole story as one ZIP (story.md, story.json, images, clips, narration, subtitles, video),
+   * streamed. @throws ApiError 404 when the story is not the user's.
+   */
+  async package(user: AuthUser, id: string): Promise<StreamedZip> {
+    await this.owned(user, id);
+    const described = await this.packages.describe(id);
+    if (!described) throw notFound('Story', id);
+    return { fileName: described.fileName, write: (output) => this.packages.streamPackage(id, output) };
   }
 
   private file(key: string, disposition: FileResponse['disposition']): FileResponse {

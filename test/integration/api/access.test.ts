@@ -99,6 +99,7 @@ describe('access control: tokens, ownership, upload limits and validation', () =
       `/stories/${of.storyId}/audio/0`,
       `/stories/${of.storyId}/images/0`,
       `/stories/${of.storyId}/images.zip`,
+      `/stories/${of.storyId}/package`,
     ];
     for (const route of reads) {
       expect((await t.api.get(route, { token: a.token })).status, `A: ${route}`).toBe(200);
