@@ -56,15 +56,16 @@ export async function sendFile(res: Response, load: () => Promise<FileResponse>)
 }
 
 /**
- * Streams a ZIP of stored files (stored, not compressed: images are compressed already). The
- * archive is written while it is read; nothing is buffered whole.
+ * Streams a ZIP of stored files (stored, not compressed: images are compressed already), with
+ * the entries in the order given. The archive is written while it is read; nothing is buffered whole.
  */
 export async function sendZip(res: Response, load: () => Promise<ZipResponse>): Promise<void> {
   const zip = await load();
   res.setHeader('Content-Type', 'application/zip');
   res.setHeader('Content-Disposition', contentDisposition(zip.fileName, 'attachment'));
   res.setHeader('Cache-Control', 'private, no-cache');
-  const archive = new ZipArchive({ store: true });
+  // One stat at a time keeps the entries in the order given (archiver stats files in parallel).
+  const archive = new ZipArchive({ store: true, statConcurrency: 1 });
   await new Promise<void>((resolve, reject) => {
     archive.on('error', (error) => {
       res.destroy(error);
