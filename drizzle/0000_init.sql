@@ -1,7 +1,7 @@
-CREATE TYPE "public"."batch_status" AS ENUM('pending', 'processing', 'completed', 'partially_completed', 'failed');--> statement-breakpoint
+CREATE TYPE "public"."batch_status" AS ENUM('pending', 'processing', 'completed', 'partially_completed', 'failed', 'cancelled');--> statement-breakpoint
 CREATE TYPE "public"."chunk_status" AS ENUM('pending', 'completed', 'failed');--> statement-breakpoint
-CREATE TYPE "public"."step_status" AS ENUM('pending', 'queued', 'running', 'completed', 'failed', 'skipped');--> statement-breakpoint
-CREATE TYPE "public"."story_status" AS ENUM('pending', 'processing', 'completed', 'failed');--> statement-breakpoint
+CREATE TYPE "public"."step_status" AS ENUM('pending', 'queued', 'running', 'completed', 'failed', 'skipped', 'cancelled');--> statement-breakpoint
+CREATE TYPE "public"."story_status" AS ENUM('pending', 'processing', 'completed', 'failed', 'cancelled');--> statement-breakpoint
 CREATE TABLE "api_keys" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"user_id" uuid NOT NULL,
@@ -43,6 +43,17 @@ CREATE TABLE "batch_jobs" (
 	"progress" jsonb DEFAULT '{"percentage":0}'::jsonb NOT NULL,
 	"started_at" timestamp with time zone,
 	"completed_at" timestamp with time zone,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "idempotency_keys" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
+	"user_id" uuid NOT NULL,
+	"scope" text NOT NULL,
+	"key" text NOT NULL,
+	"request_hash" text NOT NULL,
+	"resource_id" uuid,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
@@ -147,6 +158,7 @@ CREATE TABLE "users" (
 ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "audio_chunks" ADD CONSTRAINT "audio_chunks_story_id_stories_id_fk" FOREIGN KEY ("story_id") REFERENCES "public"."stories"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "batch_jobs" ADD CONSTRAINT "batch_jobs_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "idempotency_keys" ADD CONSTRAINT "idempotency_keys_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "image_chunks" ADD CONSTRAINT "image_chunks_story_id_stories_id_fk" FOREIGN KEY ("story_id") REFERENCES "public"."stories"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "refresh_tokens" ADD CONSTRAINT "refresh_tokens_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "step_runs" ADD CONSTRAINT "step_runs_story_id_stories_id_fk" FOREIGN KEY ("story_id") REFERENCES "public"."stories"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -157,6 +169,7 @@ ALTER TABLE "uploads" ADD CONSTRAINT "uploads_user_id_users_id_fk" FOREIGN KEY (
 CREATE INDEX "api_keys_user_idx" ON "api_keys" USING btree ("user_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "audio_chunks_story_index_uq" ON "audio_chunks" USING btree ("story_id","index");--> statement-breakpoint
 CREATE INDEX "batch_jobs_user_idx" ON "batch_jobs" USING btree ("user_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "idempotency_keys_user_scope_key_uq" ON "idempotency_keys" USING btree ("user_id","scope","key");--> statement-breakpoint
 CREATE UNIQUE INDEX "image_chunks_story_index_uq" ON "image_chunks" USING btree ("story_id","index");--> statement-breakpoint
 CREATE INDEX "refresh_tokens_user_idx" ON "refresh_tokens" USING btree ("user_id");--> statement-breakpoint
 CREATE INDEX "step_runs_story_idx" ON "step_runs" USING btree ("story_id");--> statement-breakpoint

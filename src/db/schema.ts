@@ -18,14 +18,17 @@ import type { StoryStyle } from '../providers/types.js';
  * from these tables. Migrations in ./drizzle are generated from this file (`npm run db:generate`).
  */
 
-/** A step's state on a story. `skipped` = not requested for this story. */
-export const stepStatus = pgEnum('step_status', ['pending', 'queued', 'running', 'completed', 'failed', 'skipped']);
+/**
+ * A step's state on a story. `skipped` = not requested for this story; `cancelled` = stopped by a
+ * cancel before it finished (a retry sets it back to `pending`).
+ */
+export const stepStatus = pgEnum('step_status', ['pending', 'queued', 'running', 'completed', 'failed', 'skipped', 'cancelled']);
 export type StepStatus = (typeof stepStatus.enumValues)[number];
 
-export const storyStatus = pgEnum('story_status', ['pending', 'processing', 'completed', 'failed']);
+export const storyStatus = pgEnum('story_status', ['pending', 'processing', 'completed', 'failed', 'cancelled']);
 export type StoryStatus = (typeof storyStatus.enumValues)[number];
 
-export const batchStatus = pgEnum('batch_status', ['pending', 'processing', 'completed', 'partially_completed', 'failed']);
+export const batchStatus = pgEnum('batch_status', ['pending', 'processing', 'completed', 'partially_completed', 'failed', 'cancelled']);
 export type BatchStatus = (typeof batchStatus.enumValues)[number];
 
 export const chunkStatus = pgEnum('chunk_status', ['pending', 'completed', 'failed']);
@@ -332,6 +335,30 @@ export const stepRuns = pgTable(
   (t) => [index('step_runs_story_idx').on(t.storyId)],
 );
 
+/**
+ * `Idempotency-Key` records: one per user, operation and key. The first request stores the hash of
+ * its body and, once done, the id of what it made; a repeat with the same body gets that again,
+ * one with another body is refused (409). Keys are kept 24 h (see IdempotencyService).
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The operation the key was used for, e.g. `batch-create`, `story-create`. */
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    /** SHA-256 (hex) of the request body in canonical JSON. */
+    requestHash: text('request_hash').notNull(),
+    /** Id of the batch or story the first request made; null while that request is still running. */
+    resourceId: uuid('resource_id'),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('idempotency_keys_user_scope_key_uq').on(t.userId, t.scope, t.key)],
+);
+
 export type User = typeof users.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;
 export type RefreshToken = typeof refreshTokens.$inferSelect;
@@ -341,3 +368,4 @@ export type Story = typeof stories.$inferSelect;
 export type ImageChunk = typeof imageChunks.$inferSelect;
 export type AudioChunk = typeof audioChunks.$inferSelect;
 export type StepRun = typeof stepRuns.$inferSelect;
+export type IdempotencyKey = typeof idempotencyKeys.$inferSelect;
