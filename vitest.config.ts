@@ -6,6 +6,7 @@ export default defineConfig({
   plugins: [swc.vite({ module: { type: 'es6' } })],
   test: {
     include: ['test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'test/fault/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

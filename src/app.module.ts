@@ -11,7 +11,9 @@ import { VideoStep } from './pipeline/steps/video.step.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { ApiKeyRepository } from './repositories/api-key.repository.js';
 import { BatchRepository } from './repositories/batch.repository.js';
+import { CancelSignalRepository } from './repositories/cancel-signal.repository.js';
 import { EventsRepository } from './repositories/events.repository.js';
+import { IdempotencyRepository } from './repositories/idempotency.repository.js';
 import { LiveEventsRepository } from './repositories/live-events.repository.js';
 import { MediaRepository } from './repositories/media.repository.js';
 import { QueueRepository } from './repositories/queue.repository.js';
@@ -23,9 +25,14 @@ import { UploadRepository } from './repositories/upload.repository.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { BatchService } from './services/batch.service.js';
 import { ExportService } from './services/export.service.js';
+import { IdempotencyService } from './services/idempotency.service.js';
 import { LiveEventsService } from './services/live-events.service.js';
 import { OrchestratorService } from './services/orchestrator.service.js';
 import { PackageService } from './services/package.service.js';
+import { ReconcilerService } from './services/reconciler.service.js';
+import { RecoveryService } from './services/recovery.service.js';
+import { RollbackService } from './services/rollback.service.js';
+import { StoryReplayService } from './services/story-replay.service.js';
 import { TimelineService } from './services/timeline.service.js';
 import { UploadService } from './services/upload.service.js';
 
@@ -61,6 +68,7 @@ export class AppModule {
         { provide: DATABASE, useFactory: () => openDatabase(options.config) },
         DatabaseLifecycle,
         BatchRepository,
+        CancelSignalRepository,
         EventsRepository,
         MediaRepository,
         QueueRepository,
@@ -72,6 +80,7 @@ export class AppModule {
         ApiKeyRepository,
         RefreshTokenRepository,
         LiveEventsRepository,
+        IdempotencyRepository,
         ProviderRegistry,
         StoryStep,
         ImagesStep,
@@ -82,8 +91,13 @@ export class AppModule {
         PackageService,
         BatchService,
         OrchestratorService,
+        RollbackService,
+        RecoveryService,
+        ReconcilerService,
         UploadService,
         ExportService,
+        IdempotencyService,
+        StoryReplayService,
         PipelineWorker,
         // Room events for Socket.IO clients, published through Redis wherever the pipeline runs.
         LiveEventsService,

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { apiKeyCreateCommand, userCreateCommand } from './cli/account.commands.js';
 import { EXIT, runCommand } from './cli/run.command.js';
+import { retryCommand } from './cli/retry.command.js';
 import { serveCommand, workerCommand } from './cli/serve.command.js';
 import { CHUNK_WORD_LIMITS, loadConfig } from './config/config.js';
 import { isKnownLanguage } from './text/language.js';
@@ -59,6 +60,15 @@ program
   .option('--voice <name>', 'voice name for the speech synthesizer')
   .action(async (files: string[], options) => {
     process.exitCode = await runCommand(files, options, loadConfig());
+  });
+
+program
+  .command('retry')
+  .description('Run the failed and cancelled stories of batches again from where they stopped, then export every story like run')
+  .argument('<batchIds...>', 'batch ids (batch.json of a run lists them)')
+  .option('-o, --out <dir>', 'output folder', 'out')
+  .action(async (batchIds: string[], options: { out: string }) => {
+    process.exitCode = await retryCommand(batchIds, options, loadConfig());
   });
 
 program

@@ -1,22 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from '../app.module.js';
 import type { AppConfig } from '../config/config.js';
-import type { BatchJob } from '../db/schema.js';
-import { PinoLoggerService } from '../logging/pino-logger.js';
 import type { StoryStyle } from '../providers/types.js';
-import { EventsRepository } from '../repositories/events.repository.js';
-import { probeRedis, QueueRepository } from '../repositories/queue.repository.js';
 import { UserRepository } from '../repositories/user.repository.js';
 import { BatchService, MAX_BATCH_FILES } from '../services/batch.service.js';
-import { type BatchDocument, ExportService } from '../services/export.service.js';
 import { UploadService } from '../services/upload.service.js';
 import { IntakeError } from '../text/intake-error.js';
+import { BatchSession, EXIT, type Unreadable } from './batch-session.js';
 import { expandInputPaths } from './input-files.js';
-import { checkBinaries } from './preflight.js';
-import { ProgressDisplay } from './progress-display.js';
 
 export interface RunOptions {
   out: string;
@@ -38,17 +29,10 @@ export interface RunOptions {
   voice?: string;
 }
 
-/** Exit codes of `storyforge run`. */
-export const EXIT = { ok: 0, someFailed: 1, usage: 2, interrupted: 130 } as const;
+export { EXIT };
 
 /** Email of the account that owns work done from the command line. */
 export const LOCAL_USER_EMAIL = 'local@storyforge.invalid';
-
-interface Unreadable {
-  file: string;
-  code: string;
-  error: string;
-}
 
 /**
  * `storyforge run FILES…`: one batch (or several of at most 10 files) in this process, no HTTP.
@@ -67,22 +51,8 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
     process.stderr.write('No story files given (.txt, .doc, .docx).\n');
     return EXIT.usage;
   }
-  await checkBinaries(config);
-  await probeRedis(config.redisUrl);
-  const outDir = path.resolve(options.out);
-  await fs.mkdir(outDir, { recursive: true });
-  const logFile = path.join(outDir, 'storyforge.log');
-  // Embedded PGlite lives in this process only, so its jobs must not reach other workers.
-  const runConfig: AppConfig = config.databaseUrl
-    ? config
-    : { ...config, queuePrefix: `${config.queuePrefix}-run-${randomBytes(4).toString('hex')}` };
-  const logger = new PinoLoggerService({ level: config.logLevel, file: logFile });
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config: runConfig, workers: true, http: false }), {
-    logger,
-    abortOnError: false,
-  });
-  const queues = app.get(QueueRepository);
-  const interrupt = new InterruptSignal();
+  const session = await BatchSession.open(config, options.out);
+  const { app } = session;
   try {
     const user = await app.get(UserRepository).ensure(LOCAL_USER_EMAIL, 'Command line');
     const uploadService = app.get(UploadService);
@@ -134,112 +104,8 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
       batchIds.push(batch.id);
     }
 
-    const batches = await waitForBatches(batchService, app.get(EventsRepository), batchIds, interrupt);
-    if (!batches) {
-      process.stderr.write('\nInterrupted: unfinished stories were not exported. Run the command again to make them.\n');
-      return EXIT.interrupted;
-    }
-    const exporter = app.get(ExportService);
-    const usedFolders = new Set<string>();
-    const documents: BatchDocument[] = [];
-    for (const batch of batches) documents.push(await exporter.exportBatch(batch.id, outDir, usedFolders));
-    const summary = {
-      status: overallStatus(batches, unreadable.length),
-      totalFiles: files.length,
-      processedFiles: batches.reduce((sum, b) => sum + b.processedFiles, 0),
-      failedFiles: batches.reduce((sum, b) => sum + b.failedFiles, 0) + unreadable.length,
-      unreadableFiles: unreadable,
-      batches: documents,
-    };
-    await fs.writeFile(path.join(outDir, 'batch.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    printSummary(documents, unreadable, outDir);
-    return summary.failedFiles > 0 ? EXIT.someFailed : EXIT.ok;
+    return await session.finish(batchIds, unreadable, files.length);
   } finally {
-    interrupt.dispose();
-    if (runConfig !== config) await withTimeout(queues.obliterate(), 10_000).catch(() => undefined);
-    await withTimeout(app.close(), 30_000).catch(() => undefined);
-    logger.flush();
+    await session.close();
   }
-}
-
-/**
- * The first Ctrl-C (SIGINT) or SIGTERM asks the run to stop: progress stops, workers close, the
- * run's private queues are removed. A second one exits at once.
- */
-class InterruptSignal {
-  readonly controller = new AbortController();
-  private readonly handler = () => {
-    if (this.controller.signal.aborted) process.exit(EXIT.interrupted);
-    this.controller.abort();
-  };
-
-  constructor() {
-    process.on('SIGINT', this.handler);
-    process.on('SIGTERM', this.handler);
-  }
-
-  dispose(): void {
-    process.off('SIGINT', this.handler);
-    process.off('SIGTERM', this.handler);
-  }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  return Promise.race([promise, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref())]);
-}
-
-/** Resolves when every batch has ended (undefined when interrupted first), showing progress meanwhile. */
-async function waitForBatches(
-  service: BatchService,
-  events: EventsRepository,
-  batchIds: string[],
-  interrupt: InterruptSignal,
-): Promise<BatchJob[] | undefined> {
-  const display = new ProgressDisplay();
-  let wake: () => void = () => undefined;
-  const unsubscribe = events.subscribe(() => wake());
-  try {
-    for (;;) {
-      if (interrupt.controller.signal.aborted) return undefined;
-      const snapshots = await Promise.all(batchIds.map((id) => service.snapshot(id)));
-      display.update(snapshots.flatMap((s) => s?.inputs ?? []));
-      const ended = snapshots.every((s) => s && s.batch.status !== 'pending' && s.batch.status !== 'processing');
-      if (ended) return snapshots.map((s) => s!.batch);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        wake = () => {
-          clearTimeout(timer);
-          setTimeout(resolve, 150); // coalesce bursts of events
-        };
-        interrupt.controller.signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-    }
-  } finally {
-    unsubscribe();
-    display.stop();
-  }
-}
-
-function overallStatus(batches: BatchJob[], unreadable: number): string {
-  const statuses = new Set(batches.map((b) => b.status));
-  if (statuses.size === 1 && statuses.has('completed') && unreadable === 0) return 'completed';
-  if (statuses.size === 1 && statuses.has('failed')) return 'failed';
-  return 'partially_completed';
-}
-
-function printSummary(
-  documents: BatchDocument[],
-  unreadable: Unreadable[],
-  outDir: string,
-): void {
-  const out = process.stdout;
-  out.write('\n');
-  for (const doc of documents) {
-    for (const result of doc.results) {
-      if (result.status === 'completed') out.write(`✓ ${result.file} → ${path.join(outDir, result.folder ?? '')}\n`);
-      else out.write(`✗ ${result.file}: failed at ${result.failedStep ?? 'a step'}: ${result.error ?? 'unknown error'}\n`);
-    }
-  }
-  for (const item of unreadable) out.write(`✗ ${item.file}: not read (${item.code})\n`);
-  out.write(`\nOutputs in ${outDir} (batch.json lists every story; log: ${path.join(outDir, 'storyforge.log')})\n`);
 }

@@ -21,6 +21,7 @@ export async function serveCommand(config: AppConfig, port = config.http.port, o
   const app = await createHttpApp(config, { workers, logger });
   app.enableShutdownHooks();
   await app.get(QueueRepository).ping();
+  await app.get(QueueRepository).checkRedisPolicy();
   await app.listen(port, config.http.host);
   logger.log(`Listening on http://${config.http.host}:${port}`, 'Storyforge');
 }
@@ -41,5 +42,6 @@ export async function workerCommand(config: AppConfig): Promise<void> {
   });
   app.enableShutdownHooks();
   await app.get(QueueRepository).ping();
+  await app.get(QueueRepository).checkRedisPolicy();
   logger.log('Worker started', 'Storyforge');
 }

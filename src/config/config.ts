@@ -91,6 +91,11 @@ export const envSchema = z.object({
 
   JOB_ATTEMPTS: intFrom(3, 1, 20),
   JOB_BACKOFF_MS: intFrom(2000, 0, 600_000),
+  JOB_LOCK_DURATION_MS: intFrom(30_000, 1_000, 3_600_000),
+  JOB_STALLED_INTERVAL_MS: intFrom(30_000, 1_000, 3_600_000),
+  JOB_MAX_STALLED: intFrom(3, 0, 100),
+  SHUTDOWN_GRACE_MS: intFrom(30_000, 0, 3_600_000),
+  RECONCILE_INTERVAL_MS: intFrom(60_000, 0, 86_400_000), // 0 = off
   STORY_CONCURRENCY: intFrom(2, 1, 64),
   IMAGE_CONCURRENCY: intFrom(2, 1, 64),
   AUDIO_CONCURRENCY: intFrom(2, 1, 64),
@@ -176,6 +181,27 @@ export interface AppConfig {
     /** First retry delay, ms; doubles each attempt (BullMQ exponential backoff). */
     backoffMs: number;
     concurrency: { story: number; images: number; audio: number; merge: number; video: number };
+    /**
+     * How long a worker's lock on a running job lasts without renewal, ms (BullMQ `lockDuration`;
+     * renewed every half of it while the job runs). A job whose worker died is picked up again
+     * after about this long (plus up to `stalledIntervalMs`).
+     */
+    lockDurationMs: number;
+    /** How often each worker looks for jobs whose lock expired (stalled jobs), ms (BullMQ `stalledInterval`). */
+    stalledIntervalMs: number;
+    /**
+     * How many times a job may be recovered after its worker died before it fails (BullMQ
+     * `maxStalledCount`). Higher survives more crashes and restarts; lower stops sooner a job that
+     * itself kills its worker (out of memory, a crashing binary) from taking down worker after worker.
+     */
+    maxStalled: number;
+    /**
+     * On SIGTERM, how long running jobs may take to finish, ms; after it they are signalled to stop
+     * and released back to the queue for another worker.
+     */
+    shutdownGraceMs: number;
+    /** How often the reconciler rebuilds missing queue jobs from the database, ms; 0 = off. */
+    reconcileIntervalMs: number;
   };
 }
 
@@ -252,6 +278,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         merge: e.MERGE_CONCURRENCY,
         video: e.VIDEO_CONCURRENCY,
       },
+      lockDurationMs: e.JOB_LOCK_DURATION_MS,
+      stalledIntervalMs: e.JOB_STALLED_INTERVAL_MS,
+      maxStalled: e.JOB_MAX_STALLED,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
     },
   };
 }

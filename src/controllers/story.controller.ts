@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiCreatedResponse,
@@ -7,19 +7,23 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiPartialContentResponse,
+  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { AuthUser } from '../auth/auth-user.js';
 import { Auth, Authenticated } from '../auth/decorators.js';
 import { BatchCreatedDto, BatchStatusDto } from '../dtos/batch.dto.js';
+import { ErrorResponseDto } from '../dtos/error.dto.js';
 import { StoryDetailDto, StoryDto, StoryPageDto } from '../dtos/story-response.dto.js';
 import { BatchCreateStoryDto, CreateStoryDto, GenerateStoryDto, StoryListQueryDto } from '../dtos/story.dto.js';
 import { ApiErrors } from '../http/api-errors.decorator.js';
 import { ApiIndexParam, ApiUuidParam, IndexParam, UuidParam } from '../http/params.js';
 import { sendFile, sendStreamedZip, sendZip } from '../http/send-file.js';
+import { IdempotencyService, type IdempotentResult } from '../services/idempotency.service.js';
 import { StoryBatchService } from '../services/story-batch.service.js';
 import { StoryFileService } from '../services/story-file.service.js';
+import { StoryReplayService } from '../services/story-replay.service.js';
 import { StoryService } from '../services/story.service.js';
 
 const STORY_ID = ApiUuidParam('id', 'Story id');
@@ -27,6 +31,31 @@ const RANGE = ApiHeader({ name: 'Range', required: false, description: 'Byte ran
 /** OpenAPI: a 200 answer that is a file of one of these media types. */
 const binary = (description: string, ...types: string[]) =>
   ApiOkResponse({ description, content: Object.fromEntries(types.map((type) => [type, { schema: { type: 'string', format: 'binary' } }])) });
+/** OpenAPI: the optional `Idempotency-Key` request header (IdempotencyService). */
+const IDEMPOTENCY_KEY = ApiHeader({
+  name: 'Idempotency-Key',
+  required: false,
+  description:
+    'Makes a retry safe: 1–255 printable ASCII characters (a UUID, say), new for each new request. The same key with the same body ' +
+    'within 24 h answers what the first request made (with `Idempotent-Replayed: true`) instead of making it again; with another body it answers 409',
+  schema: { type: 'string', minLength: 1, maxLength: 255 },
+});
+/** OpenAPI: the 409 answers of a route that takes `Idempotency-Key`. */
+const IDEMPOTENCY_CONFLICT = ApiResponse({
+  status: 409,
+  description:
+    'Idempotency-Key: used before with another body (`idempotency-key-reused`), its first request still running (`idempotency-request-in-progress`), ' +
+    'or what it made was deleted since (`idempotency-resource-deleted`)',
+  type: ErrorResponseDto,
+});
+/** OpenAPI: the response header of a replay. */
+const REPLAYED = { 'Idempotent-Replayed': { description: '`true` when the answer replays an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } } };
+
+/** The operation's value; on a replay, the response also says so in `Idempotent-Replayed`. */
+function answer<T>(res: Response, result: IdempotentResult<T>): T {
+  if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
+  return result.value;
+}
 
 /** The seed's story and batch endpoints, manual steps and downloads (StoryService, StoryBatchService, StoryFileService). */
 @ApiTags('stories')
@@ -37,23 +66,61 @@ export class StoryController {
     private readonly service: StoryService,
     private readonly batches: StoryBatchService,
     private readonly files: StoryFileService,
+    private readonly idempotency: IdempotencyService,
+    private readonly replays: StoryReplayService,
   ) {}
 
   @Post()
   @ApiOperation({ summary: 'Make one story from text or from an uploaded file (it runs on POST /stories/:id/generate)' })
-  @ApiCreatedResponse({ type: StoryDetailDto })
+  @IDEMPOTENCY_KEY
+  @ApiCreatedResponse({ type: StoryDetailDto, headers: REPLAYED })
   @ApiErrors(400, 404, 422)
-  create(@Auth() auth: AuthUser, @Body() dto: CreateStoryDto): Promise<StoryDetailDto> {
-    return this.service.create(auth, dto);
+  @IDEMPOTENCY_CONFLICT
+  async create(
+    @Auth() auth: AuthUser,
+    @Body() dto: CreateStoryDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<StoryDetailDto> {
+    const result = await this.idempotency.run(
+      auth.id,
+      'story-create',
+      key,
+      dto,
+      async () => {
+        const story = await this.service.create(auth, dto);
+        return { id: story.id, value: story };
+      },
+      (id) => this.replays.storyCreated(auth, id),
+    );
+    return answer(res, result);
   }
 
   @Post('batch-create')
   @HttpCode(202)
   @ApiOperation({ summary: 'Make one story per uploaded file and start them (seed BatchCreateStoryDto); follow it on the socket room `batch-<id>`' })
-  @ApiAcceptedResponse({ type: BatchCreatedDto })
+  @IDEMPOTENCY_KEY
+  @ApiAcceptedResponse({ type: BatchCreatedDto, headers: REPLAYED })
   @ApiErrors(400, 404, 422)
-  batchCreate(@Auth() auth: AuthUser, @Body() dto: BatchCreateStoryDto): Promise<BatchCreatedDto> {
-    return this.batches.create(auth, dto);
+  @IDEMPOTENCY_CONFLICT
+  async batchCreate(
+    @Auth() auth: AuthUser,
+    @Body() dto: BatchCreateStoryDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<BatchCreatedDto> {
+    const result = await this.idempotency.run(
+      auth.id,
+      'batch-create',
+      key,
+      dto,
+      async () => {
+        const batch = await this.batches.create(auth, dto);
+        return { id: batch.batchId, value: batch };
+      },
+      (id) => this.replays.batchCreated(auth, id),
+    );
+    return answer(res, result);
   }
 
   @Get('batch/:batchId/status')

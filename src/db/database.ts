@@ -1,7 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PGlite } from '@electric-sql/pglite';
+import { Logger } from '@nestjs/common';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -32,18 +34,35 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.m
 const MIGRATION_LOCK_KEY = 7_316_402_551;
 
 /**
+ * How long a query outside a transaction keeps retrying while PostgreSQL is unreachable
+ * (restarting, failing over), ms, before it fails with {@link DatabaseUnavailableError}.
+ */
+export const DEFAULT_QUERY_RETRY_MS = 60_000;
+
+/** First wait between two attempts, ms; doubles up to {@link RETRY_MAX_DELAY_MS}. */
+const RETRY_FIRST_DELAY_MS = 100;
+/** Longest wait between two attempts, ms. */
+const RETRY_MAX_DELAY_MS = 2_000;
+
+/**
  * Opens the database and applies pending migrations.
  * With `databaseUrl`, connects to that PostgreSQL server (migrations under an advisory lock, so
  * `serve` and several `worker` processes may start together). Without it, opens embedded PGlite in
  * `<dataDir>/pglite`; PGlite serves one process only.
  * @throws Error when the server cannot be reached or a migration fails.
  */
-export async function openDatabase(options: { databaseUrl?: string; dataDir: string }): Promise<DatabaseConnection> {
+export async function openDatabase(options: {
+  databaseUrl?: string;
+  dataDir: string;
+  /** PostgreSQL only: how long queries retry while the server is unreachable, ms (default {@link DEFAULT_QUERY_RETRY_MS}). */
+  queryRetryMs?: number;
+}): Promise<DatabaseConnection> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
-    pool.on('error', () => undefined); // an idle client lost its server; the next query reports it
+    const connectOnce = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+    retryWhileUnreachable(pool, describeServer(options.databaseUrl), options.queryRetryMs ?? DEFAULT_QUERY_RETRY_MS);
     const db = drizzlePg(pool, { schema });
-    const client = await pool.connect();
+    const client = await connectOnce(); // at start-up an unreachable server is reported at once
     try {
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       await migratePg(drizzlePg(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
@@ -70,6 +89,110 @@ export async function openDatabase(options: { databaseUrl?: string; dataDir: str
     await release();
     throw error;
   }
+}
+
+/** Thrown when PostgreSQL stayed unreachable for the whole retry period of a query. */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
+}
+
+/** SQLSTATEs of a lost or refused connection: class 08, and 57P01–57P03 (server shutting down or starting). */
+const CONNECTION_SQLSTATES = new Set(['08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03']);
+/** Node.js socket error codes of an unreachable server or a dropped connection. */
+const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/**
+ * Whether an error from `pg` means the connection to the server failed or was lost (the server
+ * is down, restarting or refusing connections), as opposed to an error of the query itself.
+ */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (CONNECTION_SQLSTATES.has(code) || CONNECTION_ERRNOS.has(code))) return true;
+  return /Connection terminated|connection error and is not queryable/i.test(error.message);
+}
+
+/** `host:port/database` of a connection string, without credentials, for messages. */
+function describeServer(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  } catch {
+    return 'the PostgreSQL server';
+  }
+}
+
+/**
+ * Makes the pool ride out a PostgreSQL restart or failover. Connection-level failures (see
+ * {@link isConnectionError}) of `pool.query` (every Drizzle statement outside a transaction) and
+ * of `pool.connect()` (how Drizzle starts a transaction; nothing has been sent yet) are retried
+ * after 100 ms, doubling up to 2 s, for `retryMs` in all (a last attempt at the end); then it fails with
+ * {@link DatabaseUnavailableError}. Statements on a checked-out client (inside a transaction) and
+ * errors of the query itself are never retried. One warning is logged when an outage starts and
+ * one line when the server answers again, not one per query. A statement cut off mid-flight is
+ * run again: with fast shutdown (57P01) the server has rolled it back; after a bare ECONNRESET it
+ * may have committed it, so a write outside a transaction must be safe to repeat.
+ * Also handles the pool's `error` event (an idle client whose server went away, which would
+ * otherwise crash the process): logged once per burst; the pool drops that client.
+ */
+function retryWhileUnreachable(pool: pg.Pool, server: string, retryMs: number): void {
+  const logger = new Logger('Database');
+  let outageSince: number | undefined;
+  const noteOutage = (error: Error) => {
+    if (outageSince !== undefined) return;
+    outageSince = Date.now();
+    logger.warn(`PostgreSQL at ${server} is unreachable (${error.message}); retrying queries for up to ${retryMs} ms`);
+  };
+  const noteAnswer = () => {
+    if (outageSince === undefined) return;
+    logger.log(`PostgreSQL at ${server} answers again after ${Date.now() - outageSince} ms`);
+    outageSince = undefined;
+  };
+  let idleErrorLoggedAt = 0;
+  pool.on('error', (error) => {
+    if (outageSince !== undefined || Date.now() - idleErrorLoggedAt < 10_000) return;
+    idleErrorLoggedAt = Date.now();
+    logger.warn(`PostgreSQL at ${server} closed idle connections (${error.message}); the pool opens new ones when needed`);
+  });
+
+  const retry = async <T>(attempt: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    for (let delay = RETRY_FIRST_DELAY_MS; ; delay = Math.min(delay * 2, RETRY_MAX_DELAY_MS)) {
+      try {
+        const result = await attempt();
+        noteAnswer();
+        return result;
+      } catch (error) {
+        if (!isConnectionError(error)) throw error;
+        noteOutage(error as Error);
+        const elapsed = Date.now() - started;
+        if (elapsed >= retryMs) {
+          throw new DatabaseUnavailableError(
+            `PostgreSQL at ${server} stayed unreachable: gave up after retrying for ${elapsed} ms ` +
+              `(last error: ${(error as Error).message}). Check that the server is running.`,
+            { cause: error },
+          );
+        }
+        await sleep(Math.min(delay, retryMs - elapsed));
+      }
+    }
+  };
+
+  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  const connect = pool.connect.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  // Own properties shadow the prototype's, so the pool stays a pg.Pool (Drizzle checks that to
+  // tell a pool from a client). Callback forms pass through: pg-pool's own query() calls
+  // connect(callback), and that must not retry underneath the retried query.
+  pool.query = ((...args: unknown[]) => {
+    if (args.some((arg) => typeof arg === 'function') || typeof (args[0] as { submit?: unknown })?.submit === 'function') {
+      return query(...args);
+    }
+    return retry(() => query(...args));
+  }) as typeof pool.query;
+  pool.connect = ((...args: unknown[]) => {
+    if (args.length) return connect(...args);
+    return retry(() => connect());
+  }) as typeof pool.connect;
 }
 
 /** Thrown when another process holds the embedded database of the same data directory. */

@@ -109,7 +109,7 @@ export class BatchStatusDto {
   @ApiProperty({ description: 'Batch id', example: '2f4e6a8c-1b3d-4f5a-9c7e-0a2b4c6d8e1f' })
   id!: string;
 
-  @ApiProperty({ description: 'Batch status: completed when every story finished every requested step, partially_completed when some failed, failed when all did', enum: batchStatus.enumValues, example: 'processing' })
+  @ApiProperty({ description: 'Batch status: completed when every story finished every requested step, partially_completed when some did not, failed when none did and one failed, cancelled when the batch was cancelled', enum: batchStatus.enumValues, example: 'processing' })
   status!: BatchJob['status'];
 
   @ApiProperty({ description: 'Stories in the batch', example: 3 })

@@ -76,6 +76,9 @@ export class StoryDto {
   @ApiProperty({ description: 'The step that failed, when status is failed', example: 'audio', nullable: true, enum: STEPS, type: String })
   failedStep!: StepName | null;
 
+  @ApiProperty({ description: 'The last step, in pipeline order, that completed (what a retry keeps), or null', example: 'images', nullable: true, enum: STEPS, type: String })
+  lastCompletedStep!: StepName | null;
+
   @ApiProperty({ description: 'Why it failed, when status is failed', example: 'No espeak-ng voice for language "xx"', nullable: true, type: String })
   error!: string | null;
 
@@ -93,6 +96,9 @@ export class StoryDto {
 }
 
 export class ImageChunkDto {
+  @ApiProperty({ description: 'Chunk id (POST /images/chunks/:id/regenerate makes the image again)', example: '0b6c1d2e-3f4a-4b5c-8d6e-7f8a9b0c1d2e', format: 'uuid' })
+  id!: string;
+
   @ApiProperty({ description: 'Position in the story, from 0', example: 0 })
   index!: number;
 
@@ -113,6 +119,9 @@ export class ImageChunkDto {
 }
 
 export class AudioChunkDto {
+  @ApiProperty({ description: 'Chunk id (POST /audio/chunks/:id/regenerate makes the clip again, then the narration)', example: '1c7d2e3f-4a5b-4c6d-9e7f-8a9b0c1d2e3f', format: 'uuid' })
+  id!: string;
+
   @ApiProperty({ description: 'Position in the story, from 0', example: 0 })
   index!: number;
 
@@ -207,6 +216,7 @@ export function mapStory(story: Story, counts: ChunkCounts): StoryDto {
     steps: stepsOf(story),
     progress: { percentage: storyPercentage(story, counts), images: counts.images, audio: counts.audio },
     failedStep: story.failedStep,
+    lastCompletedStep: STEPS.findLast((step) => story[STEP_COLUMN[step]] === 'completed') ?? null,
     error: story.error,
     narrationUrl: story.narrationKey && story.mergeStep === 'completed' ? storyUrls.narration(story.id) : null,
     createdAt: story.createdAt,
@@ -228,6 +238,7 @@ export function mapStoryDetail(story: Story, images: ImageChunk[], audio: AudioC
     autoMode: story.autoMode,
     metadata: story.metadata,
     images: images.map((chunk) => ({
+      id: chunk.id,
       index: chunk.index,
       text: chunk.text,
       prompt: chunk.prompt,
@@ -236,6 +247,7 @@ export function mapStoryDetail(story: Story, images: ImageChunk[], audio: AudioC
       placeholder: chunk.placeholder,
     })),
     audio: audio.map((chunk) => ({
+      id: chunk.id,
       index: chunk.index,
       text: chunk.text,
       status: chunk.status,

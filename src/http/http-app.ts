@@ -9,7 +9,7 @@ import { setupSwagger } from './swagger.js';
 import { createValidationPipe } from './validation.js';
 
 /** Headers a browser client may read on cross-origin answers. */
-const EXPOSED_HEADERS = ['Content-Disposition', 'Content-Range', 'Accept-Ranges', 'Content-Length', 'Retry-After-auth', 'Retry-After-upload'];
+const EXPOSED_HEADERS = ['Content-Disposition', 'Content-Range', 'Accept-Ranges', 'Content-Length', 'Retry-After-auth', 'Retry-After-upload', 'Idempotent-Replayed'];
 
 /**
  * Builds the HTTP application exactly as `storyforge serve` runs it (tests use this too): the

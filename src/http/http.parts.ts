@@ -9,6 +9,7 @@ import { ApiKeyController } from '../controllers/api-key.controller.js';
 import { AuthController } from '../controllers/auth.controller.js';
 import { FileUploadController } from '../controllers/file-upload.controller.js';
 import { HealthController } from '../controllers/health.controller.js';
+import { RecoveryController } from '../controllers/recovery.controller.js';
 import { StoryController } from '../controllers/story.controller.js';
 import { EventsGateway } from '../gateways/events.gateway.js';
 import { RateLimitRepository } from '../repositories/rate-limit.repository.js';
@@ -24,7 +25,7 @@ import { RateLimitGuard } from './rate-limit.js';
 import { multerOptions } from './upload.options.js';
 
 /** Every HTTP controller (the OpenAPI document lists all of their routes). */
-export const httpControllers: Type[] = [HealthController, AuthController, ApiKeyController, FileUploadController, StoryController];
+export const httpControllers: Type[] = [HealthController, AuthController, ApiKeyController, FileUploadController, StoryController, RecoveryController];
 
 /** Modules the HTTP role needs: multer with the upload limits of the configuration. */
 export function httpImports(config: AppConfig): DynamicModule[] {

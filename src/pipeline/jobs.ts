@@ -1,4 +1,4 @@
-import type { StepName } from '../db/schema.js';
+import { type StepName, STEPS } from '../db/schema.js';
 
 /**
  * The job catalog: queue name → payload. Payloads hold ids only; PostgreSQL holds the state.
@@ -65,4 +65,22 @@ export function jobIdFor<Q extends QueueName>(queue: Q, data: JobCatalog[Q]): st
     default:
       throw new Error(`Unknown queue ${String(queue)}`);
   }
+}
+
+/** A job of the catalog: its queue and payload. */
+export type QueuedJob = { [Q in QueueName]: { queue: Q; data: JobCatalog[Q] } }[QueueName];
+
+/**
+ * Every job that can exist for one story, given its chunk indexes: used to remove a cancelled
+ * story's queued work and to find its running jobs.
+ */
+export function storyJobs(storyId: string, imageIndexes: number[], audioIndexes: number[]): QueuedJob[] {
+  return [
+    { queue: 'story-generation', data: { storyId } },
+    ...imageIndexes.map((chunkIndex): QueuedJob => ({ queue: 'image-generation', data: { storyId, chunkIndex } })),
+    ...audioIndexes.map((chunkIndex): QueuedJob => ({ queue: 'audio-generation', data: { storyId, chunkIndex } })),
+    { queue: 'audio-merge', data: { storyId } },
+    { queue: 'video-render', data: { storyId } },
+    ...STEPS.map((after): QueuedJob => ({ queue: 'auto-mode', data: { storyId, after } })),
+  ];
 }

@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { type Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { StepName } from '../db/schema.js';
+import { ProviderError } from '../providers/provider-error.js';
+import { CancelSignalRepository } from '../repositories/cancel-signal.repository.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { StepRunRepository } from '../repositories/step-run.repository.js';
 import { BatchService } from '../services/batch.service.js';
@@ -20,9 +22,24 @@ export const RUN_WORKERS = Symbol('RUN_WORKERS');
 type StepJob = Job<{ storyId: string; chunkIndex?: number }>;
 
 /**
+ * How many times in a row a job may wait for a provider's Retry-After without using an attempt;
+ * past this, a rate limit counts as an ordinary failed attempt, so a provider that never lets
+ * up cannot hold a job forever.
+ */
+export const MAX_RATE_LIMIT_WAITS = 20;
+
+/** Abort reasons the step wrapper knows (BullMQ hands them to the job's AbortSignal). */
+export const ABORT_REASON = { cancel: 'cancel', shutdown: 'shutdown' } as const;
+
+/**
  * Connects each queue of the job catalog to its step. Records every execution in step_runs,
  * turns permanent errors into BullMQ's UnrecoverableError (no retry), and on a step's final
  * failure tells the orchestrator. After a step finishes, the `auto-mode` queue decides what next.
+ *
+ * Besides failing, a step job can end three more ways: a provider's 429/503 with Retry-After
+ * puts it back in the queue for at least that long without using an attempt; a cancel (any
+ * process publishes it, see CancelSignalRepository) aborts its provider call and ends it quietly;
+ * a shutdown past its grace period aborts it and releases it to the queue for another worker.
  */
 @Injectable()
 export class PipelineWorker implements OnApplicationBootstrap {
@@ -32,6 +49,7 @@ export class PipelineWorker implements OnApplicationBootstrap {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(RUN_WORKERS) private readonly runWorkers: boolean,
     private readonly queues: QueueRepository,
+    private readonly cancelSignals: CancelSignalRepository,
     private readonly stepRuns: StepRunRepository,
     private readonly batches: BatchService,
     private readonly orchestrator: OrchestratorService,
@@ -42,29 +60,33 @@ export class PipelineWorker implements OnApplicationBootstrap {
     private readonly videoStep: VideoStep,
   ) {}
 
-  onApplicationBootstrap(): void {
+  /** Step jobs running in this process: job id → story id (to abort them on a cancel). */
+  private readonly running = new Map<string, string>();
+
+  async onApplicationBootstrap(): Promise<void> {
     if (!this.runWorkers) return;
+    await this.cancelSignals.subscribe((storyId) => this.abortStory(storyId));
     const { concurrency } = this.config.jobs;
     this.queues.startWorkers(
       {
         'batch-stories': (job) => this.batches.start(job.data.batchId, (storyId) => this.orchestrator.start(storyId)),
-        'story-generation': (job) =>
-          this.step(job, 'story', async () => {
-            await this.storyStep.run(job.data.storyId);
+        'story-generation': (job, token, signal) =>
+          this.step(job, token, signal, 'story', async () => {
+            await this.storyStep.run(job.data.storyId, signal);
             return true;
           }),
-        'image-generation': (job) =>
-          this.step(job, 'images', () => this.imagesStep.runChunk(job.data.storyId, job.data.chunkIndex)),
-        'audio-generation': (job) =>
-          this.step(job, 'audio', () => this.audioStep.runChunk(job.data.storyId, job.data.chunkIndex)),
-        'audio-merge': (job) =>
-          this.step(job, 'merge', async () => {
-            await this.mergeStep.run(job.data.storyId);
+        'image-generation': (job, token, signal) =>
+          this.step(job, token, signal, 'images', () => this.imagesStep.runChunk(job.data.storyId, job.data.chunkIndex, signal)),
+        'audio-generation': (job, token, signal) =>
+          this.step(job, token, signal, 'audio', () => this.audioStep.runChunk(job.data.storyId, job.data.chunkIndex, signal)),
+        'audio-merge': (job, token, signal) =>
+          this.step(job, token, signal, 'merge', async () => {
+            await this.mergeStep.run(job.data.storyId, signal);
             return true;
           }),
-        'video-render': (job) =>
-          this.step(job, 'video', async () => {
-            await this.videoStep.run(job.data.storyId);
+        'video-render': (job, token, signal) =>
+          this.step(job, token, signal, 'video', async () => {
+            await this.videoStep.run(job.data.storyId, signal);
             return true;
           }),
         'auto-mode': (job: Job<JobCatalog['auto-mode']>) => this.orchestrator.advance(job.data.storyId),
@@ -81,24 +103,58 @@ export class PipelineWorker implements OnApplicationBootstrap {
     );
   }
 
+  /** Aborts this process's running step jobs of a cancelled story. */
+  private abortStory(storyId: string): void {
+    const jobIds = [...this.running].filter(([, story]) => story === storyId).map(([jobId]) => jobId);
+    if (jobIds.length) {
+      const signalled = this.queues.cancelRunning(jobIds, ABORT_REASON.cancel);
+      this.logger.log(`Story ${storyId} cancelled: aborted ${signalled} running job(s)`);
+    }
+  }
+
   /**
    * Runs one step job. `work` returns true when the step as a whole is finished, which hands the
    * story to the orchestrator through the `auto-mode` queue.
+   * @throws DelayedError when the job went back to the queue (Retry-After, shutdown), BullMQ's
+   * UnrecoverableError for a permanent failure, else the step's error (BullMQ retries it).
    */
-  private async step(job: StepJob, step: StepName, work: () => Promise<boolean>): Promise<void> {
+  private async step(
+    job: StepJob,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+    step: StepName,
+    work: () => Promise<boolean>,
+  ): Promise<void> {
     const { storyId, chunkIndex } = job.data;
     const attempt = job.attemptsMade + 1;
     const started = performance.now();
     const runId = await this.stepRuns.start({ storyId, step, chunkIndex, attempt, jobId: job.id });
     const what = `story ${storyId} ${step}${chunkIndex === undefined ? '' : ` chunk ${chunkIndex + 1}`} (attempt ${attempt})`;
+    if (job.id) this.running.set(job.id, storyId);
     try {
       const finished = await work();
       await this.stepRuns.finish(runId, started);
       this.logger.log(`${what} done in ${Math.round(performance.now() - started)} ms${finished ? '; step finished' : ''}`);
       if (finished) await this.queues.add('auto-mode', { storyId, after: step });
     } catch (error) {
+      if (signal?.aborted && signal.reason === ABORT_REASON.shutdown) {
+        await this.stepRuns.finish(runId, started, 'Released: the worker shut down before the step finished');
+        this.logger.warn(`${what} released to the queue: the worker is shutting down`);
+        await this.delay(job, token, 0);
+      }
+      if (signal?.aborted) {
+        await this.stepRuns.finish(runId, started, 'Cancelled');
+        this.logger.log(`${what} cancelled`);
+        return;
+      }
       const message = describeError(error);
       await this.stepRuns.finish(runId, started, message);
+      const waitMs = error instanceof ProviderError && error.kind === 'transient' ? error.retryAfterMs : undefined;
+      // attemptsStarted counts every start; attemptsMade only those that used an attempt.
+      if (waitMs !== undefined && job.attemptsStarted - job.attemptsMade <= MAX_RATE_LIMIT_WAITS) {
+        this.logger.warn(`${what}: ${message}; trying again in ${waitMs} ms without using an attempt`);
+        await this.delay(job, token, waitMs);
+      }
       const permanent = isPermanent(error);
       this.logger.warn(`${what} failed${permanent ? ' for good' : ''}: ${message}`);
       if (permanent || attempt >= (job.opts.attempts ?? 1)) {
@@ -106,6 +162,14 @@ export class PipelineWorker implements OnApplicationBootstrap {
         await this.orchestrator.failStep(storyId, step, `${message}${where}`);
       }
       throw permanent ? new UnrecoverableError(message) : error;
+    } finally {
+      if (job.id) this.running.delete(job.id);
     }
+  }
+
+  /** Puts the job back in the queue to run again in `ms` (not counted as an attempt). */
+  private async delay(job: StepJob, token: string | undefined, ms: number): Promise<never> {
+    await job.moveToDelayed(Date.now() + ms, token);
+    throw new DelayedError();
   }
 }

@@ -1,5 +1,5 @@
 import { APICallError, JSONParseError, NoImageGeneratedError, NoSpeechGeneratedError, RetryError } from 'ai';
-import { ProviderError } from './provider-error.js';
+import { parseRetryAfterMs, ProviderError } from './provider-error.js';
 
 /**
  * Error handling shared by the `openai-compatible` providers (story writer, image generator,
@@ -54,6 +54,8 @@ export async function callOpenAi<T>(
  * Sorts an error thrown by the AI SDK (or by fetch underneath it) into a {@link ProviderError}:
  *
  * - HTTP 429, 408, 409 and 5xx, connection errors, and a 2xx body that is not JSON at all → transient;
+ *   a 429 or 503 carries the server's `Retry-After` / `retry-after-ms` as
+ *   {@link ProviderError.retryAfterMs} (see {@link parseRetryAfterMs});
  * - other HTTP 4xx (401 bad key, 404 unknown model, 400 bad request) → permanent, with the status
  *   and the server's own message;
  * - a 2xx body that is JSON but not the wire format (e.g. an image `url` instead of `b64_json`) → permanent;
@@ -83,11 +85,12 @@ export function toProviderError(error: unknown, context: OpenAiCallContext): Pro
     const retryable = error.isRetryable || (status !== undefined && (status === 429 || status >= 500));
     const what = status !== undefined ? `HTTP ${status}: ${serverMessage(error)}` : `cannot reach ${safeUrl(context.baseUrl)}: ${error.message}`;
     const retryAfter = error.responseHeaders?.['retry-after'];
+    const retryAfterMs = status === 429 || status === 503 ? parseRetryAfterMs(error.responseHeaders) : undefined;
     return new ProviderError(
       `${describeCall(context)}: ${what}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}`,
       retryable ? 'transient' : 'permanent',
       context.provider,
-      { cause: error },
+      { cause: error, retryAfterMs },
     );
   }
 

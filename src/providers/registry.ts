@@ -34,12 +34,12 @@ export class ProviderRegistry {
       'openai-compatible': () => new OpenAiCompatibleStoryWriter({ ...remote, model: openai.chatModel }),
     };
     this.imageGenerators = {
-      card: () => new CardImageGenerator(media, { fontFile: config.cardFontFile }),
+      card: () => new CardImageGenerator(media, { fontFile: config.cardFontFile, timeoutMs }),
       'openai-compatible': () =>
         new OpenAiCompatibleImageGenerator({ ...remote, model: openai.imageModel, size: openai.imageSize }),
     };
     this.speechSynthesizers = {
-      'espeak-ng': () => new EspeakNgSynthesizer({ binary: config.binaries.espeakNg }),
+      'espeak-ng': () => new EspeakNgSynthesizer({ binary: config.binaries.espeakNg, timeoutMs }),
       'openai-compatible': () =>
         new OpenAiCompatibleSpeechSynthesizer({ ...remote, model: openai.speechModel, voice: openai.speechVoice }),
     };

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { eq } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { DATABASE, type DatabaseConnection } from '../db/database.js';
 import { type BatchJob, batchJobs, stories, type Story } from '../db/schema.js';
 
@@ -36,6 +36,32 @@ export class BatchRepository {
   async get(id: string): Promise<BatchJob | undefined> {
     const [row] = await this.db.select().from(batchJobs).where(eq(batchJobs.id, id));
     return row;
+  }
+
+  /**
+   * Cancels a batch that has not ended.
+   * @returns true when this call cancelled it.
+   */
+  async cancel(id: string, at: Date): Promise<boolean> {
+    const rows = await this.db
+      .update(batchJobs)
+      .set({ status: 'cancelled', completedAt: at })
+      .where(and(eq(batchJobs.id, id), inArray(batchJobs.status, ['pending', 'processing'])))
+      .returning({ id: batchJobs.id });
+    return rows.length > 0;
+  }
+
+  /** Makes an ended batch `processing` again (a retry re-runs some of its stories). */
+  async reopen(id: string): Promise<void> {
+    await this.db
+      .update(batchJobs)
+      .set({ status: 'processing', completedAt: null })
+      .where(and(eq(batchJobs.id, id), inArray(batchJobs.status, ['completed', 'partially_completed', 'failed', 'cancelled'])));
+  }
+
+  /** Batches still `pending` (created, not yet started): the reconciler makes sure each is queued. */
+  listPending(limit: number): Promise<BatchJob[]> {
+    return this.db.select().from(batchJobs).where(eq(batchJobs.status, 'pending')).limit(limit);
   }
 
   async update(id: string, values: Partial<Omit<BatchJob, 'id'>>): Promise<void> {

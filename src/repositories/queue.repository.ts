@@ -4,8 +4,27 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { type JobCatalog, jobIdFor, QUEUE_NAMES, type QueueName } from '../pipeline/jobs.js';
 
-/** A handler for each queue in the catalog: leaving one out is a compile error. */
-export type JobHandlers = { [Q in QueueName]: (job: Job<JobCatalog[Q]>) => Promise<void> };
+/**
+ * A handler for each queue in the catalog: leaving one out is a compile error. `token` is the
+ * worker's lock token of the job; `signal` aborts when the job is cancelled on this process
+ * ({@link QueueRepository.cancelRunning}) or, with reason `'shutdown'`, when the shutdown grace
+ * period is over and the job should be released back to the queue.
+ */
+export type JobHandlers = {
+  [Q in QueueName]: (job: Job<JobCatalog[Q]>, token: string | undefined, signal: AbortSignal | undefined) => Promise<void>;
+};
+
+/** Abort reason given to running jobs when the shutdown grace period ({@link AppConfig} `jobs.shutdownGraceMs`) is over. */
+export const SHUTDOWN_REASON = 'shutdown';
+
+/**
+ * After the grace period, how long signalled jobs get to release themselves and the workers to
+ * close, ms, before the workers are force-closed (a job still running then is recovered by
+ * another worker once its lock expires).
+ */
+export const SHUTDOWN_RELEASE_TIMEOUT_MS = 10_000;
+
+type Handler = (job: Job, token: string | undefined, signal: AbortSignal | undefined) => Promise<void>;
 
 /**
  * BullMQ on Redis: the queues of the job catalog, adding jobs with deterministic ids and
@@ -18,6 +37,8 @@ export class QueueRepository implements OnModuleDestroy {
   private readonly connectionOptions: RedisOptions;
   private readonly queues = new Map<QueueName, Queue>();
   private readonly workers: Worker[] = [];
+  /** Ids of the jobs each worker is running now. */
+  private readonly running = new Map<Worker, Set<string>>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.connectionOptions = redisOptionsFromUrl(config.redisUrl);
@@ -33,7 +54,8 @@ export class QueueRepository implements OnModuleDestroy {
         prefix: this.config.queuePrefix,
         defaultJobOptions: {
           attempts: this.config.jobs.attempts,
-          backoff: { type: 'exponential', delay: this.config.jobs.backoffMs },
+          // Jitter spreads the retries of many jobs that failed together (a provider outage).
+          backoff: { type: 'exponential', delay: this.config.jobs.backoffMs, jitter: 0.5 },
           removeOnComplete: { age: 24 * 3600, count: 5000 },
           removeOnFail: { age: 7 * 24 * 3600 },
         },
@@ -63,19 +85,77 @@ export class QueueRepository implements OnModuleDestroy {
     await queue.add(name, data, { jobId });
   }
 
+  /**
+   * Adds a job under its deterministic id only when no job with that id exists in any state (the
+   * reconciler's rebuild after Redis lost its keys). A finished job is left alone: its work is
+   * recorded in the database.
+   * @returns true when the job was added.
+   */
+  async ensure<Q extends QueueName>(name: Q, data: JobCatalog[Q]): Promise<boolean> {
+    const queue = this.queue(name);
+    const jobId = jobIdFor(name, data);
+    if (await queue.getJob(jobId)) return false;
+    await queue.add(name, data, { jobId });
+    return true;
+  }
+
+  /**
+   * Removes a waiting, delayed or finished job by its payload. A running job is locked by its
+   * worker and stays (abort it instead); a missing one is not an error.
+   * @returns true when a job was removed.
+   */
+  async remove<Q extends QueueName>(name: Q, data: JobCatalog[Q]): Promise<boolean> {
+    const job = await this.queue(name).getJob(jobIdFor(name, data));
+    if (!job) return false;
+    try {
+      await job.remove();
+      return true;
+    } catch {
+      return false; // locked by the worker running it
+    }
+  }
+
   /** Starts one worker per queue with the given concurrency (default 1). */
   startWorkers(handlers: JobHandlers, concurrency: Partial<Record<QueueName, number>>): void {
     for (const name of QUEUE_NAMES) {
-      const handler = handlers[name] as (job: Job) => Promise<void>;
+      const handler = handlers[name] as Handler;
       if (!handler) throw new Error(`No handler for queue ${name}`);
-      const worker = new Worker(name, (job) => handler(job), {
+      const running = new Set<string>();
+      // Three declared parameters: BullMQ creates an AbortSignal per job only for such processors.
+      const processor = async (job: Job, token: string | undefined, signal: AbortSignal | undefined) => {
+        const id = job.id ?? '';
+        running.add(id);
+        try {
+          await handler(job, token, signal);
+        } finally {
+          running.delete(id);
+        }
+      };
+      const worker = new Worker(name, processor, {
         connection: this.connectionOptions as ConnectionOptions,
         prefix: this.config.queuePrefix,
         concurrency: concurrency[name] ?? 1,
+        lockDuration: this.config.jobs.lockDurationMs,
+        stalledInterval: this.config.jobs.stalledIntervalMs,
+        maxStalledCount: this.config.jobs.maxStalled,
       });
       worker.on('error', (error) => this.logger.warn(`Worker ${name}: ${error.message}`));
       this.workers.push(worker);
+      this.running.set(worker, running);
     }
+  }
+
+  /**
+   * Signals the jobs with these ids that run on this process (their handler's `signal` aborts with
+   * `reason`); jobs running elsewhere or not running are left alone.
+   * @returns how many jobs were signalled.
+   */
+  cancelRunning(jobIds: string[], reason: string): number {
+    let signalled = 0;
+    for (const worker of this.workers) {
+      for (const id of jobIds) if (worker.cancelJob(id, reason)) signalled++;
+    }
+    return signalled;
   }
 
   /** Jobs of a queue that are waiting, delayed, running or prioritised. */
@@ -93,11 +173,76 @@ export class QueueRepository implements OnModuleDestroy {
     for (const name of QUEUE_NAMES) await this.queue(name).obliterate({ force: true });
   }
 
-  /** Workers close before queues, so that running jobs finish or are released first. */
+  /**
+   * Warns (once, loudly) when Redis's `maxmemory-policy` is not `noeviction`: under memory pressure
+   * Redis would then evict queue keys and jobs would be lost. Never throws.
+   */
+  async checkRedisPolicy(): Promise<void> {
+    const warning = await redisPolicyWarning(this.config.redisUrl);
+    if (warning) this.logger.warn(warning);
+  }
+
+  /**
+   * Graceful shutdown. Workers stop taking jobs and running ones get `jobs.shutdownGraceMs` to
+   * finish; then those still running are signalled with reason {@link SHUTDOWN_REASON} (their
+   * handlers release them back to the queue) and get {@link SHUTDOWN_RELEASE_TIMEOUT_MS} more,
+   * after which the workers are force-closed. Queues and the connection close last.
+   */
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.close()));
+    const graceMs = this.config.jobs.shutdownGraceMs;
+    const closing = this.workers.map((worker) => {
+      const entry = { worker, closed: false, done: Promise.resolve() };
+      entry.done = worker.close().then(
+        () => {
+          entry.closed = true;
+        },
+        (error: unknown) => {
+          entry.closed = true;
+          this.logger.warn(`Worker ${worker.name} did not close cleanly: ${(error as Error).message}`);
+        },
+      );
+      return entry;
+    });
+    const allClosed = Promise.all(closing.map((entry) => entry.done));
+    const runningCount = () => closing.reduce((sum, { worker }) => sum + (this.running.get(worker)?.size ?? 0), 0);
+    const atStart = runningCount();
+    if (atStart > 0) this.logger.log(`Shutdown: waiting up to ${graceMs} ms for ${atStart} running jobs`);
+    if (!(await settlesWithin(allClosed, graceMs))) {
+      const open = closing.filter((entry) => !entry.closed);
+      const signalled = runningCount();
+      for (const { worker } of open) worker.cancelAllJobs(SHUTDOWN_REASON);
+      this.logger.warn(`Shutdown: grace period of ${graceMs} ms over; releasing ${signalled} running jobs back to the queue`);
+      if (await settlesWithin(allClosed, SHUTDOWN_RELEASE_TIMEOUT_MS)) {
+        this.logger.log(`Shutdown: released ${signalled} jobs`);
+      } else {
+        const left = runningCount();
+        this.logger.warn(
+          `Shutdown: ${left} jobs did not stop within ${SHUTDOWN_RELEASE_TIMEOUT_MS} ms of the signal; force-closing the workers ` +
+            `(another worker takes those jobs up once their lock expires, after about ${this.config.jobs.lockDurationMs} ms)`,
+        );
+        for (const { worker } of closing.filter((entry) => !entry.closed)) {
+          void worker.close(true).catch(() => undefined);
+          await worker.disconnect().catch(() => undefined);
+        }
+      }
+    } else if (atStart > 0) {
+      this.logger.log(`Shutdown: ${atStart} running jobs finished`);
+    }
     await Promise.all([...this.queues.values()].map((queue) => queue.close()));
     this.connection.disconnect();
+  }
+}
+
+/** Resolves true when `promise` settles within `ms`, false otherwise (the promise keeps running). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -143,6 +288,44 @@ export async function probeRedis(url: string, timeoutMs = 3000): Promise<void> {
     throw new Error(
       `Redis is not reachable at ${url} (${(error as Error).message || 'no answer'}). ` +
         'Start it (e.g. `redis-server --daemonize yes`, or scripts/setup for a local one) or set REDIS_URL.',
+    );
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
+ * Reads Redis's `maxmemory-policy` (one connection, no retries).
+ * @returns the warning to give when it is not `noeviction` or could not be read (managed Redis
+ * often refuses CONFIG), undefined when it is `noeviction`. Never throws.
+ */
+export async function redisPolicyWarning(url: string, timeoutMs = 3000): Promise<string | undefined> {
+  const client = new Redis({
+    ...redisOptionsFromUrl(url),
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const reply = (await client.config('GET', 'maxmemory-policy')) as string[];
+    const policy = reply[1];
+    if (policy === undefined) throw new Error('CONFIG GET returned nothing');
+    if (policy === 'noeviction') return undefined;
+    return (
+      `Redis maxmemory-policy is "${policy}", not "noeviction": when Redis reaches maxmemory it may evict queue keys ` +
+      'and queued or running jobs are lost; fix it with `redis-cli CONFIG SET maxmemory-policy noeviction` and ' +
+      '`maxmemory-policy noeviction` in redis.conf (or the managed service\'s settings).'
+    );
+  } catch (error) {
+    return (
+      `Could not check Redis maxmemory-policy (${(error as Error).message || 'no answer'}): make sure it is "noeviction", ` +
+      'otherwise Redis may evict queue keys under memory pressure and jobs are lost ' +
+      '(`maxmemory-policy noeviction` in redis.conf or the managed service\'s settings).'
     );
   } finally {
     client.disconnect();

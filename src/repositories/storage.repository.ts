@@ -96,7 +96,24 @@ export class StorageRepository {
     await fs.rm(this.pathOf(prefix), { recursive: true, force: true });
   }
 
-  /** Keys directly under a prefix (files only), sorted. */
+  /**
+   * Removes the temporary `.part` files directly under a prefix: what a write left behind when its
+   * process was killed half-way. Returns how many were removed.
+   */
+  async removePartial(prefix: string): Promise<number> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.pathOf(prefix));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+    const partial = names.filter((name) => name.endsWith('.part'));
+    await Promise.all(partial.map((name) => fs.rm(path.join(this.pathOf(prefix), name), { force: true })));
+    return partial.length;
+  }
+
+  /** Keys directly under a prefix (files only, no `.part` files), sorted. */
   async list(prefix: string): Promise<string[]> {
     try {
       const entries = await fs.readdir(this.pathOf(prefix), { withFileTypes: true });

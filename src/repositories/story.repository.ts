@@ -24,6 +24,18 @@ export const STEP_COLUMN = {
 
 const stepColumn = (step: StepName) => stories[STEP_COLUMN[step]];
 
+/** Every step column set by a rule: `CASE WHEN step IN (from) THEN to ELSE step END` for each step. */
+function moveSteps(from: StepStatus[], to: StepStatus) {
+  return Object.fromEntries(
+    Object.values(STEP_COLUMN).map((key) => [key, sql`case when ${stories[key]} in ${from} then ${to}::step_status else ${stories[key]} end`]),
+  );
+}
+
+/** True once a story has ended (completed, failed or cancelled): no step may work on it. */
+export function storyHasEnded(story: Pick<Story, 'status'>): boolean {
+  return story.status === 'completed' || story.status === 'failed' || story.status === 'cancelled';
+}
+
 export type NewImageChunk = Pick<ImageChunk, 'index' | 'text' | 'prompt'>;
 export type NewAudioChunk = Pick<AudioChunk, 'index' | 'text' | 'spokenText'>;
 
@@ -216,6 +228,58 @@ export class StoryRepository {
     return rows.length > 0;
   }
 
+  /**
+   * Cancels a story that has not ended: the story becomes `cancelled`, and every step that was
+   * pending, queued or running becomes `cancelled` (finished steps and their files are kept).
+   * @returns true when this call cancelled it.
+   */
+  async cancel(id: string, at: Date): Promise<boolean> {
+    const rows = await this.db
+      .update(stories)
+      .set({ status: 'cancelled', completedAt: at, ...moveSteps(['pending', 'queued', 'running'], 'cancelled') })
+      .where(and(eq(stories.id, id), sql`${stories.status} in ('pending', 'processing')`))
+      .returning({ id: stories.id });
+    return rows.length > 0;
+  }
+
+  /**
+   * Reopens a failed or cancelled story for a retry: status `processing`, error cleared, and every
+   * step that failed, was cancelled or was left queued/running goes back to `pending`, so that it
+   * starts again from where it stopped (completed steps and chunks are kept). Failed chunks become
+   * pending too.
+   * @returns true when this call reopened it (a second call finds nothing to do).
+   */
+  async reopen(id: string): Promise<boolean> {
+    const reopened = await this.db.transaction(async (tx) => {
+      const rows = await tx
+        .update(stories)
+        .set({
+          status: 'processing',
+          error: null,
+          failedStep: null,
+          completedAt: null,
+          ...moveSteps(['failed', 'cancelled', 'queued', 'running'], 'pending'),
+        })
+        .where(and(eq(stories.id, id), sql`${stories.status} in ('failed', 'cancelled')`))
+        .returning({ id: stories.id });
+      if (!rows.length) return false;
+      await tx.update(imageChunks).set({ status: 'pending', error: null }).where(and(eq(imageChunks.storyId, id), eq(imageChunks.status, 'failed')));
+      await tx.update(audioChunks).set({ status: 'pending', error: null }).where(and(eq(audioChunks.storyId, id), eq(audioChunks.status, 'failed')));
+      return true;
+    });
+    return reopened;
+  }
+
+  /** Stories that are not over (pending or processing), oldest first: the reconciler's work list. */
+  listUnfinished(limit: number): Promise<Story[]> {
+    return this.db
+      .select()
+      .from(stories)
+      .where(sql`${stories.status} in ('pending', 'processing')`)
+      .orderBy(asc(stories.createdAt))
+      .limit(limit);
+  }
+
   /** Replaces all chunks of a story in one transaction (the story step's output). */
   async replaceChunks(storyId: string, images: NewImageChunk[], audio: NewAudioChunk[]): Promise<void> {
     await this.db.transaction(async (tx) => {
@@ -247,6 +311,16 @@ export class StoryRepository {
       .select()
       .from(audioChunks)
       .where(and(eq(audioChunks.storyId, storyId), eq(audioChunks.index, index)));
+    return row;
+  }
+
+  async imageChunkById(id: string): Promise<ImageChunk | undefined> {
+    const [row] = await this.db.select().from(imageChunks).where(eq(imageChunks.id, id));
+    return row;
+  }
+
+  async audioChunkById(id: string): Promise<AudioChunk | undefined> {
+    const [row] = await this.db.select().from(audioChunks).where(eq(audioChunks.id, id));
     return row;
   }
 

@@ -1,5 +1,5 @@
 import type { BatchFileResult, BatchProgress, BatchStatus, StepName, Story } from '../db/schema.js';
-import { STEP_COLUMN } from '../repositories/story.repository.js';
+import { STEP_COLUMN, storyHasEnded } from '../repositories/story.repository.js';
 import { STEPS } from '../db/schema.js';
 
 export interface StoryProgressInput {
@@ -11,12 +11,12 @@ export interface StoryProgressInput {
 
 /**
  * Share of a story's requested work that is finished, 0–1. Each requested step weighs 1; images
- * and audio count their finished chunks; a skipped step does not count; a failed or completed
- * story is 1 (its work is over).
+ * and audio count their finished chunks; a skipped step does not count; a story that has ended
+ * (completed, failed or cancelled) is 1: its work is over.
  */
 export function storyFraction(input: StoryProgressInput): number {
   const { story } = input;
-  if (story.status === 'completed' || story.status === 'failed') return 1;
+  if (storyHasEnded(story)) return 1;
   let total = 0;
   let done = 0;
   for (const step of STEPS) {
@@ -51,8 +51,10 @@ export interface BatchSummary {
 
 /**
  * A batch's seed fields computed from its stories. The batch is finished only when every story
- * has completed every requested step or failed: `completed` (all succeeded), `partially_completed`
- * (some failed), `failed` (all failed).
+ * has ended (completed every requested step, failed, or was cancelled): `completed` (all
+ * succeeded), `partially_completed` (some succeeded), `failed` (none succeeded and one failed),
+ * `cancelled` (none succeeded, none failed, some cancelled). A batch cancelled as a whole keeps
+ * `cancelled` (see BatchService.refresh).
  */
 export function summarizeBatch(inputs: StoryProgressInput[], batchStartedAt: Date | null): BatchSummary {
   const results: BatchFileResult[] = inputs.map(({ story, fileName }) => ({
@@ -67,18 +69,20 @@ export function summarizeBatch(inputs: StoryProgressInput[], batchStartedAt: Dat
   }));
   const processedFiles = inputs.filter(({ story }) => story.status === 'completed').length;
   const failedFiles = inputs.filter(({ story }) => story.status === 'failed').length;
-  const finished = processedFiles + failedFiles === inputs.length;
+  const finished = inputs.every(({ story }) => storyHasEnded(story));
   const percentage = inputs.length
     ? Math.floor((inputs.reduce((sum, input) => sum + storyFraction(input), 0) / inputs.length) * 100)
     : 100;
   const active = inputs.find(({ story }) => currentStep(story) !== undefined);
   const status: BatchStatus = !finished
     ? 'processing'
-    : failedFiles === 0
+    : processedFiles === inputs.length
       ? 'completed'
-      : processedFiles === 0
-        ? 'failed'
-        : 'partially_completed';
+      : processedFiles > 0
+        ? 'partially_completed'
+        : failedFiles > 0
+          ? 'failed'
+          : 'cancelled';
   return {
     status,
     processedFiles,

@@ -100,6 +100,7 @@ export class BatchService {
   async start(batchId: string, startStory: (storyId: string) => Promise<void>): Promise<void> {
     const batch = await this.batches.get(batchId);
     if (!batch) throw new Error(`Batch ${batchId} does not exist`);
+    if (batch.status === 'cancelled') return;
     if (batch.status === 'pending') {
       await this.batches.update(batchId, { status: 'processing', startedAt: batch.startedAt ?? new Date() });
     }

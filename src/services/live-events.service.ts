@@ -4,7 +4,7 @@ import { batchRoom, mapBatchStatus, storyRoom } from '../dtos/batch.dto.js';
 import { stepsOf, storyPercentage, storyUrls } from '../dtos/story-response.dto.js';
 import { type BatchEvent, EventsRepository, type PipelineEvent, type StepEvent, type StoryEvent } from '../repositories/events.repository.js';
 import { LiveEventsRepository } from '../repositories/live-events.repository.js';
-import { StoryRepository } from '../repositories/story.repository.js';
+import { StoryRepository, storyHasEnded } from '../repositories/story.repository.js';
 import { BatchService } from './batch.service.js';
 
 /** How long shutdown waits for events still being sent, ms. */
@@ -114,9 +114,11 @@ export class LiveEventsService implements OnModuleInit, BeforeApplicationShutdow
           });
         } else if (event.status === 'failed') {
           await this.publish(room, 'auto-mode-error', { ...base, step: story.failedStep, error: event.error ?? story.error });
+        } else if (event.status === 'cancelled') {
+          await this.publish(room, 'auto-mode-error', { ...base, error: 'The story was cancelled; POST /stories/:id/retry continues it' });
         }
       }
-      if (event.status === 'completed' || event.status === 'failed') await this.live.forget(startMarker(story));
+      if (storyHasEnded(event)) await this.live.forget(startMarker(story));
     });
   }
 
@@ -141,11 +143,15 @@ export class LiveEventsService implements OnModuleInit, BeforeApplicationShutdow
         results: summary.results,
       };
       if (status === 'pending' || status === 'processing') {
+        // A retried batch ends again later, and says so again.
+        if (batch.completedAt === null) await this.live.forget(`batch-end:${batch.id}`);
         await this.publish(room, 'batch-stories-progress', data);
       } else if (await this.live.once(`batch-end:${batch.id}`)) {
         const end = { ...data, completedAt: batch.completedAt ?? new Date() };
         if (status === 'failed') {
           await this.publish(room, 'batch-stories-error', { ...end, error: 'Every story of the batch failed; results[] says where and why' });
+        } else if (status === 'cancelled') {
+          await this.publish(room, 'batch-stories-error', { ...end, error: 'The batch was cancelled; POST /stories/batch/:batchId/retry continues it' });
         } else {
           await this.publish(room, 'batch-stories-complete', end);
         }

@@ -2,8 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { StepName, Story } from '../db/schema.js';
 import { EventsRepository } from '../repositories/events.repository.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
-import { StoryRepository } from '../repositories/story.repository.js';
+import { STEP_COLUMN, StoryRepository, storyHasEnded } from '../repositories/story.repository.js';
+import { STEPS } from '../db/schema.js';
 import { BatchService } from './batch.service.js';
+import { RollbackService } from './rollback.service.js';
 
 /**
  * The auto-mode orchestrator: the one place that decides what comes next for a story, from its
@@ -21,6 +23,7 @@ export class OrchestratorService {
     private readonly queues: QueueRepository,
     private readonly batches: BatchService,
     private readonly events: EventsRepository,
+    private readonly rollback: RollbackService,
   ) {}
 
   /** Starts the story step of a story that has not started. */
@@ -33,8 +36,12 @@ export class OrchestratorService {
   /** Decides and enqueues what comes next for a story; finishes it when nothing is left. */
   async advance(storyId: string): Promise<void> {
     const story = await this.stories.get(storyId);
-    if (!story || story.status === 'failed' || story.status === 'completed') return;
-    if (story.storyStep !== 'completed') return;
+    if (!story || storyHasEnded(story)) return;
+    if (story.storyStep !== 'completed') {
+      // A story whose first step failed for good only has to be ended.
+      if (story.failedStep) await this.finishIfDone(storyId);
+      return;
+    }
 
     if (story.imagesStep === 'pending') await this.startChunkedStep(story, 'images');
     if (story.audioStep === 'pending') await this.startChunkedStep(story, 'audio');
@@ -80,10 +87,14 @@ export class OrchestratorService {
     }
   }
 
-  /** Ends the story when nothing is left to do: completed when every step is, failed when one failed. */
+  /**
+   * Ends the story when nothing is left to do: completed when every step is, failed when one
+   * failed. A failed story's failed steps are rolled back once nothing runs for it any more.
+   */
   private async finishIfDone(storyId: string): Promise<void> {
     if (await this.stories.settleFailed(storyId, new Date())) {
       const story = await this.stories.getOrThrow(storyId);
+      for (const step of STEPS.filter((s) => story[STEP_COLUMN[s]] === 'failed')) await this.rollback.rollbackStep(storyId, step);
       this.events.emit({ type: 'story', storyId, batchId: story.batchId, status: 'failed', error: story.error ?? undefined });
       if (story.batchId) await this.batches.refresh(story.batchId);
       return;
@@ -94,6 +105,7 @@ export class OrchestratorService {
       return;
     }
     const story = await this.stories.getOrThrow(storyId);
+    await this.rollback.removePartialFiles(storyId);
     if (story.startedAt) {
       await this.stories.mergeMetadata(storyId, { processingTime: Date.now() - story.startedAt.getTime() });
     }

@@ -372,15 +372,24 @@ function chatCompletion(request: FakeRequest, content: string | null, finishReas
   };
 }
 
-/** Text of the last user message (string content or text parts). */
+/**
+ * Text of the last user message that carries the source markers, else of the last user message
+ * (string content or text parts). A re-ask after a bad answer adds a user message without the
+ * source; the default answer is still built from the story's source.
+ */
 function userMessage(body: unknown): string {
   const messages = (body as { messages?: Array<{ role?: string; content?: unknown }> } | undefined)?.messages ?? [];
-  const user = [...messages].reverse().find((message) => message.role === 'user');
-  if (typeof user?.content === 'string') return user.content;
-  if (Array.isArray(user?.content)) {
-    return user.content.map((part: { type?: string; text?: string }) => (part.type === 'text' ? (part.text ?? '') : '')).join('\n');
-  }
-  return '';
+  const texts = messages
+    .filter((message) => message.role === 'user')
+    .map((message) => {
+      if (typeof message.content === 'string') return message.content;
+      if (Array.isArray(message.content)) {
+        return message.content.map((part: { type?: string; text?: string }) => (part.type === 'text' ? (part.text ?? '') : '')).join('\n');
+      }
+      return '';
+    })
+    .reverse();
+  return texts.find((text) => text.includes(SOURCE_START)) ?? texts[0] ?? '';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import { ProviderRegistry } from '../../providers/registry.js';
 import { EventsRepository } from '../../repositories/events.repository.js';
 import { MediaRepository } from '../../repositories/media.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
-import { StoryRepository } from '../../repositories/story.repository.js';
+import { StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
 
 /**
  * The `audio` step, one job per audio chunk: synthesises the chunk's spoken text, stores the clip
@@ -24,7 +24,7 @@ export class AudioStep {
   async runChunk(storyId: string, chunkIndex: number, signal?: AbortSignal): Promise<boolean> {
     const story = await this.stories.getOrThrow(storyId);
     // Nothing to do once the step is over (a chunk that failed for good fails the whole step).
-    if (story.status === 'failed' || story.audioStep === 'completed' || story.audioStep === 'failed') return false;
+    if (storyHasEnded(story) || story.audioStep === 'completed' || story.audioStep === 'failed') return false;
     const chunk = await this.stories.audioChunk(storyId, chunkIndex);
     if (!chunk) throw new Error(`Story ${storyId} has no audio chunk ${chunkIndex}`);
     if (await this.stories.transitionStep(storyId, 'audio', ['queued'], 'running')) {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ProviderRegistry } from '../../providers/registry.js';
 import { EventsRepository } from '../../repositories/events.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
-import { StoryRepository } from '../../repositories/story.repository.js';
+import { StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
 
 /**
  * The `images` step, one job per image chunk: generates the chunk's image and stores it under
@@ -22,7 +22,7 @@ export class ImagesStep {
   async runChunk(storyId: string, chunkIndex: number, signal?: AbortSignal): Promise<boolean> {
     const story = await this.stories.getOrThrow(storyId);
     // Nothing to do once the step is over (a chunk that failed for good fails the whole step).
-    if (story.status === 'failed' || story.imagesStep === 'completed' || story.imagesStep === 'failed') return false;
+    if (storyHasEnded(story) || story.imagesStep === 'completed' || story.imagesStep === 'failed') return false;
     const chunk = await this.stories.imageChunk(storyId, chunkIndex);
     if (!chunk) throw new Error(`Story ${storyId} has no image chunk ${chunkIndex}`);
     if (await this.stories.transitionStep(storyId, 'images', ['queued'], 'running')) {

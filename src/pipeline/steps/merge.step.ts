@@ -6,7 +6,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { EventsRepository } from '../../repositories/events.repository.js';
 import { MediaRepository } from '../../repositories/media.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
-import { StoryRepository } from '../../repositories/story.repository.js';
+import { StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
 import { TimelineService } from '../../services/timeline.service.js';
 
 /**
@@ -28,7 +28,7 @@ export class MergeStep {
 
   async run(storyId: string, signal?: AbortSignal): Promise<void> {
     const story = await this.stories.getOrThrow(storyId);
-    if (story.status === 'failed' || story.mergeStep === 'completed') return;
+    if (storyHasEnded(story) || story.mergeStep === 'completed') return;
     const startedAt = performance.now();
     await this.stories.transitionStep(storyId, 'merge', ['queued', 'pending'], 'running');
     this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'merge', state: 'started' });

@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import type { StoryMetadata } from '../../db/schema.js';
 import { ProviderRegistry } from '../../providers/registry.js';
 import { EventsRepository } from '../../repositories/events.repository.js';
-import { StoryRepository } from '../../repositories/story.repository.js';
+import { StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
 import { UploadRepository } from '../../repositories/upload.repository.js';
 import { PermanentStepError } from '../step-failure.js';
 import { chunkText } from '../../text/chunking.js';
@@ -31,7 +31,7 @@ export class StoryStep {
 
   async run(storyId: string, signal?: AbortSignal): Promise<void> {
     const story = await this.stories.getOrThrow(storyId);
-    if (story.storyStep === 'completed' || story.status === 'failed') return;
+    if (story.storyStep === 'completed' || storyHasEnded(story)) return;
     const startedAt = performance.now();
     await this.stories.update(storyId, {
       storyStep: 'running',

@@ -7,7 +7,7 @@ import { trackLanguage, videoSize, type VideoAspect } from '../../media/video.js
 import { EventsRepository } from '../../repositories/events.repository.js';
 import { MediaRepository } from '../../repositories/media.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
-import { StoryRepository } from '../../repositories/story.repository.js';
+import { StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
 import { TimelineService } from '../../services/timeline.service.js';
 import { PermanentStepError } from '../step-failure.js';
 
@@ -31,7 +31,7 @@ export class VideoStep {
 
   async run(storyId: string, signal?: AbortSignal): Promise<void> {
     const story = await this.stories.getOrThrow(storyId);
-    if (story.status === 'failed' || story.videoStep === 'completed') return;
+    if (storyHasEnded(story) || story.videoStep === 'completed') return;
     const startedAt = performance.now();
     await this.stories.transitionStep(storyId, 'video', ['queued', 'pending'], 'running');
     this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'video', state: 'started' });

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { truncateLine, wrapCardText } from '../../media/ffmpeg-args.js';
 import { MediaCommandError, type MediaRepository } from '../../repositories/media.repository.js';
-import { ProviderError } from '../provider-error.js';
+import { DEFAULT_LOCAL_PROVIDER_TIMEOUT_MS, ProviderError } from '../provider-error.js';
 import type { GeneratedImage, ImageGenerator, ImageRequest, StoryStyle } from '../types.js';
 
 export interface CardPalette {
@@ -142,6 +142,11 @@ export interface CardImageGeneratorOptions {
   fontFile: string;
   width?: number;
   height?: number;
+  /**
+   * Deadline for one card, ms; ffmpeg is killed when it passes. Default
+   * {@link DEFAULT_LOCAL_PROVIDER_TIMEOUT_MS} (the registry passes `PROVIDER_TIMEOUT_MS`).
+   */
+  timeoutMs?: number;
 }
 
 /** Characters per body line and lines per card. */
@@ -152,12 +157,15 @@ const TITLE_MAX_CHARS = 60;
 /**
  * The offline image generator: a real PNG card per chunk (style colours, the title, the chunk's
  * opening words, the chunk number). Marked `placeholder: true`: it stands in for an illustration.
+ * Each card stops when the caller's signal aborts (the abort is rethrown unchanged) or when
+ * `timeoutMs` passes (a transient ProviderError).
  */
 export class CardImageGenerator implements ImageGenerator {
   readonly name = 'card';
   private readonly width: number;
   private readonly height: number;
   private readonly fontFile: string;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly media: MediaRepository,
@@ -166,6 +174,7 @@ export class CardImageGenerator implements ImageGenerator {
     this.fontFile = options.fontFile;
     this.width = options.width ?? 1280;
     this.height = options.height ?? 720;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_LOCAL_PROVIDER_TIMEOUT_MS;
   }
 
   async generate(request: ImageRequest): Promise<GeneratedImage> {
@@ -173,6 +182,8 @@ export class CardImageGenerator implements ImageGenerator {
     const bodyLines = wrapCardText(request.text.trim() !== '' ? request.text : request.prompt, BODY_LINE_CHARS, BODY_MAX_LINES);
     const number = request.index + 1;
     const label = request.total !== undefined && request.total > 0 ? `${number} / ${request.total}` : `${number}`;
+    const deadline = AbortSignal.timeout(this.timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
     const dir = await mkdtemp(path.join(os.tmpdir(), 'storyforge-card-out-'));
     try {
       const outFile = path.join(dir, 'card.png');
@@ -188,9 +199,15 @@ export class CardImageGenerator implements ImageGenerator {
           title: truncateLine(request.title, TITLE_MAX_CHARS),
           bodyLines,
           label,
-          signal: request.signal,
+          signal,
         });
       } catch (error) {
+        if (request.signal?.aborted) throw error;
+        if (deadline.aborted) {
+          throw new ProviderError(`card: rendering chunk ${number} took longer than ${this.timeoutMs} ms (timed out)`, 'transient', this.name, {
+            cause: error,
+          });
+        }
         if ((error as Error).name === 'AbortError') throw error;
         // Killed by a signal (out of memory, shutdown) may pass on a retry; a bad font or ffmpeg error will not.
         const kind = error instanceof MediaCommandError && error.exitCode === null ? 'transient' : 'permanent';

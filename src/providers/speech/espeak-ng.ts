@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 
-import { ProviderError } from '../provider-error.js';
+import { DEFAULT_LOCAL_PROVIDER_TIMEOUT_MS, ProviderError } from '../provider-error.js';
 import type { SpeechRequest, SpeechSynthesizer, SynthesizedSpeech } from '../types.js';
 
 /**
@@ -55,11 +55,18 @@ export function espeakVoiceForLanguage(language: string): string | undefined {
 export interface EspeakNgSynthesizerOptions {
   /** The espeak-ng binary (a name on PATH or a path). */
   binary: string;
+  /**
+   * Deadline for one call, ms; the process is killed when it passes. Default
+   * {@link DEFAULT_LOCAL_PROVIDER_TIMEOUT_MS} (the registry passes `PROVIDER_TIMEOUT_MS`).
+   */
+  timeoutMs?: number;
 }
 
 /**
  * The offline speech synthesizer: espeak-ng, voice by language, 22.05 kHz mono 16-bit WAV.
- * Text goes through a temporary UTF-8 file (`-b 1 -f`), never argv.
+ * Text goes through a temporary UTF-8 file (`-b 1 -f`), never argv. Each call stops when the
+ * caller's signal aborts (the abort is rethrown unchanged) or when `timeoutMs` passes (a transient
+ * ProviderError).
  */
 export class EspeakNgSynthesizer implements SpeechSynthesizer {
   readonly name = 'espeak-ng';
@@ -130,8 +137,11 @@ export class EspeakNgSynthesizer implements SpeechSynthesizer {
     return voice;
   }
 
-  private run(args: string[], signal?: AbortSignal): Promise<void> {
+  private run(args: string[], callerSignal?: AbortSignal): Promise<void> {
     const binary = this.options.binary;
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_LOCAL_PROVIDER_TIMEOUT_MS;
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = callerSignal ? AbortSignal.any([callerSignal, deadline]) : deadline;
     return new Promise((resolve, reject) => {
       execFile(binary, args, { encoding: 'utf8', signal, windowsHide: true, maxBuffer: 16 * 1024 * 1024 }, (error, _stdout, stderr) => {
         if (!error) {
@@ -139,7 +149,19 @@ export class EspeakNgSynthesizer implements SpeechSynthesizer {
           return;
         }
         const failure = error as NodeJS.ErrnoException & { code?: string | number; signal?: NodeJS.Signals | null };
-        if (failure.name === 'AbortError' || signal?.aborted) {
+        if (callerSignal?.aborted) {
+          reject(failure);
+          return;
+        }
+        if (deadline.aborted) {
+          reject(
+            new ProviderError(`espeak-ng: no audio within ${timeoutMs} ms with voice ${args[1]} (timed out)`, 'transient', this.name, {
+              cause: error,
+            }),
+          );
+          return;
+        }
+        if (failure.name === 'AbortError') {
           reject(failure);
           return;
         }

@@ -1,5 +1,12 @@
 import { createOpenAI } from '@ai-sdk/openai';
-import { APICallError, defaultSettingsMiddleware, generateText, wrapLanguageModel, type LanguageModel } from 'ai';
+import {
+  APICallError,
+  defaultSettingsMiddleware,
+  generateText,
+  wrapLanguageModel,
+  type LanguageModel,
+  type ModelMessage,
+} from 'ai';
 import { z } from 'zod';
 import { callOpenAi, describeCall, openAiProviderSettings, serverMessage, type OpenAiCallContext } from '../openai-errors.js';
 import { ProviderError } from '../provider-error.js';
@@ -24,6 +31,14 @@ export interface OpenAiCompatibleStoryWriterOptions {
 const NAME = 'openai-compatible';
 
 /**
+ * How many times one {@link OpenAiCompatibleStoryWriter.write} asks the model again after an
+ * answer that does not fit {@link storyAnswerSchema}: 2 re-asks, so at most 3 asks in all. Models
+ * that slip out of the format usually fix it when told what was wrong; one that fails 3 times in a
+ * row will keep failing, and every ask costs a full story's worth of tokens.
+ */
+export const STORY_SCHEMA_REASKS = 2;
+
+/**
  * Writes a story with any server that speaks OpenAI's `/v1/chat/completions` (OpenAI, Ollama,
  * LM Studio, vLLM, llama.cpp server, OpenRouter …) through the AI SDK.
  *
@@ -31,9 +46,15 @@ const NAME = 'openai-compatible';
  * here, not by the server: plain JSON, JSON in a ```json fence, or one JSON object inside prose
  * (and after a `<think>` block) are all accepted, then checked with {@link storyAnswerSchema}.
  *
- * Failures are {@link ProviderError}s: a refusal or an answer that is not the expected JSON is
- * permanent; 5xx, 429, timeouts and connection errors are transient; other 4xx are permanent.
- * The SDK never retries (`maxRetries: 0`): the job queue does.
+ * An answer that is not the expected JSON is shown back to the model with what was wrong, and the
+ * model is asked again, up to {@link STORY_SCHEMA_REASKS} times within the same `write` call. Each
+ * ask is one HTTP call with its own deadline (`timeoutMs`) under the caller's signal, so one
+ * `write` takes at most (1 + STORY_SCHEMA_REASKS) × `timeoutMs`.
+ *
+ * Failures are {@link ProviderError}s: a refusal (refusal field, content filter, an apology with no
+ * JSON) is permanent at once, with no re-ask; an answer that still does not fit after every ask is
+ * permanent; 5xx, 429, timeouts, connection errors and an unreadable (non-JSON) response body are
+ * transient; other 4xx are permanent. The SDK never retries (`maxRetries: 0`): the job queue does.
  */
 export class OpenAiCompatibleStoryWriter implements StoryWriter {
   readonly name = NAME;
@@ -62,8 +83,48 @@ export class OpenAiCompatibleStoryWriter implements StoryWriter {
 
   async write(request: StoryWriteRequest): Promise<WrittenStory> {
     const { system, prompt } = buildStoryPrompt(request);
-    const result = await callOpenAi(this.context, request.signal, async (signal) => {
-      const ask = (model: LanguageModel) => generateText({ model, system, prompt, maxRetries: 0, abortSignal: signal });
+    const messages: ModelMessage[] = [{ role: 'user', content: prompt }];
+    const problems: string[] = [];
+    for (let asks = 1; ; asks++) {
+      const result = await this.ask(system, messages, request.signal);
+      if (result.finishReason === 'content-filter') {
+        throw new ProviderError(
+          `${describeCall(this.context)}: the model refused to write the story` +
+            (result.text.trim() ? `: ${shorten(result.text.trim(), 300)}` : ' (content filter)'),
+          'permanent',
+          NAME,
+        );
+      }
+      const truncated = result.finishReason === 'length';
+      const answer = parseStoryAnswer(result.text, truncated);
+      if (answer.ok) {
+        return {
+          title: answer.value.title,
+          content: answer.value.story,
+          imagePrompts: answer.value.imagePrompts,
+          model: result.response.modelId || this.options.model,
+        };
+      }
+      if (answer.refused) throw new ProviderError(`${describeCall(this.context)}: ${answer.problem}`, 'permanent', NAME);
+      problems.push(answer.problem);
+      if (asks > STORY_SCHEMA_REASKS) {
+        const distinct = [...new Set(problems)];
+        const what = distinct.length === 1 ? distinct[0] : problems.map((problem, i) => `ask ${i + 1}: ${problem}`).join('; ');
+        throw new ProviderError(
+          `${describeCall(this.context)}: the model could not answer in the expected JSON schema after ${asks} asks: ${what}`,
+          'permanent',
+          NAME,
+        );
+      }
+      if (result.text.trim() !== '') messages.push({ role: 'assistant', content: result.text });
+      messages.push({ role: 'user', content: reaskPrompt(answer.problem, truncated) });
+    }
+  }
+
+  /** One chat call under the call's deadline; drops JSON mode for good when the server rejects it. */
+  private ask(system: string, messages: ModelMessage[], callerSignal: AbortSignal | undefined) {
+    return callOpenAi(this.context, callerSignal, async (signal) => {
+      const ask = (model: LanguageModel) => generateText({ model, system, messages, maxRetries: 0, abortSignal: signal });
       if (!this.jsonMode) return ask(this.plainModel);
       try {
         return await ask(this.jsonModel);
@@ -73,26 +134,19 @@ export class OpenAiCompatibleStoryWriter implements StoryWriter {
         return ask(this.plainModel);
       }
     });
-
-    if (result.finishReason === 'content-filter') {
-      throw new ProviderError(
-        `${describeCall(this.context)}: the model refused to write the story` +
-          (result.text.trim() ? `: ${shorten(result.text.trim(), 300)}` : ' (content filter)'),
-        'permanent',
-        NAME,
-      );
-    }
-    const answer = parseStoryAnswer(result.text, result.finishReason === 'length');
-    if (!answer.ok) {
-      throw new ProviderError(`${describeCall(this.context)}: ${answer.problem}`, 'permanent', NAME);
-    }
-    return {
-      title: answer.value.title,
-      content: answer.value.story,
-      imagePrompts: answer.value.imagePrompts,
-      model: result.response.modelId || this.options.model,
-    };
   }
+}
+
+/** The user message that asks again after an answer that does not fit the schema. */
+export function reaskPrompt(problem: string, truncated: boolean): string {
+  return [
+    `Your previous answer cannot be used: ${problem}.`,
+    truncated ? 'It was cut off at the token limit: write a shorter story so that the whole JSON object fits.' : '',
+    'Answer again with ONLY one JSON object, with no markdown fences and no text before or after it:',
+    '{"title": string, "story": string, "imagePrompts": string[]}',
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
 }
 
 /** True for a 400 that blames `response_format`: the server does not do JSON mode. */
@@ -120,7 +174,11 @@ export const storyAnswerSchema = z.preprocess(
 
 export type StoryAnswer = z.infer<typeof storyAnswerSchema>;
 
-export type ParsedStoryAnswer = { ok: true; value: StoryAnswer } | { ok: false; problem: string };
+/**
+ * `refused`: the model declined to write the story (asking again will not help); otherwise the
+ * answer is not the expected JSON and the model may fix it when asked again.
+ */
+export type ParsedStoryAnswer = { ok: true; value: StoryAnswer } | { ok: false; problem: string; refused: boolean };
 
 /**
  * Finds the JSON object in a model's answer and checks it against {@link storyAnswerSchema}.
@@ -134,16 +192,17 @@ export function parseStoryAnswer(text: string, truncated = false): ParsedStoryAn
   const cleaned = text.replace(/<think>[\s\S]*?<\/think>/gi, '').trim();
   const cutOff = truncated ? ' (the answer was cut off at the token limit)' : '';
   if (cleaned === '') {
-    return { ok: false, problem: `the model's answer is not the expected JSON: the answer is empty${cutOff}` };
+    return { ok: false, problem: `the model's answer is not the expected JSON: the answer is empty${cutOff}`, refused: false };
   }
   const found = findJsonObject(cleaned);
   if (found === undefined) {
     if (looksLikeRefusal(cleaned)) {
-      return { ok: false, problem: `the model refused to write the story: ${shorten(cleaned, 300)}` };
+      return { ok: false, problem: `the model refused to write the story: ${shorten(cleaned, 300)}`, refused: true };
     }
     return {
       ok: false,
       problem: `the model's answer is not the expected JSON: no JSON object found in "${shorten(cleaned, 200)}"${cutOff}`,
+      refused: false,
     };
   }
   const parsed = storyAnswerSchema.safeParse(found);
@@ -151,7 +210,7 @@ export function parseStoryAnswer(text: string, truncated = false): ParsedStoryAn
     const issues = parsed.error.issues
       .map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
       .join('; ');
-    return { ok: false, problem: `the model's answer is not the expected JSON: ${issues}${cutOff}` };
+    return { ok: false, problem: `the model's answer is not the expected JSON: ${issues}${cutOff}`, refused: false };
   }
   return { ok: true, value: parsed.data };
 }

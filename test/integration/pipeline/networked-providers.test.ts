@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STORY_SCHEMA_REASKS } from '../../../src/providers/story-writer/openai-compatible.js';
 import { StorageRepository, artifactKeys } from '../../../src/repositories/storage.repository.js';
 import { StoryRepository } from '../../../src/repositories/story.repository.js';
 import { runBatch } from '../../support/batches.js';
@@ -61,15 +62,17 @@ describe('a batch with the openai-compatible providers (local server, OpenAI wir
     expect((await probeAudio(storage.pathOf(story.narrationKey!))).duration).toBeGreaterThan(1);
   });
 
-  it('fails the story at once when the model answers with something that is not the story JSON', async () => {
+  it('re-asks a model that does not answer in the story JSON, then fails the story without retrying the step', async () => {
     server.reset();
-    server.enqueue('chat', { kind: 'chat', content: 'Sure! Here is your story: once upon a time…' });
+    for (let ask = 0; ask <= STORY_SCHEMA_REASKS; ask++) {
+      server.enqueue('chat', { kind: 'chat', content: 'Sure! Here is your story: once upon a time…' });
+    }
     const batch = await runBatch(t.app, [sample('stories/vi/vi_thanh_giong.txt')]);
     expect(batch.status).toBe('failed');
     expect(batch.results[0]).toMatchObject({ status: 'failed', failedStep: 'story' });
     expect(batch.results[0]!.error).toMatch(/JSON/);
-    // Permanent: asked once, not retried.
-    expect(server.requestsTo('chat')).toHaveLength(1);
+    // Asked once and re-asked a bounded number of times, within one attempt; the step is not retried.
+    expect(server.requestsTo('chat')).toHaveLength(1 + STORY_SCHEMA_REASKS);
   });
 
   it('retries a 500 from the model and then finishes', async () => {

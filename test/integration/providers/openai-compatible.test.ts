@@ -2,7 +2,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenAiCompatibleImageGenerator } from '../../../src/providers/image/openai-compatible.js';
 import { ProviderError } from '../../../src/providers/provider-error.js';
 import { OpenAiCompatibleSpeechSynthesizer } from '../../../src/providers/speech/openai-compatible.js';
-import { OpenAiCompatibleStoryWriter, parseStoryAnswer } from '../../../src/providers/story-writer/openai-compatible.js';
+import {
+  OpenAiCompatibleStoryWriter,
+  parseStoryAnswer,
+  STORY_SCHEMA_REASKS,
+} from '../../../src/providers/story-writer/openai-compatible.js';
 import type { StoryWriteRequest } from '../../../src/providers/types.js';
 import { FakeOpenAiServer } from '../../support/fake-openai-server.js';
 
@@ -94,22 +98,84 @@ describe('openai-compatible providers over HTTP', () => {
       }
     });
 
-    it('reports an answer that is not the expected JSON as permanent, naming the problem', async () => {
-      server.enqueue(
-        'chat',
-        { kind: 'chat', content: JSON.stringify({ title: 'T', imagePrompts: 'one' }) },
-        { kind: 'chat', content: 'The river flowed on and on, and that is the whole story.' },
-      );
+    const wrongShape = JSON.stringify({ title: 'T', imagePrompts: 'one' });
+    const good = JSON.stringify(storyJson);
+    const chatMessages = (index: number) => server.requestsTo('chat')[index]!.body.messages as Array<{ role: string; content: string }>;
+
+    it('asks again after wrong-shaped JSON, telling the model what was wrong, and takes the third answer', async () => {
+      server.enqueue('chat', { kind: 'chat', content: wrongShape }, { kind: 'chat', content: wrongShape }, { kind: 'chat', content: good });
+      const story = await writer().write(storyRequest());
+      expect(story).toEqual({ title: storyJson.title, content: storyJson.story, imagePrompts: storyJson.imagePrompts, model: 'fake-chat' });
+      expect(server.requestsTo('chat')).toHaveLength(3);
+
+      const first = chatMessages(0);
+      expect(first.map((m) => m.role)).toEqual(['system', 'user']);
+      const third = chatMessages(2);
+      expect(third.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant', 'user']);
+      // The original request stays first; the model sees its own answer and what was wrong with it.
+      expect(third.slice(0, 2)).toEqual(first);
+      expect(third[2]!.content).toBe(wrongShape);
+      expect(third[3]!.content).toContain('story: ');
+      expect(third[3]!.content).toContain('imagePrompts: ');
+      expect(third[3]!.content).toContain('{"title": string, "story": string, "imagePrompts": string[]}');
+      for (const request of server.requestsTo('chat')) expect(request.body.response_format).toEqual({ type: 'json_object' });
+    });
+
+    it("writes the story from the source when the server's default answer follows a bad one", async () => {
+      server.enqueue('chat', { kind: 'chat', content: 'Sure! Here is your story: once upon a time…' });
+      const story = await writer().write(storyRequest());
+      expect(story.title).toBe('Mai lived by the river');
+      expect(story.content).toBe(SOURCE);
+      expect(server.requestsTo('chat')).toHaveLength(2);
+      expect(chatMessages(1).at(-1)!.content).toContain('no JSON object found');
+    });
+
+    it('asks again after an empty answer without echoing it', async () => {
+      server.enqueue('chat', { kind: 'chat', content: '' }, { kind: 'chat', content: good });
+      expect((await writer().write(storyRequest())).title).toBe(storyJson.title);
+      expect(chatMessages(1).map((m) => m.role)).toEqual(['system', 'user', 'user']);
+      expect(chatMessages(1)[2]!.content).toContain('the answer is empty');
+    });
+
+    it('fails permanent after exactly 1 + STORY_SCHEMA_REASKS asks when the shape is always wrong, naming the problem', async () => {
+      expect(STORY_SCHEMA_REASKS).toBe(2);
+      // A good answer waits behind the bad ones: a 4th ask would succeed.
+      server.enqueue('chat', { kind: 'chat', content: wrongShape }, { kind: 'chat', content: wrongShape }, { kind: 'chat', content: wrongShape });
+      server.enqueue('chat', { kind: 'chat', content: good });
       const schema = await providerError(writer().write(storyRequest()));
+      expect(server.requestsTo('chat')).toHaveLength(3);
       expect(schema.kind).toBe('permanent');
       expect(schema.provider).toBe('openai-compatible');
+      expect(schema.message).toContain('could not answer in the expected JSON schema after 3 asks');
       expect(schema.message).toContain("the model's answer is not the expected JSON");
       expect(schema.message).toMatch(/story: /);
       expect(schema.message).toMatch(/imagePrompts: /);
+      expect(schema.message).not.toContain('ask 1:');
 
-      const prose = await providerError(writer().write(storyRequest()));
-      expect(prose.kind).toBe('permanent');
-      expect(prose.message).toContain('no JSON object found');
+      server.reset();
+      const prose = 'The river flowed on and on, and that is the whole story.';
+      server.enqueue('chat', { kind: 'chat', content: prose }, { kind: 'chat', content: wrongShape }, { kind: 'chat', content: prose });
+      const mixed = await providerError(writer().write(storyRequest()));
+      expect(server.requestsTo('chat')).toHaveLength(3);
+      expect(mixed.kind).toBe('permanent');
+      expect(mixed.message).toMatch(/after 3 asks: ask 1: .*no JSON object found.*; ask 2: .*story: .*; ask 3: .*no JSON object found/);
+    });
+
+    it('keeps each ask under the deadline and the caller\'s signal', async () => {
+      server.enqueue('chat', { kind: 'chat', content: wrongShape }, { kind: 'default', delayMs: 5_000 });
+      const started = Date.now();
+      const slow = await providerError(writer({ timeoutMs: 500 }).write(storyRequest()));
+      expect(slow.kind).toBe('transient');
+      expect(slow.message).toContain('timed out');
+      expect(Date.now() - started).toBeLessThan(2_500);
+      expect(server.requestsTo('chat')).toHaveLength(2);
+
+      server.reset();
+      server.enqueue('chat', { kind: 'chat', content: wrongShape }, { kind: 'hang' });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error('cancelled by user')), 300);
+      await expect(writer().write(storyRequest({ signal: controller.signal }))).rejects.toThrow('cancelled by user');
+      expect(server.requestsTo('chat')).toHaveLength(2);
     });
 
     it('reports a refusal as permanent: refusal field, content filter, or an apology with no JSON', async () => {
@@ -123,7 +189,39 @@ describe('openai-compatible providers over HTTP', () => {
         const error = await providerError(writer().write(storyRequest()));
         expect(error.kind).toBe('permanent');
         expect(error.message).toContain('the model refused');
+        expect(error.message).not.toContain('after');
+        expect(server.requestsTo('chat')).toHaveLength(i + 1); // never asked again
       }
+    });
+
+    it('fails a refusal permanent after 1 request, even with a good answer waiting', async () => {
+      server.enqueue('chat', { kind: 'chat', refusal: 'I cannot help with that.' }, { kind: 'chat', content: good });
+      const error = await providerError(writer().write(storyRequest()));
+      expect(error.kind).toBe('permanent');
+      expect(error.message).toContain('the model refused to write the story: I cannot help with that.');
+      expect(server.requestsTo('chat')).toHaveLength(1);
+    });
+
+    it('gives a 429 with Retry-After: 2 as transient with retryAfterMs 2000, and reads retry-after-ms', async () => {
+      server.enqueue(
+        'chat',
+        { kind: 'error', status: 429, message: 'Rate limit reached for requests', headers: { 'retry-after': '2' } },
+        { kind: 'error', status: 429, message: 'Rate limit reached for requests', headers: { 'retry-after': '1', 'retry-after-ms': '1250' } },
+        { kind: 'error', status: 429, message: 'You exceeded your current quota' },
+      );
+      const limited = await providerError(writer().write(storyRequest()));
+      expect(limited.kind).toBe('transient');
+      expect(limited.retryAfterMs).toBe(2000);
+      expect(limited.message).toContain('HTTP 429: Rate limit reached for requests (Retry-After: 2)');
+
+      const precise = await providerError(writer().write(storyRequest()));
+      expect(precise.kind).toBe('transient');
+      expect(precise.retryAfterMs).toBe(1250);
+
+      const silent = await providerError(writer().write(storyRequest()));
+      expect(silent.kind).toBe('transient');
+      expect(silent.retryAfterMs).toBeUndefined();
+      expect(server.requestsTo('chat')).toHaveLength(3); // a 429 is never re-asked within the call
     });
 
     it('sorts HTTP failures: 500 and 429 transient, 401 and 404 permanent with the server message', async () => {
@@ -136,11 +234,13 @@ describe('openai-compatible providers over HTTP', () => {
       const e500 = await providerError(writer().write(storyRequest()));
       expect(e500.kind).toBe('transient');
       expect(e500.message).toContain('HTTP 500');
+      expect(e500.retryAfterMs).toBeUndefined();
 
       const e429 = await providerError(writer().write(storyRequest()));
       expect(e429.kind).toBe('transient');
       expect(e429.message).toContain('HTTP 429: Rate limit reached for requests');
       expect(e429.message).toContain('Retry-After: 7');
+      expect(e429.retryAfterMs).toBe(7000);
 
       const e404 = await providerError(writer().write(storyRequest()));
       expect(e404.kind).toBe('permanent');
@@ -250,13 +350,16 @@ describe('openai-compatible providers over HTTP', () => {
       server.enqueue(
         'images',
         { kind: 'raw', body: JSON.stringify({ created: 1, data: [{ b64_json: jpeg.toString('base64') }] }) },
-        { kind: 'error', status: 503, message: 'overloaded' },
+        { kind: 'error', status: 503, message: 'overloaded', headers: { 'retry-after': '30' } },
         { kind: 'error', status: 400, message: 'Your request was rejected by the safety system.', code: 'content_policy_violation' },
       );
       expect(await generator().generate(imageRequest)).toMatchObject({ mediaType: 'image/jpeg', extension: 'jpg' });
-      expect((await providerError(generator().generate(imageRequest))).kind).toBe('transient');
+      const overloaded = await providerError(generator().generate(imageRequest));
+      expect(overloaded.kind).toBe('transient');
+      expect(overloaded.retryAfterMs).toBe(30_000);
       const rejected = await providerError(generator().generate(imageRequest));
       expect(rejected.kind).toBe('permanent');
+      expect(rejected.retryAfterMs).toBeUndefined();
       expect(rejected.message).toContain('HTTP 400: Your request was rejected by the safety system.');
     });
   });
