@@ -1,0 +1,98 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { FakeOpenAiServer } from '../support/fake-openai-server.js';
+import { sample } from '../support/samples.js';
+
+/** Size and modification time of every file under a folder, by relative path. */
+async function fileStamps(root: string): Promise<Record<string, string>> {
+  const stamps: Record<string, string> = {};
+  for (const entry of await fs.readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const stat = await fs.stat(file);
+    stamps[path.relative(root, file)] = `${stat.size}@${stat.mtimeMs}`;
+  }
+  return stamps;
+}
+
+/**
+ * `storyforge retry` as a user runs it after a run where the story writer was down for one story:
+ * a separate process, embedded PGlite, real Redis, ffmpeg and espeak-ng, the story writer on a local
+ * server that speaks OpenAI's wire format.
+ */
+describe('storyforge retry', () => {
+  const server = new FakeOpenAiServer();
+  let dir: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-retry-'));
+    const { baseUrl } = await server.start();
+    env = {
+      DATA_DIR: path.join(dir, 'data'),
+      LOG_LEVEL: 'info',
+      STORY_WRITER: 'openai-compatible',
+      OPENAI_BASE_URL: baseUrl,
+      OPENAI_API_KEY: 'sk-test',
+      JOB_ATTEMPTS: '2',
+      JOB_BACKOFF_MS: '100',
+    };
+  });
+  afterAll(async () => {
+    await server.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('re-runs only the story that failed, keeps the other one as it was, and does nothing the second time', async () => {
+    // The story writer answers 503 for the Frog Prince only.
+    server.setFaultInjector((request, { route }) =>
+      route === 'chat' && request.rawBody.includes('FROG-PRINCE') ? { kind: 'error', status: 503, message: 'The server is overloaded' } : undefined,
+    );
+    const files = [sample('stories/en/en_grimm_frog_prince.txt'), sample('stories/vi/vi_su_tich_cay_thi_la.txt')];
+    const first = await runCli(['run', ...files, '--out', path.join(dir, 'out1'), '--no-images'], env);
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(/✗ en_grimm_frog_prince\.txt: failed at story: .*HTTP 503/);
+    const batchJson = JSON.parse(await fs.readFile(path.join(dir, 'out1', 'batch.json'), 'utf8'));
+    const batchId: string = batchJson.batches[0].id;
+    expect(batchJson.batches[0].status).toBe('partially_completed');
+    expect(first.stdout).toContain(`storyforge retry ${batchId}`);
+    const doneStory = batchJson.batches[0].results.find((r: { status: string }) => r.status === 'completed');
+    const storyFiles = path.join(dir, 'data', 'files', 'stories', doneStory.storyId);
+    const before = await fileStamps(storyFiles);
+    expect(Object.keys(before)).toContain('narration.mp3');
+    const chatCallsAfterRun = server.requestsTo('chat').length;
+
+    server.setFaultInjector(undefined);
+    const retried = await runCli(['retry', batchId, '--out', path.join(dir, 'out2')], env);
+    expect(retried.stderr).not.toMatch(/✗/);
+    expect(retried.code).toBe(0);
+    expect(retried.stdout).toContain(`Batch ${batchId}: retrying 1 of 2 stories`);
+    const after = JSON.parse(await fs.readFile(path.join(dir, 'out2', 'batch.json'), 'utf8'));
+    expect(after.batches[0]).toMatchObject({ id: batchId, status: 'completed', processedFiles: 2, failedFiles: 0 });
+    // Only the failed story asked the writer again; the other story's files were not touched.
+    expect(server.requestsTo('chat').slice(chatCallsAfterRun).every((r) => r.rawBody.includes('FROG-PRINCE'))).toBe(true);
+    expect(await fileStamps(storyFiles)).toEqual(before);
+    const frog = JSON.parse(await fs.readFile(path.join(dir, 'out2', 'en_grimm_frog_prince', 'story.json'), 'utf8'));
+    expect(frog.status).toBe('completed');
+    expect(await fs.readdir(path.join(dir, 'out2', 'en_grimm_frog_prince', 'audio'))).toHaveLength(frog.audio.length);
+
+    const chatCallsAfterRetry = server.requestsTo('chat').length;
+    const again = await runCli(['retry', batchId, '--out', path.join(dir, 'out3')], env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(`Batch ${batchId}: nothing to retry (completed)`);
+    expect(server.requestsTo('chat')).toHaveLength(chatCallsAfterRetry);
+    expect(await fileStamps(storyFiles)).toEqual(before);
+  });
+
+  it('says what is wrong with a batch id, and exits 2', async () => {
+    const malformed = await runCli(['retry', 'not-a-batch', '--out', path.join(dir, 'bad')], env);
+    expect(malformed.code).toBe(2);
+    expect(malformed.stderr).toContain('Not a batch id: not-a-batch');
+    const unknown = await runCli(['retry', '00000000-0000-4000-8000-000000000000', '--out', path.join(dir, 'bad')], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/Batch 00000000-0000-4000-8000-000000000000 is not in the embedded database in .*Use the same DATA_DIR/);
+  });
+});
