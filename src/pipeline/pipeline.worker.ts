@@ -4,7 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { StepName } from '../db/schema.js';
 import { ProviderError } from '../providers/provider-error.js';
 import { CancelSignalRepository } from '../repositories/cancel-signal.repository.js';
-import { QueueRepository } from '../repositories/queue.repository.js';
+import { QueueRepository, SHUTDOWN_REASON } from '../repositories/queue.repository.js';
 import { StepRunRepository } from '../repositories/step-run.repository.js';
 import { BatchService } from '../services/batch.service.js';
 import { OrchestratorService } from '../services/orchestrator.service.js';
@@ -28,8 +28,8 @@ type StepJob = Job<{ storyId: string; chunkIndex?: number }>;
  */
 export const MAX_RATE_LIMIT_WAITS = 20;
 
-/** Abort reasons the step wrapper knows (BullMQ hands them to the job's AbortSignal). */
-export const ABORT_REASON = { cancel: 'cancel', shutdown: 'shutdown' } as const;
+/** Abort reason of a step job whose story was cancelled (a shutdown aborts with SHUTDOWN_REASON). */
+export const CANCEL_REASON = 'cancel';
 
 /**
  * Connects each queue of the job catalog to its step. Records every execution in step_runs,
@@ -107,7 +107,7 @@ export class PipelineWorker implements OnApplicationBootstrap {
   private abortStory(storyId: string): void {
     const jobIds = [...this.running].filter(([, story]) => story === storyId).map(([jobId]) => jobId);
     if (jobIds.length) {
-      const signalled = this.queues.cancelRunning(jobIds, ABORT_REASON.cancel);
+      const signalled = this.queues.cancelRunning(jobIds, CANCEL_REASON);
       this.logger.log(`Story ${storyId} cancelled: aborted ${signalled} running job(s)`);
     }
   }
@@ -137,7 +137,7 @@ export class PipelineWorker implements OnApplicationBootstrap {
       this.logger.log(`${what} done in ${Math.round(performance.now() - started)} ms${finished ? '; step finished' : ''}`);
       if (finished) await this.queues.add('auto-mode', { storyId, after: step });
     } catch (error) {
-      if (signal?.aborted && signal.reason === ABORT_REASON.shutdown) {
+      if (signal?.aborted && signal.reason === SHUTDOWN_REASON) {
         await this.stepRuns.finish(runId, started, 'Released: the worker shut down before the step finished');
         this.logger.warn(`${what} released to the queue: the worker is shutting down`);
         await this.delay(job, token, 0);

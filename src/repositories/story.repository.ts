@@ -129,6 +129,20 @@ export class StoryRepository {
   }
 
   /**
+   * Starts the story step: step `running`, story `processing`, `startedAt` set — only while the
+   * story has not ended (a cancelled story stays cancelled).
+   * @returns true when the step was started.
+   */
+  async startStoryStep(id: string, startedAt: Date): Promise<boolean> {
+    const rows = await this.db
+      .update(stories)
+      .set({ storyStep: 'running', status: 'processing', startedAt })
+      .where(and(eq(stories.id, id), sql`${stories.status} in ('pending', 'processing')`, sql`${stories.storyStep} <> 'completed'`))
+      .returning({ id: stories.id });
+    return rows.length > 0;
+  }
+
+  /**
    * Marks a chunked step completed when every chunk of the story is completed.
    * @returns true when this call completed the step.
    */

@@ -33,11 +33,8 @@ export class StoryStep {
     const story = await this.stories.getOrThrow(storyId);
     if (story.storyStep === 'completed' || storyHasEnded(story)) return;
     const startedAt = performance.now();
-    await this.stories.update(storyId, {
-      storyStep: 'running',
-      status: 'processing',
-      startedAt: story.startedAt ?? new Date(),
-    });
+    // Claimed only while the story is still on (a cancel may have come since it was read).
+    if (!(await this.stories.startStoryStep(storyId, story.startedAt ?? new Date()))) return;
     this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'story', state: 'started' });
 
     const upload = story.uploadId ? await this.uploads.get(story.uploadId) : undefined;
