@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { eq } from 'drizzle-orm';
+import { and, eq, gt } from 'drizzle-orm';
 import { DATABASE, type DatabaseConnection } from '../db/database.js';
 import { type StepName, stepRuns } from '../db/schema.js';
 
@@ -27,4 +27,22 @@ export class StepRunRepository {
       })
       .where(eq(stepRuns.id, id));
   }
+
+  /**
+   * The pieces of a story's work that a live worker is running now: runs still `running` that
+   * started after `since` (older ones belong to a worker that died). Keys are `step` or
+   * `step:chunkIndex`.
+   */
+  async runningSince(storyId: string, since: Date): Promise<Set<string>> {
+    const rows = await this.database.db
+      .select({ step: stepRuns.step, chunkIndex: stepRuns.chunkIndex })
+      .from(stepRuns)
+      .where(and(eq(stepRuns.storyId, storyId), eq(stepRuns.status, 'running'), gt(stepRuns.startedAt, since)));
+    return new Set(rows.map((row) => runKey(row.step, row.chunkIndex)));
+  }
+}
+
+/** Key of one piece of a story's work: `story`, `merge`, `images:3` … */
+export function runKey(step: StepName, chunkIndex?: number | null): string {
+  return chunkIndex === undefined || chunkIndex === null ? step : `${step}:${chunkIndex}`;
 }

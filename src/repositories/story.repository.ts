@@ -338,6 +338,30 @@ export class StoryRepository {
     return row;
   }
 
+  /**
+   * Records a chunk as done — only while its story has not ended. A chunk whose job was still
+   * working when its story failed or was cancelled is not recorded, so the rollback's view (only
+   * finished chunks keep files) stays true.
+   * @returns true when the chunk was recorded.
+   */
+  async completeChunk(
+    step: 'images' | 'audio',
+    chunk: { id: string; storyId: string },
+    values: Partial<Omit<ImageChunk, 'id' | 'storyId' | 'index' | 'status'>> | Partial<Omit<AudioChunk, 'id' | 'storyId' | 'index' | 'status'>>,
+  ): Promise<boolean> {
+    const table = step === 'images' ? imageChunks : audioChunks;
+    const live = this.db
+      .select({ one: sql`1` })
+      .from(stories)
+      .where(and(eq(stories.id, chunk.storyId), sql`${stories.status} in ('pending', 'processing')`));
+    const rows = await this.db
+      .update(table)
+      .set({ ...values, status: 'completed', error: null })
+      .where(and(eq(table.id, chunk.id), sql`exists (${live})`))
+      .returning({ id: table.id });
+    return rows.length > 0;
+  }
+
   async updateImageChunk(id: string, values: Partial<Omit<ImageChunk, 'id' | 'storyId' | 'index'>>): Promise<void> {
     await this.db.update(imageChunks).set(values).where(eq(imageChunks.id, id));
   }

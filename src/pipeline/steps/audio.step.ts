@@ -42,17 +42,26 @@ export class AudioStep {
       });
       const key = artifactKeys.clip(storyId, chunk.index, speech.extension);
       await this.storage.write(key, speech.data);
-      // Read from the decoded stream: a clip that does not decode fails this chunk, not the merge.
-      const durationMs = Math.round(await this.media.durationMs(this.storage.pathOf(key)));
-      await this.stories.updateAudioChunk(chunk.id, {
-        status: 'completed',
+      let durationMs: number;
+      try {
+        // Read from the decoded stream: a clip that does not decode fails this chunk, not the merge.
+        durationMs = Math.round(await this.media.durationMs(this.storage.pathOf(key), signal));
+      } catch (error) {
+        await this.storage.remove(key);
+        throw error;
+      }
+      const recorded = await this.stories.completeChunk('audio', chunk, {
         storageKey: key,
         provider: synthesizer.name,
         model: speech.model,
         voice: speech.voice,
         durationMs,
-        error: null,
       });
+      if (!recorded) {
+        // The story failed or was cancelled meanwhile: its rollback keeps finished chunks only.
+        await this.storage.remove(key);
+        return false;
+      }
       await this.stories.mergeMetadata(storyId, {
         providers: { audio: { provider: synthesizer.name, model: speech.model, voice: speech.voice } },
       });

@@ -44,14 +44,17 @@ export class ImagesStep {
       });
       const key = artifactKeys.image(storyId, chunk.index, image.extension);
       await this.storage.write(key, image.data);
-      await this.stories.updateImageChunk(chunk.id, {
-        status: 'completed',
+      const recorded = await this.stories.completeChunk('images', chunk, {
         storageKey: key,
         provider: generator.name,
         model: image.model,
         placeholder: image.placeholder,
-        error: null,
       });
+      if (!recorded) {
+        // The story failed or was cancelled meanwhile: its rollback keeps finished chunks only.
+        await this.storage.remove(key);
+        return false;
+      }
       await this.stories.mergeMetadata(storyId, { providers: { images: { provider: generator.name, model: image.model } } });
     }
 
