@@ -132,8 +132,9 @@ function describeServer(databaseUrl: string): string {
  * one line when the server answers again, not one per query. A statement cut off mid-flight is
  * run again: with fast shutdown (57P01) the server has rolled it back; after a bare ECONNRESET it
  * may have committed it, so a write outside a transaction must be safe to repeat.
- * Also handles the pool's `error` event (an idle client whose server went away, which would
- * otherwise crash the process): logged once per burst; the pool drops that client.
+ * Also handles the `error` events of idle clients (the pool's) and of checked-out ones (each
+ * client's), whose server went away and which would otherwise crash the process: logged once
+ * per burst; the pool drops such a client.
  */
 function retryWhileUnreachable(pool: pg.Pool, server: string, retryMs: number): void {
   const logger = new Logger('Database');
@@ -153,6 +154,12 @@ function retryWhileUnreachable(pool: pg.Pool, server: string, retryMs: number): 
     if (outageSince !== undefined || Date.now() - idleErrorLoggedAt < 10_000) return;
     idleErrorLoggedAt = Date.now();
     logger.warn(`PostgreSQL at ${server} closed idle connections (${error.message}); the pool opens new ones when needed`);
+  });
+  // pg-pool listens for errors only while a client is idle: a client checked out for a
+  // transaction when the server goes away would emit an unhandled 'error' and end the process.
+  // Its statement still fails through its own promise; this only keeps the process alive.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => noteOutage(error));
   });
 
   const retry = async <T>(attempt: () => Promise<T>): Promise<T> => {

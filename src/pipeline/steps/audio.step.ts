@@ -62,6 +62,8 @@ export class AudioStep {
         await this.storage.remove(key);
         return false;
       }
+      // A chunk made again may come back in another format: its earlier file goes.
+      if (chunk.storageKey && chunk.storageKey !== key) await this.storage.remove(chunk.storageKey);
       await this.stories.mergeMetadata(storyId, {
         providers: { audio: { provider: synthesizer.name, model: speech.model, voice: speech.voice } },
       });

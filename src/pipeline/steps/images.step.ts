@@ -55,6 +55,8 @@ export class ImagesStep {
         await this.storage.remove(key);
         return false;
       }
+      // A chunk made again may come back in another format: its earlier file goes.
+      if (chunk.storageKey && chunk.storageKey !== key) await this.storage.remove(chunk.storageKey);
       await this.stories.mergeMetadata(storyId, { providers: { images: { provider: generator.name, model: image.model } } });
     }
 

@@ -71,6 +71,32 @@ describe('PostgreSQL restarted while queries run', () => {
     warn.mockRestore();
   }, 60_000);
 
+  it('a transaction cut off by the restart fails through its promise, and the process lives on', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      let inside!: () => void;
+      const entered = new Promise<void>((resolve) => (inside = resolve));
+      const transaction = connection.db.transaction(async (tx) => {
+        await tx.execute(sql`INSERT INTO probe (n) VALUES (-2)`);
+        inside();
+        await sleep(1_500); // the server stops while this client is checked out
+        await tx.execute(sql`INSERT INTO probe (n) VALUES (-3)`);
+      });
+      await entered;
+      await server.stop('fast');
+      await expect(transaction).rejects.toThrow();
+      await server.start();
+      await sleep(300);
+      // Rolled back as a whole, and the pool works again.
+      expect(await rows(sql`SELECT n FROM probe WHERE n IN (-2, -3)`)).toEqual([]);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  }, 60_000);
+
   it('fails a query with a clear error once the server stayed away for the whole retry period', async () => {
     const shortRetry = await openDatabase({ databaseUrl: server.url(), dataDir, queryRetryMs: 1_500 });
     try {
