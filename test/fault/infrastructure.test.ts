@@ -33,10 +33,10 @@ describe('Redis flushed mid-batch', () => {
   });
 
   it('completes the batch: the lost jobs are rebuilt from the database', async () => {
-    let batchId: string | undefined;
-    onTestFailed(async () => console.error(await stack.diagnostics(batchId)));
+    const seen: { batchId?: string } = {};
+    onTestFailed(async () => console.error(await stack.diagnostics(seen.batchId)));
     const batch = await stack.submitBatch(storyFiles(3, 100, 4), { autoMode: AUTO_MODE });
-    batchId = batch.batchId;
+    seen.batchId = batch.batchId;
     // Mid-batch: some story is making its clips and jobs are waiting in Redis.
     await stack.waitForRows(`SELECT id FROM stories WHERE batch_id = $1 AND audio_step = 'running'`, [batch.batchId], {
       what: 'audio running',
@@ -51,18 +51,25 @@ describe('Redis flushed mid-batch', () => {
     const end = await stack.waitForBatchEnd(batch.batchId, { timeoutMs: 120_000, since: batch.submittedAt });
     const artifacts = await stack.checkArtifacts(batch.storyIds, batch.heroes);
     const hit = stack.warningsBetween(flushedAt, flushedAt + 5_000).filter((w) => w.process !== 'api');
+    const [runs] = await stack.sql<{ failed: string }>(
+      `SELECT count(*) FILTER (WHERE r.status = 'failed') AS failed FROM step_runs r JOIN stories s ON s.id = r.story_id WHERE s.batch_id = $1`,
+      [batch.batchId],
+    );
     figures.push({
       scenario: 'Redis FLUSHALL',
-      'worker warnings after': hit.length,
       'jobs lost': `${lost.length} (${lost.filter((j) => j.state === 'active').length} running)`,
+      'worker warnings (fault window)': hit.length,
       'stories done before': `${atFlush!.done}/${batch.storyIds.length}`,
       'batch ms': end.elapsedMs,
       'ms after fault': Date.now() - flushedAt,
+      'failed step runs': runs!.failed,
+      'processes crashed': stack.crashed().map((p) => p.name).join(' ') || 'none',
       batch: end.body.status,
       'files = chunk rows': artifacts.problems.length === 0 ? 'yes' : 'NO',
     });
     if (artifacts.problems.length) console.error(`artifact problems:\n  ${artifacts.problems.join('\n  ')}`);
     expect(lost.length).toBeGreaterThan(0);
+    expect(stack.crashed().map((p) => p.name)).toEqual([]);
     expect(end.body.status).toBe('completed');
     expect(artifacts.problems).toEqual([]);
   });
@@ -92,10 +99,10 @@ describe('PostgreSQL restarted mid-batch', () => {
   });
 
   it('completes the batch after the database comes back', async () => {
-    let batchId: string | undefined;
-    onTestFailed(async () => console.error(await stack.diagnostics(batchId)));
+    const seen: { batchId?: string } = {};
+    onTestFailed(async () => console.error(await stack.diagnostics(seen.batchId)));
     const batch = await stack.submitBatch(storyFiles(3, 100, 7), { autoMode: AUTO_MODE });
-    batchId = batch.batchId;
+    seen.batchId = batch.batchId;
     await stack.waitForRows(`SELECT id FROM stories WHERE batch_id = $1 AND audio_step = 'running'`, [batch.batchId], {
       what: 'audio running',
     });
@@ -116,11 +123,13 @@ describe('PostgreSQL restarted mid-batch', () => {
     const hit = stack.warningsBetween(stoppedAt, stoppedAt + downMs + 3_000).filter((w) => w.process !== 'api');
     figures.push({
       scenario: `PostgreSQL restart (down ${downMs} ms)`,
-      'worker warnings while down': hit.length,
+      'jobs lost': '-',
+      'worker warnings (fault window)': hit.length,
       'stories done before': `${atRestart!.done}/${batch.storyIds.length}`,
       'batch ms': end.elapsedMs,
       'ms after fault': Date.now() - stoppedAt,
       'failed step runs': runs!.failed,
+      'processes crashed': stack.crashed().map((p) => p.name).join(' ') || 'none',
       batch: end.body.status,
       'files = chunk rows': artifacts.problems.length === 0 ? 'yes' : 'NO',
     });
@@ -129,6 +138,6 @@ describe('PostgreSQL restarted mid-batch', () => {
     expect(artifacts.problems).toEqual([]);
     if (hit.length) console.log(`worker warnings while PostgreSQL was down (first 5):\n  ${hit.slice(0, 5).map((w) => `${w.process}: ${w.msg.slice(0, 200)}`).join('\n  ')}`);
     // Every process is still up: none died of the lost connections.
-    expect(stack.processes.filter((p) => !p.alive()).map((p) => p.name)).toEqual([]);
+    expect(stack.crashed().map((p) => `${p.name} crashed:\n${p.output().split('\n').filter((l) => !l.startsWith('{')).slice(-40).join('\n')}`)).toEqual([]);
   });
 });

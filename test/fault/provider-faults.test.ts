@@ -3,6 +3,8 @@
  * with `Retry-After: 1`, a call that never answers (past PROVIDER_TIMEOUT_MS) and a 200 whose body
  * is cut-off JSON. Every story must complete with exactly one file per chunk, and after each 429
  * the same call must not come again before Retry-After has passed.
+ *
+ * `FAULT_SEED` changes which calls fail (the default seed gives the same faults on every run).
  */
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { FakeReply, FakeRoute } from '../support/fake-openai-server.js';
@@ -79,11 +81,11 @@ describe('providers failing 20 % of calls (500, 429 Retry-After, timeouts, malfo
   });
 
   it('completes every story, one file per chunk, and waits at least Retry-After after each 429', async () => {
-    let batchId: string | undefined;
-    onTestFailed(async () => console.error(await stack.diagnostics(batchId)));
+    const seen: { batchId?: string } = {};
+    onTestFailed(async () => console.error(await stack.diagnostics(seen.batchId)));
     const files = storyFiles(6, 100, 2);
     const batch = await stack.submitBatch(files, { autoMode: { wordPerChunkImage: 30, wordPerChunkAudio: 20 } });
-    batchId = batch.batchId;
+    seen.batchId = batch.batchId;
     const end = await stack.waitForBatchEnd(batch.batchId, { timeoutMs: 150_000, since: batch.submittedAt });
     const artifacts = await stack.checkArtifacts(batch.storyIds, batch.heroes);
 

@@ -47,6 +47,8 @@ export interface CliProcess {
   exited: Promise<number | string>;
   /** True until the process has exited. */
   alive(): boolean;
+  /** Set when the harness sent the signal that ended it (so an exit without it is a crash). */
+  killedByHarness?: NodeJS.Signals;
 }
 
 /** Every child still running, SIGKILLed if the test process exits before a stack is closed. */
@@ -350,6 +352,11 @@ export class FaultStack {
     return proc;
   }
 
+  /** Processes that exited without the harness killing them. */
+  crashed(): CliProcess[] {
+    return this.processes.filter((p) => !p.alive() && !p.killedByHarness);
+  }
+
   /** Worker processes that are still running. */
   liveWorkers(): CliProcess[] {
     return this.processes.filter((p) => p.name !== 'api' && p.alive());
@@ -357,7 +364,10 @@ export class FaultStack {
 
   /** Sends a signal (SIGKILL by default) and waits for the exit. */
   async kill(proc: CliProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | string> {
-    if (proc.alive()) proc.child.kill(signal);
+    if (proc.alive()) {
+      proc.killedByHarness = signal;
+      proc.child.kill(signal);
+    }
     return proc.exited;
   }
 
@@ -740,8 +750,11 @@ export class FaultStack {
         .output()
         .split('\n')
         .filter((line) => line && !/"level":(20|30),/.test(line));
-      lines.push(`--- ${proc.name} (pid ${proc.pid}, ${proc.alive() ? 'running' : 'exited'}): ${notable.length} warning/error lines, last 25:`);
-      lines.push(...notable.slice(-25).map((l) => `    ${l.slice(0, 600)}`));
+      const state = proc.alive() ? 'running' : proc.killedByHarness ? `killed by the test (${proc.killedByHarness})` : 'CRASHED';
+      // A crash shows its whole output (the stack trace is not a log line); others their last warnings.
+      const shown = state === 'CRASHED' ? notable.slice(-80) : notable.slice(-25);
+      lines.push(`--- ${proc.name} (pid ${proc.pid}, ${state}): ${notable.length} warning/error lines, last ${shown.length}:`);
+      lines.push(...shown.map((l) => `    ${l.slice(0, 600)}`));
     }
     return lines.join('\n');
   }
@@ -778,6 +791,12 @@ export function printTable(title: string, rows: Record<string, string | number |
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (values: string[]) => `  ${values.map((v, i) => v.padEnd(widths[i]!)).join('  ')}`.trimEnd();
   console.log([`\n${title}`, line(columns), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n'));
+}
+
+/** Prints one scenario's figures as aligned `name  value` lines under a title. */
+export function printFigures(title: string, figures: Record<string, string | number | boolean | undefined>): void {
+  const width = Math.max(...Object.keys(figures).map((k) => k.length));
+  console.log([`\n${title}`, ...Object.entries(figures).map(([k, v]) => `  ${k.padEnd(width)}  ${v === undefined ? '' : String(v)}`)].join('\n'));
 }
 
 /** Median of numbers (mean of the two middle ones for an even count); NaN when empty. */
