@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { DATABASE, type DatabaseConnection } from '../db/database.js';
 import { type BatchJob, batchJobs, stories, type Story } from '../db/schema.js';
 
@@ -51,11 +51,14 @@ export class BatchRepository {
     return rows.length > 0;
   }
 
-  /** Makes an ended batch `processing` again (a retry re-runs some of its stories). */
+  /**
+   * Makes an ended batch `processing` again (a retry re-runs some of its stories); a batch
+   * cancelled before it started counts as started now.
+   */
   async reopen(id: string): Promise<void> {
     await this.db
       .update(batchJobs)
-      .set({ status: 'processing', completedAt: null })
+      .set({ status: 'processing', completedAt: null, startedAt: sql`coalesce(${batchJobs.startedAt}, now())` })
       .where(and(eq(batchJobs.id, id), inArray(batchJobs.status, ['completed', 'partially_completed', 'failed', 'cancelled'])));
   }
 

@@ -130,7 +130,7 @@ export class LiveEventsService implements OnModuleInit, BeforeApplicationShutdow
       if (!snapshot) return;
       const { batch, summary } = snapshot;
       const status = mapBatchStatus(batch, snapshot.inputs, summary).status;
-      if (await this.live.once(`batch-start:${batch.id}`)) {
+      if (batch.startedAt && (await this.live.once(`batch-start:${batch.id}`))) {
         await this.publish(room, 'batch-stories-start', { batchId: batch.id, status: 'processing', totalFiles: batch.totalFiles, startedAt: batch.startedAt });
       }
       const data = {
@@ -146,7 +146,8 @@ export class LiveEventsService implements OnModuleInit, BeforeApplicationShutdow
         // A retried batch ends again later, and says so again.
         if (batch.completedAt === null) await this.live.forget(`batch-end:${batch.id}`);
         await this.publish(room, 'batch-stories-progress', data);
-      } else if (await this.live.once(`batch-end:${batch.id}`)) {
+      } else if (summary.finished && (await this.live.once(`batch-end:${batch.id}`))) {
+        // Sent once every story has ended, so that it tells each story's final state.
         const end = { ...data, completedAt: batch.completedAt ?? new Date() };
         if (status === 'failed') {
           await this.publish(room, 'batch-stories-error', { ...end, error: 'Every story of the batch failed; results[] says where and why' });

@@ -45,15 +45,23 @@ export class RecoveryService {
    */
   async cancelStory(storyId: string, owner?: string): Promise<{ story: Story; cancelled: boolean }> {
     const story = await this.ownedStory(storyId, owner);
-    const cancelled = await this.stories.cancel(storyId, new Date());
-    if (cancelled) {
-      await this.removeQueuedJobs(story);
-      await this.cancelSignals.publish(storyId);
-      this.logger.log(`Story ${storyId} cancelled`);
-      this.events.emit({ type: 'story', storyId, batchId: story.batchId, status: 'cancelled' });
-      if (story.batchId) await this.batches.refresh(story.batchId);
-    }
+    const cancelled = await this.cancelStoryWork(story);
+    if (cancelled && story.batchId) await this.batches.refresh(story.batchId);
     return { story: await this.stories.getOrThrow(storyId), cancelled };
+  }
+
+  /**
+   * Cancels one story's work without updating its batch. A story made with POST /stories that
+   * was never generated runs nothing, so there is nothing to cancel.
+   */
+  private async cancelStoryWork(story: Story): Promise<boolean> {
+    if (story.status === 'pending' && !story.batchId) return false;
+    if (!(await this.stories.cancel(story.id, new Date()))) return false;
+    await this.removeQueuedJobs(story);
+    await this.cancelSignals.publish(story.id);
+    this.logger.log(`Story ${story.id} cancelled`);
+    this.events.emit({ type: 'story', storyId: story.id, batchId: story.batchId, status: 'cancelled' });
+    return true;
   }
 
   /**
@@ -64,14 +72,19 @@ export class RecoveryService {
    * when it has already ended otherwise than cancelled.
    */
   async cancelBatch(batchId: string, owner?: string): Promise<{ batch: BatchJob; cancelled: boolean }> {
-    const batch = await this.ownedBatch(batchId, owner);
+    await this.ownedBatch(batchId, owner);
     const cancelled = await this.batchRows.cancel(batchId, new Date());
-    if (!cancelled && batch.status !== 'cancelled') {
-      throw new ApiError(409, 'batch-ended', `Batch ${batchId} has already ended (${batch.status}); there is nothing to cancel`);
+    if (!cancelled) {
+      // Read again: another request may have cancelled it a moment ago (a double click).
+      const current = (await this.batchRows.get(batchId))!;
+      if (current.status !== 'cancelled') {
+        throw new ApiError(409, 'batch-ended', `Batch ${batchId} has already ended (${current.status}); there is nothing to cancel`);
+      }
     }
     if (cancelled) {
       await this.queues.remove('batch-stories', { batchId });
-      for (const story of await this.stories.listByBatch(batchId)) await this.cancelStory(story.id);
+      for (const story of await this.stories.listByBatch(batchId)) await this.cancelStoryWork(story);
+      // One update once every story is cancelled, so the batch's end event tells the final state.
       await this.batches.refresh(batchId);
       this.logger.log(`Batch ${batchId} cancelled`);
     }
@@ -120,10 +133,8 @@ export class RecoveryService {
    * Makes one image or one narration clip again (overwriting its file), then re-runs what is
    * made from it: the video for an image; the merge (and the video) for a clip.
    * @returns the story as it is after the chunk was queued.
-   * @throws ApiError 404 when the chunk does not exist (or is not `owner`'s); 409 `step-running`
-   * while the step is queued or running, `step-not-ready` before the step has run,
-   * `step-failed` when the step failed (retry the story instead), `story-cancelled` for a
-   * cancelled story (retry it first).
+   * @throws ApiError 404 when the chunk does not exist (or is not `owner`'s); 409
+   * `story-cancelled` for a cancelled story (retry it first), else see {@link checkRegenerable}.
    */
   async regenerateChunk(step: 'images' | 'audio', chunkId: string, owner?: string): Promise<Story> {
     const chunk = step === 'images' ? await this.stories.imageChunkById(chunkId) : await this.stories.audioChunkById(chunkId);
@@ -132,15 +143,11 @@ export class RecoveryService {
     if (story.status === 'cancelled') {
       throw new ApiError(409, 'story-cancelled', `Story ${story.id} was cancelled; retry it (POST /stories/${story.id}/retry) before regenerating a chunk`);
     }
-    const status = story[STEP_COLUMN[step]];
-    if (status === 'queued' || status === 'running') {
-      throw new ApiError(409, 'step-running', `The ${step} step of story ${story.id} is ${status}; regenerate the chunk once it has ended`);
-    }
-    if (status === 'failed') {
-      throw new ApiError(409, 'step-failed', `The ${step} step of story ${story.id} failed; retry the story (POST /stories/${story.id}/retry) to finish it`);
-    }
+    this.checkRegenerable(story, step);
     if (!(await this.stories.transitionStep(story.id, step, ['completed'], 'queued'))) {
-      throw new ApiError(409, 'step-not-ready', `The ${step} step of story ${story.id} is ${status}; there is no chunk to regenerate yet`);
+      // Another request got there first: say what the step is doing now.
+      this.checkRegenerable(await this.stories.getOrThrow(story.id), step);
+      throw new ApiError(409, 'step-running', `The ${step} step of story ${story.id} was just started by another request`);
     }
     if (step === 'images') await this.stories.updateImageChunk(chunk.id, { status: 'pending', error: null });
     else await this.stories.updateAudioChunk(chunk.id, { status: 'pending', error: null });
@@ -151,11 +158,35 @@ export class RecoveryService {
       completedAt: null,
       ...(clearsFailure ? { failedStep: null, error: null } : {}),
     });
-    if (story.batchId) await this.batchRows.reopen(story.batchId);
+    // A cancelled batch stays cancelled: regenerating one of its finished stories is not a retry.
+    const batch = story.batchId ? await this.batchRows.get(story.batchId) : undefined;
+    if (batch && batch.status !== 'cancelled') await this.batchRows.reopen(batch.id);
     await this.queues.add(step === 'images' ? 'image-generation' : 'audio-generation', { storyId: story.id, chunkIndex: chunk.index });
     this.logger.log(`Story ${story.id}: ${step} chunk ${chunk.index + 1} queued again`);
     if (story.batchId) await this.batches.refresh(story.batchId);
     return this.stories.getOrThrow(story.id);
+  }
+
+  /**
+   * @throws ApiError 409 unless the step has completed and nothing made from it is being made:
+   * `step-running` (the step, or the merge or video that uses it, is queued or running),
+   * `step-failed`, `step-not-ready` (not requested, or not run yet).
+   */
+  private checkRegenerable(story: Story, step: 'images' | 'audio'): void {
+    const busy = [step, ...DEPENDENT_STEPS[step]].find((s) => ['queued', 'running'].includes(story[STEP_COLUMN[s]]));
+    if (busy) {
+      throw new ApiError(409, 'step-running', `The ${busy} step of story ${story.id} is ${story[STEP_COLUMN[busy]]}; regenerate the chunk once it has ended`);
+    }
+    const status = story[STEP_COLUMN[step]];
+    if (status === 'failed') {
+      throw new ApiError(409, 'step-failed', `The ${step} step of story ${story.id} failed; retry the story (POST /stories/${story.id}/retry) to finish it`);
+    }
+    if (status === 'skipped') {
+      throw new ApiError(409, 'step-not-ready', `The ${step} step was not requested for story ${story.id}; there is no chunk to regenerate`);
+    }
+    if (status !== 'completed') {
+      throw new ApiError(409, 'step-not-ready', `The ${step} step of story ${story.id} is ${status}; regenerate a chunk once the step has completed`);
+    }
   }
 
   /** Removes the story's waiting and delayed jobs from every queue (running ones are aborted instead). */

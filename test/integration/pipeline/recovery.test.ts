@@ -23,6 +23,7 @@ import { UserRepository } from '../../../src/repositories/user.repository.js';
 import { BatchService } from '../../../src/services/batch.service.js';
 import { ReconcilerService } from '../../../src/services/reconciler.service.js';
 import { RecoveryService } from '../../../src/services/recovery.service.js';
+import { RollbackService } from '../../../src/services/rollback.service.js';
 import { UploadService } from '../../../src/services/upload.service.js';
 import { runBatch } from '../../support/batches.js';
 import { FakeOpenAiServer, type FakeReply } from '../../support/fake-openai-server.js';
@@ -270,7 +271,7 @@ describe('recovery: retry, cancel, regenerate, reconcile, Retry-After', () => {
     expect(resultB!.error).toMatch(/HTTP 503: Brindle voice service down/);
     expect(resultB!.error).toMatch(/\(chunk \d\)$/);
     expect(brokenServed).toBe(1);
-    // The broken answer was stored as a file before it failed to decode (what the rollback must remove).
+    // The broken answer was stored as a file before it failed to decode (and must not stay).
     const audioRunsB = (await stepRuns([resultB!.storyId])).filter((r) => r.step === 'audio');
     expect(audioRunsB.some((r) => /002\.wav/.test(r.error ?? ''))).toBe(true);
 
@@ -295,6 +296,9 @@ describe('recovery: retry, cancel, regenerate, reconcile, Retry-After', () => {
     expect(filesB.some((f) => f.endsWith('.part') || f.endsWith('.wav'))).toBe(false);
     await expectOneFilePerChunk(idA);
     const filesA = await storyFiles(idA);
+    // Rolling back again is harmless: nothing more is removed.
+    expect(await app.get(RollbackService).rollbackStep(idB, 'audio')).toBe(0);
+    expect([...(await storyFiles(idB)).keys()].sort()).toEqual(filesB);
     const speechBeforeRetry = server.requestsTo('speech').length;
 
     // The provider is back: retry the batch.
