@@ -11,6 +11,7 @@ import { EventsRepository } from '../repositories/events.repository.js';
 import { probeRedis, QueueRepository, redisPolicyWarning } from '../repositories/queue.repository.js';
 import { BatchService } from '../services/batch.service.js';
 import { type BatchDocument, ExportService } from '../services/export.service.js';
+import { RecoveryService } from '../services/recovery.service.js';
 import { checkBinaries } from './preflight.js';
 import { ProgressDisplay } from './progress-display.js';
 
@@ -66,12 +67,19 @@ export class BatchSession {
   /**
    * Waits for the batches to end (showing progress), exports every story under the output
    * folder, writes `batch.json` and prints one line per story.
-   * @returns the exit code: 0 all succeeded, 1 some failed or a file was refused, 130 interrupted.
+   * On Ctrl-C the batches are cancelled (finished steps are kept for `storyforge retry`).
+   * @returns the exit code: 0 all succeeded, 1 some failed, were cancelled or a file was refused,
+   * 130 interrupted.
    */
   async finish(batchIds: string[], unreadable: Unreadable[], totalFiles: number): Promise<number> {
     const batches = await this.waitForBatches(batchIds);
     if (!batches) {
-      process.stderr.write('\nInterrupted: unfinished stories were not exported. `storyforge retry` continues a batch.\n');
+      // Cancelled, not left `processing`: `storyforge retry` continues from the finished steps.
+      const recovery = this.app.get(RecoveryService);
+      for (const id of batchIds) await recovery.cancelBatch(id).catch(() => undefined);
+      process.stderr.write(
+        `\nInterrupted: the unfinished stories were cancelled and nothing was exported. To finish them: storyforge retry ${batchIds.join(' ')}\n`,
+      );
       return EXIT.interrupted;
     }
     const exporter = this.app.get(ExportService);

@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { CLI, runCli } from '../support/cli.js';
 import { FakeOpenAiServer } from '../support/fake-openai-server.js';
 import { sample } from '../support/samples.js';
 
@@ -85,6 +86,36 @@ describe('storyforge retry', () => {
     expect(again.stdout).toContain(`Batch ${batchId}: nothing to retry (completed)`);
     expect(server.requestsTo('chat')).toHaveLength(chatCallsAfterRetry);
     expect(await fileStamps(storyFiles)).toEqual(before);
+  });
+
+  it('cancels the batch on Ctrl-C, says how to continue, and retry finishes it from where it stopped', async () => {
+    // Every speech call is slow, so the run is still working when it is interrupted.
+    server.setFaultInjector((_request, { route }) => (route === 'speech' ? { kind: 'default', delayMs: 1500 } : undefined));
+    const out = path.join(dir, 'interrupted');
+    const child = spawn(process.execPath, [CLI, 'run', sample('stories/vi/vi_su_tich_cay_thi_la.txt'), '--out', out, '--no-images'], {
+      env: { ...process.env, ...env, SPEECH_SYNTHESIZER: 'openai-compatible' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // Interrupt once the first clip has been asked for.
+    const speechBefore = server.requestsTo('speech').length;
+    for (let waited = 0; server.requestsTo('speech').length === speechBefore; waited += 100) {
+      if (waited > 60_000) throw new Error(`the run never asked for speech: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const hint = /To finish them: storyforge retry ([0-9a-f-]{36})/.exec(stderr);
+    expect(hint, stderr).not.toBeNull();
+
+    server.setFaultInjector(undefined);
+    const resumed = await runCli(['retry', hint![1]!, '--out', out], { ...env, SPEECH_SYNTHESIZER: 'openai-compatible' });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain(`Batch ${hint![1]}: retrying 1 of 1 stories`);
+    const story = JSON.parse(await fs.readFile(path.join(out, 'vi_su_tich_cay_thi_la', 'story.json'), 'utf8'));
+    expect(story.status).toBe('completed');
+    expect(await fs.readdir(path.join(out, 'vi_su_tich_cay_thi_la', 'audio'))).toHaveLength(story.audio.length);
   });
 
   it('says what is wrong with a batch id, and exits 2', async () => {
