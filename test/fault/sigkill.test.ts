@@ -5,7 +5,7 @@
  * shows the step running; a replacement worker is started. Every batch must complete, with
  * exactly one file per chunk row and a narration for every story.
  *
- * `FAULT_KILL_TRIALS` (default 2) sets the trials per step.
+ * `FAULT_KILL_TRIALS` (default 3) sets the trials per step.
  */
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { FakeRoute } from '../support/fake-openai-server.js';
@@ -18,7 +18,7 @@ import {
   storyFiles,
 } from '../support/fault-harness.js';
 
-const TRIALS = Number(process.env.FAULT_KILL_TRIALS ?? 2);
+const TRIALS = Number(process.env.FAULT_KILL_TRIALS ?? 3);
 
 type Step = 'story' | 'images' | 'audio' | 'merge';
 
