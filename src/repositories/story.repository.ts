@@ -169,7 +169,8 @@ export class StoryRepository {
   }
 
   /**
-   * Finishes a story whose requested steps are all completed or skipped.
+   * Finishes a story whose requested steps are all completed or skipped (only while it has not
+   * ended: a cancelled story stays cancelled).
    * @returns true when this call completed it.
    */
   async completeIfAllStepsDone(id: string, completedAt: Date): Promise<boolean> {
@@ -180,8 +181,7 @@ export class StoryRepository {
       .where(
         and(
           eq(stories.id, id),
-          ne(stories.status, 'completed'),
-          ne(stories.status, 'failed'),
+          sql`${stories.status} in ('pending', 'processing')`,
           done('story'),
           done('images'),
           done('audio'),
@@ -196,6 +196,7 @@ export class StoryRepository {
   /**
    * Marks a step failed for good; the story keeps the first failure as its `failedStep` and `error`.
    * The story itself fails later, in {@link settleFailed}, once no other step is still working.
+   * A story that has ended (e.g. was cancelled while the step ran) is left as it is.
    * @returns true when this call failed the step.
    */
   async failStep(id: string, step: StepName, error: string): Promise<boolean> {
@@ -210,8 +211,7 @@ export class StoryRepository {
       .where(
         and(
           eq(stories.id, id),
-          ne(stories.status, 'completed'),
-          ne(stories.status, 'failed'),
+          sql`${stories.status} in ('pending', 'processing')`,
           sql`${column} not in ('completed', 'failed')`,
         ),
       )
@@ -232,8 +232,7 @@ export class StoryRepository {
       .where(
         and(
           eq(stories.id, id),
-          ne(stories.status, 'completed'),
-          ne(stories.status, 'failed'),
+          sql`${stories.status} in ('pending', 'processing')`,
           sql`${stories.failedStep} is not null`,
           sql`not (${sql.join(busy, sql` or `)})`,
         ),
