@@ -9,7 +9,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * `storyforge retry BATCH_ID…`: re-runs the failed and cancelled stories of each batch from the
  * step where each stopped, in this process, then exports every story of the batches under `--out`
  * like `storyforge run` (finished stories are exported as they are, not made again). A batch with
- * nothing to retry is only exported. Running it twice changes nothing the second time.
+ * nothing to retry is only exported; one still `processing` (its run was killed) carries on, as
+ * the reconciler rebuilds its jobs at start-up. Running it twice changes nothing the second time.
  * @returns the exit code: 0 every story of the batches completed, 1 some still failed, 2 an id is
  * malformed or not in this database (DATABASE_URL, or the embedded one in DATA_DIR), 130 interrupted.
  */
@@ -27,10 +28,13 @@ export async function retryCommand(batchIds: string[], options: { out: string },
       try {
         const { batch, retried } = await recovery.retryBatch(batchId.toLowerCase());
         totalFiles += batch.totalFiles;
+        const unfinished = batch.status === 'pending' || batch.status === 'processing';
         process.stdout.write(
           retried.length
             ? `Batch ${batch.id}: retrying ${retried.length} of ${batch.totalFiles} stories\n`
-            : `Batch ${batch.id}: nothing to retry (${batch.status})\n`,
+            : unfinished
+              ? `Batch ${batch.id}: still ${batch.status}; its unfinished stories carry on from where they stopped\n`
+              : `Batch ${batch.id}: nothing to retry (${batch.status})\n`,
         );
       } catch (error) {
         if (!(error instanceof ApiError) || error.code !== 'not-found') throw error;
