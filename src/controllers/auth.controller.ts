@@ -6,13 +6,17 @@ import { LoginDto, LogoutDto, RefreshDto, RegisterDto, TokenResponseDto, UserDto
 import { ErrorResponseDto } from '../dtos/error.dto.js';
 import { ApiErrors } from '../http/api-errors.decorator.js';
 import { RateLimit } from '../http/rate-limit.js';
+import { EventsGateway } from '../gateways/events.gateway.js';
 import { AuthService } from '../services/auth.service.js';
 
 /** Sign-in: register, login, refresh, logout, who am I (AuthService). */
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly service: AuthService) {}
+  constructor(
+    private readonly service: AuthService,
+    private readonly events: EventsGateway,
+  ) {}
 
   @Post('register')
   @Public()
@@ -50,11 +54,12 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @Authenticated()
-  @ApiOperation({ summary: 'End this session (its access and refresh tokens), or with `all` every session of the account' })
+  @ApiOperation({ summary: 'End this session (its access and refresh tokens, and its open Socket.IO connections), or with `all` every session of the account' })
   @ApiNoContentResponse({ description: 'Signed out' })
   @ApiErrors(400)
-  logout(@Auth() auth: AuthUser, @Body() dto: LogoutDto): Promise<void> {
-    return this.service.logout(auth, dto.all);
+  async logout(@Auth() auth: AuthUser, @Body() dto: LogoutDto): Promise<void> {
+    await this.service.logout(auth, dto.all);
+    this.events.disconnectSessions(auth, dto.all ?? false);
   }
 
   @Get('me')

@@ -47,8 +47,10 @@ export class EventsGateway implements OnGatewayInit, OnModuleInit, OnModuleDestr
     server.use((socket, next) => {
       this.auth
         .authenticate(socket.handshake.auth?.token ?? credentialFrom(socket.handshake.headers))
-        .then((user) => {
+        .then(async (user) => {
           socket.data.user = user;
+          // Rooms by which a logout finds a signed-in socket (on any API process, through the Redis adapter).
+          if (user.sessionId) await socket.join([signedInRoom(user.id), sessionRoom(user.sessionId)]);
           next();
         })
         .catch((error: unknown) => next(handshakeError(error)));
@@ -64,6 +66,15 @@ export class EventsGateway implements OnGatewayInit, OnModuleInit, OnModuleDestr
 
   onModuleDestroy(): void {
     this.unsubscribe?.();
+  }
+
+  /**
+   * Disconnects the sockets signed in with a session that just ended (logout), or with any
+   * session of the user (`all`), on every API process. Sockets opened with an API key stay.
+   */
+  disconnectSessions(user: AuthUser, all: boolean): void {
+    if (all) this.server?.in(signedInRoom(user.id)).disconnectSockets(true);
+    else if (user.sessionId) this.server?.in(sessionRoom(user.sessionId)).disconnectSockets(true);
   }
 
   @SubscribeMessage('join-batch')
@@ -108,3 +119,7 @@ function handshakeError(error: unknown): Error & { data: ErrorBody } {
     error instanceof ApiError ? error.body : { statusCode: 401, code: 'unauthorized', message: 'A valid access token or API key is needed' };
   return Object.assign(new Error(body.message), { data: body });
 }
+
+/** Internal rooms (never announced to clients): a user's signed-in sockets, and one session's. */
+const signedInRoom = (userId: string) => `signed-in-${userId}`;
+const sessionRoom = (sessionId: string) => `session-${sessionId}`;

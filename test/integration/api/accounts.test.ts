@@ -61,6 +61,28 @@ describe('accounts: sign-in, sessions, API keys and the command line', () => {
     expect((await t.api.get('/auth/me', { token: three.accessToken })).status).toBe(401);
   });
 
+  it('logout closes the sockets of the session it ends; `all` closes every signed-in socket, not an API key\'s', async () => {
+    const user = await t.api.register('sockets@example.com');
+    const other = (await t.api.post('/auth/login', { json: { email: 'sockets@example.com', password: 'correct horse battery' } })).body;
+    const key = (await t.api.post('/api-keys', { token: user.token, json: { name: 'script' } })).body.key as string;
+    const mine = await connectSocket(t.baseUrl, user.token);
+    const theirs = await connectSocket(t.baseUrl, other.accessToken);
+    const script = await connectSocket(t.baseUrl, key);
+    const closed = (socket: typeof mine) =>
+      new Promise<string>((resolve) => (socket.socket.disconnected ? resolve('closed') : socket.socket.once('disconnect', () => resolve('closed'))));
+    try {
+      expect((await t.api.post('/auth/logout', { token: user.token, json: {} })).status).toBe(204);
+      expect(await closed(mine)).toBe('closed');
+      expect(theirs.socket.connected).toBe(true);
+      expect((await t.api.post('/auth/logout', { token: other.accessToken, json: { all: true } })).status).toBe(204);
+      expect(await closed(theirs)).toBe('closed');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(script.socket.connected).toBe(true);
+    } finally {
+      for (const socket of [mine, theirs, script]) socket.close();
+    }
+  });
+
   it('API keys are shown once, kept hashed, work over HTTP and Socket.IO, and stop when deleted', async () => {
     const user = await t.api.register('keys@example.com');
     const created = await t.api.post('/api-keys', { token: user.token, json: { name: 'nightly import' } });
