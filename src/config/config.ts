@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { X264_PRESETS, type X264Preset } from '../media/video.js';
@@ -14,6 +15,16 @@ export const CHUNK_WORD_LIMITS = {
   image: { min: 10, max: 2000 },
   audio: { min: 5, max: 2000 },
 } as const;
+
+/** An entry of Express's `trust proxy` list: a named range, an IP address, or a subnet (address/prefix). */
+function isProxyAddress(item: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) return true;
+  const [address, prefix, ...rest] = item.split('/');
+  const family = isIP(address ?? '');
+  if (!family || rest.length) return false;
+  if (prefix === undefined) return true;
+  return /^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 const intFrom = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -42,6 +53,18 @@ export const envSchema = z.object({
     .default('')
     .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'each origin must look like https://app.example.com (scheme and host, no path)'))),
+  TRUST_PROXY: z
+    .string()
+    .default('')
+    .transform((value): boolean | number | string => {
+      const v = value.trim();
+      if (v === '' || v === 'false') return false;
+      if (v === 'true') return true;
+      return /^\d+$/.test(v) ? Number(v) : v;
+    })
+    .refine((value) => typeof value !== 'string' || value.split(',').every((item) => isProxyAddress(item.trim())), {
+      message: 'must be true, false, a hop count, or addresses/subnets such as loopback,10.0.0.0/8 (comma-separated)',
+    }),
   UPLOAD_MAX_FILES: intFrom(10, 1, 10), // a batch takes at most 10 files (the seed's limit, MAX_BATCH_FILES)
   UPLOAD_MAX_BYTES: intFrom(10 * 1024 * 1024, 1, 1024 * 1024 * 1024),
   JWT_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
@@ -118,6 +141,12 @@ export interface AppConfig {
     port: number;
     /** Origins allowed by CORS (HTTP and WebSocket); empty = no cross-origin access. */
     corsOrigins: string[];
+    /**
+     * Express's `trust proxy`: which proxies in front of the API to believe about the client's
+     * address (rate limits by address use it). false = none (the default), true = any, a number
+     * = that many hops, or addresses/subnets/`loopback`/`uniquelocal`, comma-separated.
+     */
+    trustProxy: boolean | number | string;
     /** Most files per upload request, and largest file, bytes. */
     upload: { maxFiles: number; maxBytes: number };
     /** Requests per window (ms): `auth` per client IP on register and login, `upload` per user. */
@@ -226,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       host: e.HOST,
       port: e.PORT,
       corsOrigins: e.CORS_ORIGINS,
+      trustProxy: e.TRUST_PROXY,
       upload: { maxFiles: e.UPLOAD_MAX_FILES, maxBytes: e.UPLOAD_MAX_BYTES },
       rateLimit: { windowMs: e.RATE_LIMIT_WINDOW_MS, auth: e.RATE_LIMIT_AUTH, upload: e.RATE_LIMIT_UPLOAD },
     },

@@ -27,6 +27,7 @@ export async function createHttpApp(
     logger: options.logger,
   });
   app.disable('x-powered-by');
+  app.set('trust proxy', config.http.trustProxy);
   app.useBodyParser('json', { limit: config.http.upload.maxBytes + 64 * 1024 });
   if (config.http.corsOrigins.length) {
     app.enableCors({ origin: config.http.corsOrigins, credentials: true, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 });

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/config.js';
 import { createHttpApp } from '../../../src/http/http-app.js';
 import { ApiKeyRepository } from '../../../src/repositories/api-key.repository.js';
 import { runCli } from '../../support/cli.js';
@@ -198,5 +199,35 @@ describe('rate limits and CORS', () => {
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
     const get = await fetch(`${t.baseUrl}/health`, { headers: { origin: 'http://localhost:5173' } });
     expect(get.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
+  });
+});
+
+describe('rate limits behind a proxy (TRUST_PROXY)', () => {
+  const login = (t: HttpTestApp, forwardedFor: string) =>
+    t.api.post('/auth/login', { json: { email: 'nobody@example.com', password: 'wrong one!' }, headers: { 'x-forwarded-for': forwardedFor } });
+
+  it('counts each client behind a trusted proxy apart, and ignores X-Forwarded-For from an untrusted one', async () => {
+    const trusted = await startHttpTestApp({ workers: false, env: { RATE_LIMIT_AUTH: '2', TRUST_PROXY: 'loopback' } });
+    const untrusted = await startHttpTestApp({ workers: false, env: { RATE_LIMIT_AUTH: '2' } });
+    try {
+      // Behind a trusted proxy: two clients, two attempts each, none limited.
+      for (const client of ['203.0.113.7', '203.0.113.7', '198.51.100.9', '198.51.100.9']) expect((await login(trusted, client)).status).toBe(401);
+      expect((await login(trusted, '203.0.113.7')).status).toBe(429);
+      // Without TRUST_PROXY the header is the client's own claim: every request is the proxy's address.
+      expect((await login(untrusted, '203.0.113.7')).status).toBe(401);
+      expect((await login(untrusted, '198.51.100.9')).status).toBe(401);
+      expect((await login(untrusted, '192.0.2.1')).status).toBe(429);
+    } finally {
+      await trusted.close();
+      await untrusted.close();
+    }
+  });
+
+  it('refuses a TRUST_PROXY that is not an address list, saying what it takes', () => {
+    expect(() => loadConfig({ TRUST_PROXY: 'loopback, not-an-address' })).toThrow(/TRUST_PROXY.*must be true, false, a hop count, or addresses/);
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/33' })).toThrow(/TRUST_PROXY/);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8, ::1' }).http.trustProxy).toBe('loopback, 10.0.0.0/8, ::1');
+    expect(loadConfig({ TRUST_PROXY: '2' }).http.trustProxy).toBe(2);
+    expect(loadConfig({}).http.trustProxy).toBe(false);
   });
 });
