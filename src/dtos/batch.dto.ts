@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { batchStatus, type BatchJob, STEPS, storyStatus } from '../db/schema.js';
+import { batchStatus, type BatchJob, STEPS, type Story, storyStatus } from '../db/schema.js';
 import type { BatchSummary, StoryProgressInput } from '../services/batch-progress.js';
 import { ChunkCountDto, stepsOf, StoryStepsDto, type StoryStepsView, storyPercentage, storyUrls } from './story-response.dto.js';
 
@@ -165,5 +165,23 @@ export function mapBatchStatus(batch: BatchJob, inputs: StoryProgressInput[], su
     createdAt: batch.createdAt,
     startedAt: batch.startedAt,
     completedAt: batch.completedAt,
+  };
+}
+
+/** The answer of POST /stories/batch-create: the batch, where to follow it, and each story with its file's name. */
+export function mapBatchCreated(batch: BatchJob, stories: Story[], fileNames: Map<string, string>): BatchCreatedDto {
+  const withFiles = stories.filter((story) => story.uploadId !== null);
+  return {
+    batchId: batch.id,
+    status: batch.status,
+    totalFiles: batch.totalFiles,
+    statusUrl: `/stories/batch/${batch.id}/status`,
+    room: batchRoom(batch.id),
+    stories: withFiles.map((story) => ({
+      id: story.id,
+      uploadId: story.uploadId!,
+      file: fileNames.get(story.uploadId!) ?? story.title ?? story.id,
+      room: storyRoom(story.id),
+    })),
   };
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuthUser } from '../auth/auth-user.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { type BatchCreatedDto, type BatchStatusDto, batchRoom, mapBatchStatus, storyRoom } from '../dtos/batch.dto.js';
+import { type BatchCreatedDto, type BatchStatusDto, mapBatchCreated, mapBatchStatus } from '../dtos/batch.dto.js';
 import type { BatchCreateStoryDto } from '../dtos/story.dto.js';
 import { ApiError, type FieldError, notFound } from '../http/api-error.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
@@ -56,19 +56,7 @@ export class StoryBatchService {
       language: dto.language,
       autoMode: dto.autoMode,
     });
-    return {
-      batchId: batch.id,
-      status: batch.status,
-      totalFiles: batch.totalFiles,
-      statusUrl: `/stories/batch/${batch.id}/status`,
-      room: batchRoom(batch.id),
-      stories: stories.map((story) => ({
-        id: story.id,
-        uploadId: story.uploadId!,
-        file: found.get(story.uploadId!)!.originalName,
-        room: storyRoom(story.id),
-      })),
-    };
+    return mapBatchCreated(batch, stories, new Map([...found.values()].map((upload) => [upload.id, upload.originalName])));
   }
 
   /**

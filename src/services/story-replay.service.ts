@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../auth/auth-user.js';
-import { type BatchCreatedDto, batchRoom, storyRoom } from '../dtos/batch.dto.js';
+import { type BatchCreatedDto, mapBatchCreated } from '../dtos/batch.dto.js';
 import { mapStoryDetail, type StoryDetailDto } from '../dtos/story-response.dto.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';
@@ -23,21 +23,10 @@ export class StoryReplayService {
   async batchCreated(user: AuthUser, batchId: string): Promise<BatchCreatedDto | undefined> {
     const batch = await this.batches.get(batchId);
     if (!batch || batch.userId !== user.id) return undefined;
-    const stories = (await this.stories.listByBatch(batchId)).filter((story) => story.uploadId !== null);
-    const names = new Map((await this.uploads.list(stories.map((story) => story.uploadId!))).map((upload) => [upload.id, upload.originalName]));
-    return {
-      batchId: batch.id,
-      status: batch.status,
-      totalFiles: batch.totalFiles,
-      statusUrl: `/stories/batch/${batch.id}/status`,
-      room: batchRoom(batch.id),
-      stories: stories.map((story) => ({
-        id: story.id,
-        uploadId: story.uploadId!,
-        file: names.get(story.uploadId!) ?? story.title ?? story.id,
-        room: storyRoom(story.id),
-      })),
-    };
+    const stories = await this.stories.listByBatch(batchId);
+    const uploadIds = stories.flatMap((story) => (story.uploadId ? [story.uploadId] : []));
+    const names = new Map((await this.uploads.list(uploadIds)).map((upload) => [upload.id, upload.originalName]));
+    return mapBatchCreated(batch, stories, names);
   }
 
   /** The answer of POST /stories for this story; undefined when it is gone or another user's. */
