@@ -8,6 +8,7 @@ import type { AppConfig } from '../config/config.js';
 import type { BatchJob } from '../db/schema.js';
 import { PinoLoggerService } from '../logging/pino-logger.js';
 import { EventsRepository } from '../repositories/events.repository.js';
+import { LiveEventsRepository } from '../repositories/live-events.repository.js';
 import { probeRedis, QueueRepository, redisPolicyWarning } from '../repositories/queue.repository.js';
 import { BatchService } from '../services/batch.service.js';
 import { type BatchDocument, ExportService } from '../services/export.service.js';
@@ -78,7 +79,7 @@ export class BatchSession {
       const recovery = this.app.get(RecoveryService);
       for (const id of batchIds) await recovery.cancelBatch(id).catch(() => undefined);
       process.stderr.write(
-        `\nInterrupted: the unfinished stories were cancelled and nothing was exported. To finish them: storyforge retry ${batchIds.join(' ')}\n`,
+        `\nInterrupted: the unfinished stories were cancelled and nothing was exported. To finish them: storyforge retry ${batchIds.join(' ')} --out ${this.outDir}\n`,
       );
       return EXIT.interrupted;
     }
@@ -102,7 +103,13 @@ export class BatchSession {
   /** Stops workers, removes private queues, closes the database and flushes the log. */
   async close(): Promise<void> {
     this.interrupt.dispose();
-    if (this.privateQueues) await withTimeout(this.app.get(QueueRepository).obliterate(), 10_000).catch(() => undefined);
+    if (this.privateQueues) {
+      // Workers first, so that no job is added after the private queues are removed.
+      const queues = this.app.get(QueueRepository);
+      await withTimeout(queues.closeWorkers(), 60_000).catch(() => undefined);
+      await withTimeout(queues.obliterate(), 10_000).catch(() => undefined);
+      await withTimeout(this.app.get(LiveEventsRepository).clear(), 10_000).catch(() => undefined);
+    }
     await withTimeout(this.app.close(), 30_000).catch(() => undefined);
     this.logger.flush();
   }
@@ -113,6 +120,9 @@ export class BatchSession {
     const display = new ProgressDisplay();
     const signal = this.interrupt.controller.signal;
     let wake: () => void = () => undefined;
+    let stop: () => void = () => undefined;
+    const onAbort = () => stop();
+    signal.addEventListener('abort', onAbort, { once: true });
     const unsubscribe = this.app.get(EventsRepository).subscribe(() => wake());
     try {
       for (;;) {
@@ -127,10 +137,14 @@ export class BatchSession {
             clearTimeout(timer);
             setTimeout(resolve, 150); // coalesce bursts of events
           };
-          signal.addEventListener('abort', () => resolve(), { once: true });
+          stop = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
       }
     } finally {
+      signal.removeEventListener('abort', onAbort);
       unsubscribe();
       display.stop();
     }
@@ -180,7 +194,9 @@ function printSummary(documents: BatchDocument[], unreadable: Unreadable[], outD
       else if (result.status === 'cancelled') out.write(`✗ ${result.file}: cancelled\n`);
       else out.write(`✗ ${result.file}: failed at ${result.failedStep ?? 'a step'}: ${result.error ?? 'unknown error'}\n`);
     }
-    if (doc.results.some((r) => r.status !== 'completed')) out.write(`  (storyforge retry ${doc.id} runs what did not finish again)\n`);
+    if (doc.results.some((r) => r.status !== 'completed')) {
+      out.write(`  To run what did not finish again: storyforge retry ${doc.id} --out ${outDir}\n`);
+    }
   }
   for (const item of unreadable) out.write(`✗ ${item.file}: not read (${item.code})\n`);
   out.write(`\nOutputs in ${outDir} (batch.json lists every story; log: ${path.join(outDir, 'storyforge.log')})\n`);

@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { StepName } from '../db/schema.js';
 import { ProviderError } from '../providers/provider-error.js';
 import { CancelSignalRepository } from '../repositories/cancel-signal.repository.js';
 import { QueueRepository, SHUTDOWN_REASON } from '../repositories/queue.repository.js';
+import { removeOwnScratch, removeStaleScratch } from '../repositories/scratch.js';
 import { StepRunRepository } from '../repositories/step-run.repository.js';
 import { BatchService } from '../services/batch.service.js';
 import { OrchestratorService } from '../services/orchestrator.service.js';
@@ -42,7 +43,7 @@ export const CANCEL_REASON = 'cancel';
  * a shutdown past its grace period aborts it and releases it to the queue for another worker.
  */
 @Injectable()
-export class PipelineWorker implements OnApplicationBootstrap {
+export class PipelineWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Pipeline');
 
   constructor(
@@ -65,6 +66,8 @@ export class PipelineWorker implements OnApplicationBootstrap {
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.runWorkers) return;
+    const stale = await removeStaleScratch();
+    if (stale) this.logger.log(`Removed the temporary files of ${stale} worker process(es) that ended without cleaning up`);
     await this.cancelSignals.subscribe((storyId) => this.abortStory(storyId));
     const { concurrency } = this.config.jobs;
     this.queues.startWorkers(
@@ -101,6 +104,11 @@ export class PipelineWorker implements OnApplicationBootstrap {
         'auto-mode': 4,
       },
     );
+  }
+
+  /** Workers have closed (queues close in onModuleDestroy, before this): their temporary files go. */
+  async onApplicationShutdown(): Promise<void> {
+    if (this.runWorkers) await removeOwnScratch();
   }
 
   /** Aborts this process's running step jobs of a cancelled story. */

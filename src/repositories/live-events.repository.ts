@@ -119,6 +119,22 @@ export class LiveEventsRepository implements OnModuleDestroy, OnApplicationShutd
     }
   }
 
+  /**
+   * Removes every key of this prefix's live events (room sequence numbers, markers, locks): for a
+   * private prefix whose run is over.
+   * @returns how many keys were removed.
+   */
+  async clear(): Promise<number> {
+    let removed = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.commands.scan(cursor, 'MATCH', `${this.prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) removed += await this.commands.del(...keys);
+    } while (cursor !== '0');
+    return removed;
+  }
+
   /** Clears a marker set by {@link once}, so that its event may be sent again. */
   async forget(marker: string): Promise<void> {
     await this.commands.del(`${this.prefix}:once:${marker}`);

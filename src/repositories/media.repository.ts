@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { access, copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 
 import { Inject, Injectable } from '@nestjs/common';
@@ -41,6 +40,7 @@ import {
   type LimiterAttempt,
   type LoudnormMeasurement,
 } from '../media/loudnorm.js';
+import { makeScratchDir } from './scratch.js';
 
 /** A media binary that ran and failed (non-zero exit or killed by a signal). */
 export class MediaCommandError extends Error {
@@ -280,7 +280,7 @@ export class MediaRepository {
     } catch (error) {
       throw new Error(`font file ${JSON.stringify(options.fontFile)} cannot be read`, { cause: error });
     }
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'storyforge-card-'));
+    const dir = await makeScratchDir('card-');
     try {
       const textFile = async (name: string, text: string | undefined) => {
         if (text === undefined || text.trim() === '') return undefined;
@@ -324,7 +324,7 @@ export class MediaRepository {
     const plan = planSlides(options.slides, options.durationMs, fps, options.crossfadeMs);
     const segments = planSegments(plan, SLIDES_PER_SEGMENT);
     const camera = cameraPath(plan);
-    const dir = await mkdtemp(path.join(options.workDir ?? os.tmpdir(), 'storyforge-video-'));
+    const dir = await (options.workDir ? mkdtemp(path.join(options.workDir, 'storyforge-video-')) : makeScratchDir('video-'));
     try {
       // 1. One raw frame per image that is shown.
       const shown = [...new Set(plan.slides.map((s) => s.image))];

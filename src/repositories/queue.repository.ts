@@ -37,6 +37,7 @@ export class QueueRepository implements OnModuleDestroy {
   private readonly connectionOptions: RedisOptions;
   private readonly queues = new Map<QueueName, Queue>();
   private readonly workers: Worker[] = [];
+  private workersClosed?: Promise<void>;
   /** Ids of the jobs each worker is running now. */
   private readonly running = new Map<Worker, Set<string>>();
 
@@ -189,6 +190,22 @@ export class QueueRepository implements OnModuleDestroy {
    * after which the workers are force-closed. Queues and the connection close last.
    */
   async onModuleDestroy(): Promise<void> {
+    await this.closeWorkers();
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    this.connection.disconnect();
+  }
+
+  /**
+   * Stops this process's workers as described at {@link onModuleDestroy}; queues stay open (e.g.
+   * to remove a private prefix's jobs once nothing can add more). Calling it again waits for the
+   * same close.
+   */
+  closeWorkers(): Promise<void> {
+    this.workersClosed ??= this.stopWorkers();
+    return this.workersClosed;
+  }
+
+  private async stopWorkers(): Promise<void> {
     const graceMs = this.config.jobs.shutdownGraceMs;
     const closing = this.workers.map((worker) => {
       const entry = { worker, closed: false, done: Promise.resolve() };
@@ -228,8 +245,6 @@ export class QueueRepository implements OnModuleDestroy {
     } else if (atStart > 0) {
       this.logger.log(`Shutdown: ${atStart} running jobs finished`);
     }
-    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
-    this.connection.disconnect();
   }
 }
 

@@ -26,6 +26,8 @@ describe('storyforge run', () => {
     ];
     const result = await runCli(['run', ...files, '--out', out, '--words-per-image', '80'], env());
     expect(result.stderr).not.toMatch(/✗/);
+    // No runtime warnings either (a leaked listener, a deprecation): the user sees stderr.
+    expect(result.stderr).not.toMatch(/Warning/);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`Outputs in ${out}`);
 

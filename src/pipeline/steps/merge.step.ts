@@ -1,5 +1,4 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
@@ -8,6 +7,7 @@ import { MediaRepository } from '../../repositories/media.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
 import { StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
 import { TimelineService } from '../../services/timeline.service.js';
+import { makeScratchDir } from '../../repositories/scratch.js';
 
 /**
  * The `merge` step: joins every clip in order (one sample rate, one channel layout, a pause
@@ -41,7 +41,7 @@ export class MergeStep {
     }
 
     const { pauseMs, lufs, truePeakDb, sampleRate, bitrateKbps } = this.config.narration;
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-merge-'));
+    const dir = await makeScratchDir('merge-');
     try {
       const joined = path.join(dir, 'joined.wav');
       const narration = path.join(dir, 'narration.mp3');

@@ -1,5 +1,4 @@
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
@@ -10,6 +9,7 @@ import { artifactKeys, StorageRepository } from '../../repositories/storage.repo
 import { StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
 import { TimelineService } from '../../services/timeline.service.js';
 import { PermanentStepError } from '../step-failure.js';
+import { makeScratchDir } from '../../repositories/scratch.js';
 
 /**
  * The `video` step: renders `video.mp4` from the story's images and its merged narration. Each
@@ -63,7 +63,7 @@ export class VideoStep {
     }
     const byIndex = new Map(chunks.map((chunk, position) => [chunk.index, position]));
 
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-render-'));
+    const dir = await makeScratchDir('render-');
     try {
       const outFile = path.join(dir, 'video.mp4');
       const rendered = await this.media.renderVideo({

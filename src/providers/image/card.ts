@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import { truncateLine, wrapCardText } from '../../media/ffmpeg-args.js';
 import { MediaCommandError, type MediaRepository } from '../../repositories/media.repository.js';
 import { DEFAULT_LOCAL_PROVIDER_TIMEOUT_MS, ProviderError } from '../provider-error.js';
 import type { GeneratedImage, ImageGenerator, ImageRequest, StoryStyle } from '../types.js';
+import { makeScratchDir } from '../../repositories/scratch.js';
 
 export interface CardPalette {
   name: string;
@@ -184,7 +184,7 @@ export class CardImageGenerator implements ImageGenerator {
     const label = request.total !== undefined && request.total > 0 ? `${number} / ${request.total}` : `${number}`;
     const deadline = AbortSignal.timeout(this.timeoutMs);
     const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'storyforge-card-out-'));
+    const dir = await makeScratchDir('card-out-');
     try {
       const outFile = path.join(dir, 'card.png');
       try {

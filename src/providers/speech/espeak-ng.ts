@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { DEFAULT_LOCAL_PROVIDER_TIMEOUT_MS, ProviderError } from '../provider-error.js';
 import type { SpeechRequest, SpeechSynthesizer, SynthesizedSpeech } from '../types.js';
+import { makeScratchDir } from '../../repositories/scratch.js';
 
 /**
  * ISO 639-1 code → espeak-ng voice, for the voices espeak-ng 1.51 (Debian 12) ships
@@ -91,7 +91,7 @@ export class EspeakNgSynthesizer implements SpeechSynthesizer {
         this.name,
       );
     }
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'storyforge-espeak-'));
+    const dir = await makeScratchDir('espeak-');
     try {
       const textFile = path.join(dir, 'text.txt');
       const wavFile = path.join(dir, 'speech.wav');
