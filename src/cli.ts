@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { apiKeyCreateCommand, userCreateCommand } from './cli/account.commands.js';
 import { EXIT, runCommand } from './cli/run.command.js';
@@ -7,6 +9,12 @@ import { retryCommand } from './cli/retry.command.js';
 import { serveCommand, workerCommand } from './cli/serve.command.js';
 import { CHUNK_WORD_LIMITS, loadConfig } from './config/config.js';
 import { isKnownLanguage } from './text/language.js';
+
+/** The version in package.json (next to dist/ and src/). */
+function packageVersion(): string {
+  const file = fileURLToPath(new URL('../package.json', import.meta.url));
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -29,6 +37,7 @@ const language = (value: string): string => {
 
 const program = new Command()
   .name('storyforge')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .description('Turns story files (.txt, .doc, .docx) into narrated, illustrated stories.')
   .showHelpAfterError()
   .exitOverride();

@@ -97,5 +97,9 @@ describe('storyforge run', () => {
     const badOption = await runCli(['run', empty, '--words-per-image', 'many'], env());
     expect(badOption.code).toBe(2);
     expect(badOption.stderr).toContain('must be a whole number');
+
+    const version = await runCli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });

@@ -67,6 +67,9 @@ describe('configuration', () => {
     expect(() => loadConfig({ STORY_WRITER: 'gpt', NARRATION_SAMPLE_RATE: '12345', WORD_PER_CHUNK_AUDIO: '0' })).toThrow(
       /STORY_WRITER[\s\S]*WORD_PER_CHUNK_AUDIO[\s\S]*NARRATION_SAMPLE_RATE/,
     );
+    // The same language codes as --language: an unknown one is refused at start-up, not per story.
+    expect(() => loadConfig({ DEFAULT_LANGUAGE: 'xx' })).toThrow(/DEFAULT_LANGUAGE: must be a language code/);
+    expect(loadConfig({ DEFAULT_LANGUAGE: 'vi' }).defaults.language).toBe('vi');
   });
 
   it('reads Redis URLs with credentials and database numbers', () => {
