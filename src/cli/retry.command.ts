@@ -1,5 +1,5 @@
 import type { AppConfig } from '../config/config.js';
-import { ApiError } from '../http/api-error.js';
+import { BatchRepository } from '../repositories/batch.repository.js';
 import { RecoveryService } from '../services/recovery.service.js';
 import { BatchSession, EXIT } from './batch-session.js';
 
@@ -11,7 +11,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * like `storyforge run` (finished stories are exported as they are, not made again). A batch with
  * nothing to retry is only exported; one still `processing` (its run was killed) carries on, as
  * the reconciler rebuilds its jobs at start-up. Running it twice changes nothing the second time.
- * @returns the exit code: 0 every story of the batches completed, 1 some still failed, 2 an id is
+ * @returns the exit code: 0 every story of the batches completed, 1 some failed or were cancelled, 2 an id is
  * malformed or not in this database (DATABASE_URL, or the embedded one in DATA_DIR), 130 interrupted.
  */
 export async function retryCommand(batchIds: string[], options: { out: string }, config: AppConfig): Promise<number> {
@@ -23,25 +23,26 @@ export async function retryCommand(batchIds: string[], options: { out: string },
   const session = await BatchSession.open(config, options.out);
   try {
     const recovery = session.app.get(RecoveryService);
-    let totalFiles = 0;
+    // Every id must be known before any batch is touched.
     for (const batchId of batchIds) {
-      try {
-        const { batch, retried } = await recovery.retryBatch(batchId.toLowerCase());
-        totalFiles += batch.totalFiles;
-        const unfinished = batch.status === 'pending' || batch.status === 'processing';
-        process.stdout.write(
-          retried.length
-            ? `Batch ${batch.id}: retrying ${retried.length} of ${batch.totalFiles} stories\n`
-            : unfinished
-              ? `Batch ${batch.id}: still ${batch.status}; its unfinished stories carry on from where they stopped\n`
-              : `Batch ${batch.id}: nothing to retry (${batch.status})\n`,
-        );
-      } catch (error) {
-        if (!(error instanceof ApiError) || error.code !== 'not-found') throw error;
+      if (!(await session.app.get(BatchRepository).get(batchId.toLowerCase()))) {
         const where = config.databaseUrl ? 'the database at DATABASE_URL' : `the embedded database in ${config.dataDir}`;
         process.stderr.write(`Batch ${batchId} is not in ${where}. Use the same DATA_DIR or DATABASE_URL as the run that made it.\n`);
         return EXIT.usage;
       }
+    }
+    let totalFiles = 0;
+    for (const batchId of batchIds) {
+      const { batch, retried } = await recovery.retryBatch(batchId.toLowerCase());
+      totalFiles += batch.totalFiles;
+      const unfinished = batch.status === 'pending' || batch.status === 'processing';
+      process.stdout.write(
+        retried.length
+          ? `Batch ${batch.id}: retrying ${retried.length} of ${batch.totalFiles} stories\n`
+          : unfinished
+            ? `Batch ${batch.id}: still ${batch.status}; its unfinished stories carry on from where they stopped\n`
+            : `Batch ${batch.id}: nothing to retry (${batch.status})\n`,
+      );
     }
     return await session.finish(batchIds.map((id) => id.toLowerCase()), [], totalFiles);
   } finally {

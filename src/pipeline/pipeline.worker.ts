@@ -9,7 +9,7 @@ import { removeOwnScratch, removeStaleScratch } from '../repositories/scratch.js
 import { StepRunRepository } from '../repositories/step-run.repository.js';
 import { BatchService } from '../services/batch.service.js';
 import { OrchestratorService } from '../services/orchestrator.service.js';
-import type { JobCatalog } from './jobs.js';
+import { type JobCatalog, type QueueName, STEP_OF_QUEUE } from './jobs.js';
 import { describeError, isPermanent } from './step-failure.js';
 import { AudioStep } from './steps/audio.step.js';
 import { ImagesStep } from './steps/images.step.js';
@@ -23,9 +23,9 @@ export const RUN_WORKERS = Symbol('RUN_WORKERS');
 type StepJob = Job<{ storyId: string; chunkIndex?: number }>;
 
 /**
- * How many times in a row a job may wait for a provider's Retry-After without using an attempt;
- * past this, a rate limit counts as an ordinary failed attempt, so a provider that never lets
- * up cannot hold a job forever.
+ * How many times a job may go back to the queue without using an attempt (Retry-After waits; also
+ * releases at shutdown and stalled recoveries, which BullMQ counts alike) before a rate limit
+ * counts as an ordinary failed attempt, so a provider that never lets up cannot hold a job forever.
  */
 export const MAX_RATE_LIMIT_WAITS = 20;
 
@@ -103,7 +103,22 @@ export class PipelineWorker implements OnApplicationBootstrap, OnApplicationShut
         'video-render': concurrency.video,
         'auto-mode': 4,
       },
+      (queue, data, reason) => this.stalledOut(queue, data, reason),
     );
+  }
+
+  /**
+   * A step job whose worker died `JOB_MAX_STALLED` times in a row (killed, out of memory) was
+   * failed by BullMQ without running its handler: the step fails for good here, with the reason.
+   */
+  private async stalledOut<Q extends QueueName>(queue: Q, data: JobCatalog[Q], reason: string): Promise<void> {
+    const step = STEP_OF_QUEUE[queue];
+    if (!step || !('storyId' in data)) return;
+    const { storyId } = data;
+    const chunkIndex = 'chunkIndex' in data ? data.chunkIndex : undefined;
+    const where = chunkIndex === undefined ? '' : ` (chunk ${chunkIndex + 1})`;
+    this.logger.warn(`story ${storyId} ${step}${where}: ${reason}`);
+    await this.orchestrator.failStep(storyId, step, `The worker running this step stopped answering too many times (${reason}); check its memory and logs${where}`);
   }
 
   /** Workers have closed (queues close in onModuleDestroy, before this): their temporary files go. */
@@ -150,7 +165,7 @@ export class PipelineWorker implements OnApplicationBootstrap, OnApplicationShut
         this.logger.warn(`${what} released to the queue: the worker is shutting down`);
         await this.delay(job, token, 0);
       }
-      if (signal?.aborted) {
+      if (signal?.aborted && signal.reason === CANCEL_REASON) {
         await this.stepRuns.finish(runId, started, 'Cancelled');
         this.logger.log(`${what} cancelled`);
         return;

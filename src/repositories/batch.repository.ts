@@ -62,9 +62,34 @@ export class BatchRepository {
       .where(and(eq(batchJobs.id, id), inArray(batchJobs.status, ['completed', 'partially_completed', 'failed', 'cancelled'])));
   }
 
-  /** Batches still `pending` (created, not yet started): the reconciler makes sure each is queued. */
-  listPending(limit: number): Promise<BatchJob[]> {
-    return this.db.select().from(batchJobs).where(eq(batchJobs.status, 'pending')).limit(limit);
+  /** Batches not ended (`pending` or `processing`): the reconciler checks each is queued or up to date. */
+  listUnfinished(): Promise<BatchJob[]> {
+    return this.db.select().from(batchJobs).where(inArray(batchJobs.status, ['pending', 'processing']));
+  }
+
+  /**
+   * Writes a batch's seed fields computed from its stories; with `finalStatus` (every story has
+   * ended) also its status and completedAt, unless the batch has ended already (a cancelled batch
+   * stays cancelled).
+   */
+  async updateSummary(
+    id: string,
+    values: Pick<BatchJob, 'processedFiles' | 'failedFiles' | 'results' | 'progress'>,
+    finalStatus?: BatchJob['status'],
+  ): Promise<void> {
+    const open = sql`${batchJobs.status} in ('pending', 'processing')`;
+    await this.db
+      .update(batchJobs)
+      .set({
+        ...values,
+        ...(finalStatus
+          ? {
+              status: sql`case when ${open} then ${finalStatus}::batch_status else ${batchJobs.status} end`,
+              completedAt: sql`coalesce(${batchJobs.completedAt}, now())`,
+            }
+          : {}),
+      })
+      .where(eq(batchJobs.id, id));
   }
 
   async update(id: string, values: Partial<Omit<BatchJob, 'id'>>): Promise<void> {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { redisOptionsFromUrl } from './queue.repository.js';
@@ -10,7 +10,7 @@ import { redisOptionsFromUrl } from './queue.repository.js';
  * message, which is fine because steps also read the story's status before they work.
  */
 @Injectable()
-export class CancelSignalRepository implements OnModuleDestroy {
+export class CancelSignalRepository implements OnApplicationShutdown {
   private readonly logger = new Logger('Cancel');
   private readonly channel: string;
   private publisher?: Redis;
@@ -42,7 +42,8 @@ export class CancelSignalRepository implements OnModuleDestroy {
     return client;
   }
 
-  onModuleDestroy(): void {
+  /** After the workers have closed (onModuleDestroy), so that a cancel during their grace period still arrives. */
+  onApplicationShutdown(): void {
     this.publisher?.disconnect();
     this.subscriber?.disconnect();
   }

@@ -70,34 +70,29 @@ export class QueueRepository implements OnModuleDestroy {
    * Adds a job under its deterministic id. A job with that id that is still waiting, delayed or
    * running makes this a no-op; a finished one is removed first so that the work can run again
    * (steps skip what is already done).
+   * @returns true when a job was added.
    */
-  async add<Q extends QueueName>(name: Q, data: JobCatalog[Q]): Promise<void> {
+  async add<Q extends QueueName>(name: Q, data: JobCatalog[Q]): Promise<boolean> {
     const queue = this.queue(name);
     const jobId = jobIdFor(name, data);
     const existing = await queue.getJob(jobId);
     if (existing) {
       const state = await existing.getState();
-      if (state === 'completed' || state === 'failed') {
-        await existing.remove().catch(() => undefined);
-      } else {
-        return;
-      }
+      if (state !== 'completed' && state !== 'failed') return false;
+      await existing.remove().catch(() => undefined);
     }
     await queue.add(name, data, { jobId });
+    return true;
   }
 
   /**
-   * Adds a job under its deterministic id only when no job with that id exists in any state (the
-   * reconciler's rebuild after Redis lost its keys). A finished job is left alone: its work is
-   * recorded in the database.
-   * @returns true when the job was added.
+   * Finds a job by its payload.
+   * @returns its data and state, or undefined when Redis has no such job.
    */
-  async ensure<Q extends QueueName>(name: Q, data: JobCatalog[Q]): Promise<boolean> {
-    const queue = this.queue(name);
-    const jobId = jobIdFor(name, data);
-    if (await queue.getJob(jobId)) return false;
-    await queue.add(name, data, { jobId });
-    return true;
+  async find<Q extends QueueName>(name: Q, data: JobCatalog[Q]): Promise<{ state: string; failedReason?: string } | undefined> {
+    const job = await this.queue(name).getJob(jobIdFor(name, data));
+    if (!job) return undefined;
+    return { state: await job.getState(), failedReason: job.failedReason || undefined };
   }
 
   /**
@@ -116,8 +111,17 @@ export class QueueRepository implements OnModuleDestroy {
     }
   }
 
-  /** Starts one worker per queue with the given concurrency (default 1). */
-  startWorkers(handlers: JobHandlers, concurrency: Partial<Record<QueueName, number>>): void {
+  /**
+   * Starts one worker per queue with the given concurrency (default 1). BullMQ's stalled-job check
+   * takes a job back from a worker that stopped answering (its process died) and runs it again;
+   * after `JOB_MAX_STALLED` such times it fails the job without running any handler, and
+   * `onStalledOut` hears of it (payload and BullMQ's reason).
+   */
+  startWorkers(
+    handlers: JobHandlers,
+    concurrency: Partial<Record<QueueName, number>>,
+    onStalledOut?: <Q extends QueueName>(queue: Q, data: JobCatalog[Q], reason: string) => Promise<void>,
+  ): void {
     for (const name of QUEUE_NAMES) {
       const handler = handlers[name] as Handler;
       if (!handler) throw new Error(`No handler for queue ${name}`);
@@ -141,6 +145,16 @@ export class QueueRepository implements OnModuleDestroy {
         maxStalledCount: this.config.jobs.maxStalled,
       });
       worker.on('error', (error) => this.logger.warn(`Worker ${name}: ${error.message}`));
+      if (onStalledOut) {
+        worker.on('stalled', (jobId) => {
+          void this.queue(name)
+            .getJob(jobId)
+            .then(async (job) => {
+              if (job && (await job.getState()) === 'failed') await onStalledOut(name, job.data, job.failedReason);
+            })
+            .catch((error: Error) => this.logger.warn(`Stalled job ${jobId} of ${name}: ${error.message}`));
+        });
+      }
       this.workers.push(worker);
       this.running.set(worker, running);
     }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, gt } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { DATABASE, type DatabaseConnection } from '../db/database.js';
 import { type StepName, stepRuns } from '../db/schema.js';
 
@@ -29,15 +29,21 @@ export class StepRunRepository {
   }
 
   /**
-   * The pieces of a story's work that a live worker is running now: runs still `running` that
-   * started after `since` (older ones belong to a worker that died). Keys are `step` or
-   * `step:chunkIndex`.
+   * The pieces of a story's work that may still be running on a live worker: runs still
+   * `running` that started less than `windowMs` ago by the database's clock (older ones are taken
+   * to belong to a worker that died). Keys are `step` or `step:chunkIndex`.
    */
-  async runningSince(storyId: string, since: Date): Promise<Set<string>> {
+  async runningWithin(storyId: string, windowMs: number): Promise<Set<string>> {
     const rows = await this.database.db
       .select({ step: stepRuns.step, chunkIndex: stepRuns.chunkIndex })
       .from(stepRuns)
-      .where(and(eq(stepRuns.storyId, storyId), eq(stepRuns.status, 'running'), gt(stepRuns.startedAt, since)));
+      .where(
+        and(
+          eq(stepRuns.storyId, storyId),
+          eq(stepRuns.status, 'running'),
+          sql`${stepRuns.startedAt} > now() - make_interval(secs => ${windowMs / 1000})`,
+        ),
+      );
     return new Set(rows.map((row) => runKey(row.step, row.chunkIndex)));
   }
 }

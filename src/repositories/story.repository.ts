@@ -137,7 +137,7 @@ export class StoryRepository {
     const rows = await this.db
       .update(stories)
       .set({ storyStep: 'running', status: 'processing', startedAt })
-      .where(and(eq(stories.id, id), sql`${stories.status} in ('pending', 'processing')`, sql`${stories.storyStep} <> 'completed'`))
+      .where(and(eq(stories.id, id), sql`${stories.status} in ('pending', 'processing')`, sql`${stories.storyStep} in ('pending', 'queued', 'running')`))
       .returning({ id: stories.id });
     return rows.length > 0;
   }
@@ -283,13 +283,52 @@ export class StoryRepository {
     return reopened;
   }
 
-  /** Stories that are not over (pending or processing), oldest first: the reconciler's work list. */
-  listUnfinished(limit: number): Promise<Story[]> {
+  /**
+   * Claims a chunk for regeneration: its step goes from `completed` to `queued` and the chunk to
+   * `pending`, in one transaction (so no one sees the step open with every chunk done).
+   * @returns false when the step was not `completed` (nothing changed).
+   */
+  async reopenChunk(step: 'images' | 'audio', chunk: { id: string; storyId: string }): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const column = stepColumn(step);
+      const rows = await tx
+        .update(stories)
+        .set({ [STEP_COLUMN[step]]: 'queued' })
+        .where(and(eq(stories.id, chunk.storyId), sql`${column} = 'completed'`, sql`${stories.status} <> 'cancelled'`))
+        .returning({ id: stories.id });
+      if (!rows.length) return false;
+      const table = step === 'images' ? imageChunks : audioChunks;
+      await tx.update(table).set({ status: 'pending', error: null }).where(eq(table.id, chunk.id));
+      return true;
+    });
+  }
+
+  /**
+   * Makes a story `processing` again for a regenerated chunk (unless it was cancelled meanwhile);
+   * `clearFailure` also clears the failure that the regeneration repairs.
+   */
+  async reopenForChunk(id: string, clearFailure: boolean): Promise<void> {
+    await this.db
+      .update(stories)
+      .set({ status: 'processing', completedAt: null, ...(clearFailure ? { failedStep: null, error: null } : {}) })
+      .where(and(eq(stories.id, id), sql`${stories.status} <> 'cancelled'`));
+  }
+
+  /**
+   * Stories that are not over (pending or processing), oldest first, a page at a time: pass the
+   * last story of the previous page as `after` for the next one (the reconciler's work list).
+   */
+  listUnfinished(limit: number, after?: Pick<Story, 'createdAt' | 'id'>): Promise<Story[]> {
     return this.db
       .select()
       .from(stories)
-      .where(sql`${stories.status} in ('pending', 'processing')`)
-      .orderBy(asc(stories.createdAt))
+      .where(
+        and(
+          sql`${stories.status} in ('pending', 'processing')`,
+          after ? sql`(${stories.createdAt}, ${stories.id}) > (${after.createdAt.toISOString()}::timestamptz, ${after.id}::uuid)` : undefined,
+        ),
+      )
+      .orderBy(asc(stories.createdAt), asc(stories.id))
       .limit(limit);
   }
 

@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { isDeepStrictEqual } from 'node:util';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { AutoModeConfig, BatchJob, BatchSettings, Story } from '../db/schema.js';
 import type { StoryStyle } from '../providers/types.js';
@@ -20,6 +21,12 @@ export interface CreateBatchInput {
   autoMode?: Partial<AutoModeConfig>;
 }
 
+/** A value as PostgreSQL's jsonb gives it back (fields that are undefined are left out). */
+const asStored = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
+/** How many times one refresh writes at most while the batch's stories keep changing under it. */
+const REFRESH_PASSES = 3;
+
 /** Most files one batch takes (seed: batch upload of at most 10 files). */
 export const MAX_BATCH_FILES = 10;
 
@@ -29,6 +36,8 @@ export const MAX_BATCH_FILES = 10;
  */
 @Injectable()
 export class BatchService {
+  private readonly logger = new Logger('Batches');
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly batches: BatchRepository,
@@ -92,7 +101,13 @@ export class BatchService {
         ...initialStepStatuses(autoMode),
       })),
     );
-    await this.queues.add('batch-stories', { batchId: created.batch.id });
+    try {
+      await this.queues.add('batch-stories', { batchId: created.batch.id });
+    } catch (error) {
+      // The batch is stored: the reconciler queues a `pending` batch, so the request still succeeds
+      // (answering an error here would invite a second, duplicate batch).
+      this.logger.warn(`Batch ${created.batch.id} stored but not queued yet (${(error as Error).message}); the reconciler will queue it`);
+    }
     return created;
   }
 
@@ -110,24 +125,34 @@ export class BatchService {
 
   /**
    * Recomputes the batch's seed fields from its stories and emits a batch event; sets the final
-   * status and completedAt once every story has ended. Safe to call any number of times.
+   * status and completedAt once every story has ended (a batch that has ended, e.g. cancelled,
+   * keeps its status). Safe to call any number of times and from several processes at once: each
+   * call reads the stories again after writing and writes again while they moved on meanwhile
+   * (at most {@link REFRESH_PASSES} times), so the last writer never leaves an older summary.
    */
   async refresh(batchId: string): Promise<BatchJob | undefined> {
-    const snapshot = await this.snapshot(batchId);
-    if (!snapshot) return undefined;
-    const { batch, summary } = snapshot;
-    const ended = batch.status !== 'pending' && batch.status !== 'processing';
-    const status = ended ? batch.status : summary.finished ? summary.status : batch.status;
-    await this.batches.update(batchId, {
-      processedFiles: summary.processedFiles,
-      failedFiles: summary.failedFiles,
-      results: summary.results,
-      progress: summary.progress,
-      status,
-      ...(summary.finished && !batch.completedAt ? { completedAt: new Date() } : {}),
-    });
-    this.events.emit({ type: 'batch', batchId, status, progress: summary.progress });
-    return this.batches.get(batchId);
+    let written: string | undefined;
+    for (let pass = 0; pass < REFRESH_PASSES; pass++) {
+      const snapshot = await this.snapshot(batchId);
+      if (!snapshot) return undefined;
+      const { batch, summary } = snapshot;
+      const fingerprint = JSON.stringify([summary.finished, summary.status, summary.results, summary.progress.percentage]);
+      if (fingerprint === written) break;
+      // Nothing to write when the stored fields already say it all (e.g. a second cancel).
+      const fields = { processedFiles: summary.processedFiles, failedFiles: summary.failedFiles, results: summary.results, progress: summary.progress };
+      const stored = { processedFiles: batch.processedFiles, failedFiles: batch.failedFiles, results: batch.results, progress: batch.progress };
+      const statusSettled = !summary.finished || (batch.status !== 'pending' && batch.status !== 'processing');
+      if (statusSettled && isDeepStrictEqual(asStored(fields), asStored(stored))) break;
+      await this.batches.updateSummary(
+        batchId,
+        fields,
+        summary.finished ? summary.status : undefined,
+      );
+      written = fingerprint;
+    }
+    const batch = await this.batches.get(batchId);
+    if (batch) this.events.emit({ type: 'batch', batchId, status: batch.status, progress: batch.progress });
+    return batch;
   }
 
   /** The batch, each story with its chunk counts, and the summary computed from them (read only). */

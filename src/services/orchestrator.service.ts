@@ -38,8 +38,10 @@ export class OrchestratorService {
     const story = await this.stories.get(storyId);
     if (!story || storyHasEnded(story)) return;
     if (story.storyStep !== 'completed') {
-      // A story whose first step failed for good only has to be ended.
+      // A story whose first step failed for good only has to be ended; a retried one whose
+      // story step is pending again starts it.
       if (story.failedStep) await this.finishIfDone(storyId);
+      else if (story.storyStep === 'pending' && story.status === 'processing') await this.start(storyId);
       return;
     }
 
@@ -94,7 +96,10 @@ export class OrchestratorService {
   private async finishIfDone(storyId: string): Promise<void> {
     if (await this.stories.settleFailed(storyId, new Date())) {
       const story = await this.stories.getOrThrow(storyId);
-      for (const step of STEPS.filter((s) => story[STEP_COLUMN[s]] === 'failed')) await this.rollback.rollbackStep(storyId, step);
+      for (const step of STEPS.filter((s) => story[STEP_COLUMN[s]] === 'failed')) {
+        // A rollback that fails (a file system error) must not keep the batch from being updated.
+        await this.rollback.rollbackStep(storyId, step).catch((error: Error) => this.logger.warn(`Story ${storyId}: rollback of ${step} failed: ${error.message}`));
+      }
       this.events.emit({ type: 'story', storyId, batchId: story.batchId, status: 'failed', error: story.error ?? undefined });
       if (story.batchId) await this.batches.refresh(story.batchId);
       return;

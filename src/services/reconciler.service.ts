@@ -1,31 +1,37 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import type { Story } from '../db/schema.js';
+import { type StepName, STEPS, type Story } from '../db/schema.js';
+import type { JobCatalog, QueueName } from '../pipeline/jobs.js';
 import { RUN_WORKERS } from '../pipeline/pipeline.worker.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { runKey, StepRunRepository } from '../repositories/step-run.repository.js';
-import { StoryRepository } from '../repositories/story.repository.js';
+import { STEP_COLUMN, StoryRepository, storyHasEnded } from '../repositories/story.repository.js';
+import { BatchService } from './batch.service.js';
+import { OrchestratorService } from './orchestrator.service.js';
 
-/** Most stories (and batches) one pass looks at; the next pass takes the rest. */
-const PASS_LIMIT = 500;
+/** Stories read per page of a pass. */
+const PAGE_SIZE = 200;
 
 /** What one reconciler pass found and did. */
 export interface ReconcileReport {
   batchesChecked: number;
   storiesChecked: number;
-  /** Jobs that were missing from Redis and were added again. */
+  /** Jobs that were missing from Redis (or had ended there without the database knowing) and were added again. */
   jobsRebuilt: number;
 }
 
 /**
- * Rebuilds lost queue jobs from the database, which is the source of truth: for every batch not
- * yet started and every story not yet ended, each piece of work the database says is queued or
- * running must have its job in Redis; a missing one (Redis restarted empty, keys evicted) is
- * added again under its deterministic id. Work recorded as done is never queued again, a job
- * that exists in any state is left alone, and work a live worker is still running (a step run
- * started within the last `JOB_LOCK_DURATION_MS`) is not queued twice, so a pass is safe at any
- * time and from any number of processes. Runs at start-up and every `RECONCILE_INTERVAL_MS` in processes that run workers.
+ * Rebuilds lost work from the database, which is the source of truth. For every batch and story
+ * not yet ended, each piece of work the database says is queued or running must have a waiting,
+ * delayed or running job in Redis; one that is missing (Redis restarted empty, keys evicted) or
+ * that ended there without the database knowing (its worker died while writing) is added again
+ * under its deterministic id. Work that may still run on a live worker (a step run younger than
+ * the longer of `JOB_LOCK_DURATION_MS` and `PROVIDER_TIMEOUT_MS`) is left alone; work recorded as
+ * done is never queued again, and steps skip finished chunks anyway, so a pass is safe at any time
+ * and from any number of processes. A story with nothing queued or running gets the
+ * orchestrator's decision again; a batch whose stories have all ended is brought up to date.
+ * Runs at start-up and every `RECONCILE_INTERVAL_MS` in processes that run workers.
  */
 @Injectable()
 export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -40,6 +46,8 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     private readonly stories: StoryRepository,
     private readonly queues: QueueRepository,
     private readonly stepRuns: StepRunRepository,
+    private readonly batchService: BatchService,
+    private readonly orchestrator: OrchestratorService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -68,13 +76,26 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
    */
   async reconcile(): Promise<ReconcileReport> {
     const report: ReconcileReport = { batchesChecked: 0, storiesChecked: 0, jobsRebuilt: 0 };
-    for (const batch of await this.batches.listPending(PASS_LIMIT)) {
+    for (const batch of await this.batches.listUnfinished()) {
       report.batchesChecked += 1;
-      if (await this.queues.ensure('batch-stories', { batchId: batch.id })) report.jobsRebuilt += 1;
+      if (batch.status === 'pending') {
+        if (await this.rebuild('batch-stories', { batchId: batch.id }, async () => (await this.batches.get(batch.id))?.status === 'pending')) {
+          report.jobsRebuilt += 1;
+        }
+      } else if ((await this.batchService.snapshot(batch.id))?.summary.finished) {
+        // Every story has ended but the batch was not updated (its last update was lost).
+        await this.batchService.refresh(batch.id);
+      }
     }
-    for (const story of await this.stories.listUnfinished(PASS_LIMIT)) {
-      report.storiesChecked += 1;
-      report.jobsRebuilt += await this.reconcileStory(story);
+    let after: Story | undefined;
+    for (;;) {
+      const page = await this.stories.listUnfinished(PAGE_SIZE, after);
+      for (const story of page) {
+        report.storiesChecked += 1;
+        report.jobsRebuilt += await this.reconcileStory(story.id);
+      }
+      if (page.length < PAGE_SIZE) break;
+      after = page[page.length - 1];
     }
     if (report.jobsRebuilt) {
       this.logger.warn(`Rebuilt ${report.jobsRebuilt} missing job(s) from the database (${report.storiesChecked} unfinished stories checked)`);
@@ -83,34 +104,52 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /** Adds the jobs missing for one story; returns how many were added. */
-  private async reconcileStory(story: Story): Promise<number> {
-    const storyId = story.id;
-    const busy = (status: Story['storyStep']) => status === 'queued' || status === 'running';
-    // A worker that lost its job's keys still runs it in memory; its run is recent.
-    const live = await this.stepRuns.runningSince(storyId, new Date(Date.now() - this.config.jobs.lockDurationMs));
-    const added: boolean[] = [];
-    if (busy(story.storyStep) && !live.has(runKey('story'))) added.push(await this.queues.ensure('story-generation', { storyId }));
+  private async reconcileStory(storyId: string): Promise<number> {
+    const story = await this.stories.get(storyId);
+    if (!story || storyHasEnded(story)) return 0;
+    const busy = (step: StepName) => ['queued', 'running'].includes(story[STEP_COLUMN[step]]);
+    const stillBusy = async (step: StepName) => {
+      const fresh = await this.stories.get(storyId);
+      return !!fresh && !storyHasEnded(fresh) && ['queued', 'running'].includes(fresh[STEP_COLUMN[step]]);
+    };
+    const { lockDurationMs } = this.config.jobs;
+    const live = await this.stepRuns.runningWithin(storyId, Math.max(lockDurationMs, this.config.providers.timeoutMs));
+    let added = 0;
+    const count = (wasAdded: boolean) => (added += wasAdded ? 1 : 0);
+
+    if (busy('story') && !live.has(runKey('story'))) count(await this.rebuild('story-generation', { storyId }, () => stillBusy('story')));
     for (const step of ['images', 'audio'] as const) {
-      if (!busy(step === 'images' ? story.imagesStep : story.audioStep)) continue;
+      if (!busy(step)) continue;
       const chunks = step === 'images' ? await this.stories.imageChunks(storyId) : await this.stories.audioChunks(storyId);
       const queue = step === 'images' ? 'image-generation' : 'audio-generation';
       for (const chunk of chunks) {
         if (chunk.status === 'completed' || live.has(runKey(step, chunk.index))) continue;
-        added.push(await this.queues.ensure(queue, { storyId, chunkIndex: chunk.index }));
+        const chunkPending = async () => {
+          const fresh = step === 'images' ? await this.stories.imageChunk(storyId, chunk.index) : await this.stories.audioChunk(storyId, chunk.index);
+          return fresh?.status !== 'completed' && (await stillBusy(step));
+        };
+        count(await this.rebuild(queue, { storyId, chunkIndex: chunk.index }, chunkPending));
       }
       // Every chunk is done but the step was never closed (its worker died in between): close it here.
-      if (await this.stories.completeStepIfAllChunksDone(storyId, step)) added.push(await this.queues.ensure('auto-mode', { storyId, after: step }));
+      if (await this.stories.completeStepIfAllChunksDone(storyId, step)) count(await this.queues.add('auto-mode', { storyId, after: step }));
     }
-    if (busy(story.mergeStep) && !live.has(runKey('merge'))) added.push(await this.queues.ensure('audio-merge', { storyId }));
-    if (busy(story.videoStep) && !live.has(runKey('video'))) added.push(await this.queues.ensure('video-render', { storyId }));
-    // A batch's story that was never started: the batch's start job was lost.
-    if (story.storyStep === 'pending' && story.batchId) added.push(await this.queues.ensure('batch-stories', { batchId: story.batchId }));
-    const anyBusy = [story.storyStep, story.imagesStep, story.audioStep, story.mergeStep, story.videoStep].some(busy);
-    // Nothing queued or running: the decision of what comes next was lost (or every chunk of a
-    // step finished without the step being closed). The orchestrator decides again.
-    if (!anyBusy && (story.status === 'processing' || story.storyStep === 'completed' || story.failedStep)) {
-      added.push(await this.queues.ensure('auto-mode', { storyId, after: 'story' }));
+    if (busy('merge') && !live.has(runKey('merge'))) count(await this.rebuild('audio-merge', { storyId }, () => stillBusy('merge')));
+    if (busy('video') && !live.has(runKey('video'))) count(await this.rebuild('video-render', { storyId }, () => stillBusy('video')));
+    if (!STEPS.some(busy) && story.status === 'processing') {
+      // Nothing queued or running: the decision of what comes next was lost. Deciding again is safe.
+      await this.orchestrator.advance(storyId);
     }
-    return added.filter(Boolean).length;
+    return added;
+  }
+
+  /**
+   * Adds a job unless one is waiting, delayed or running; a job that ended in Redis is replaced
+   * only when `stillOutstanding` (read just now) says the database still waits for its work.
+   */
+  private async rebuild<Q extends QueueName>(queue: Q, data: JobCatalog[Q], stillOutstanding: () => Promise<boolean>): Promise<boolean> {
+    const job = await this.queues.find(queue, data);
+    if (job && job.state !== 'completed' && job.state !== 'failed') return false;
+    if (job && !(await stillOutstanding())) return false;
+    return this.queues.add(queue, data);
   }
 }

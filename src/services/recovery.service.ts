@@ -51,11 +51,11 @@ export class RecoveryService {
   }
 
   /**
-   * Cancels one story's work without updating its batch. A story made with POST /stories that
-   * was never generated runs nothing, so there is nothing to cancel.
+   * Cancels one story's work without updating its batch. A story made with POST /stories whose
+   * generation was never asked for runs nothing, so there is nothing to cancel.
    */
   private async cancelStoryWork(story: Story): Promise<boolean> {
-    if (story.status === 'pending' && !story.batchId) return false;
+    if (!story.batchId && story.storyStep === 'pending') return false;
     if (!(await this.stories.cancel(story.id, new Date()))) return false;
     await this.removeQueuedJobs(story);
     await this.cancelSignals.publish(story.id);
@@ -81,11 +81,12 @@ export class RecoveryService {
         throw new ApiError(409, 'batch-ended', `Batch ${batchId} has already ended (${current.status}); there is nothing to cancel`);
       }
     }
+    // Also when it was cancelled already: a cancel cut short (Redis down) is finished by the next one.
+    await this.queues.remove('batch-stories', { batchId });
+    for (const story of await this.stories.listByBatch(batchId)) await this.cancelStoryWork(story);
+    // One update once every story is cancelled, so the batch's end event tells the final state.
+    await this.batches.refresh(batchId);
     if (cancelled) {
-      await this.queues.remove('batch-stories', { batchId });
-      for (const story of await this.stories.listByBatch(batchId)) await this.cancelStoryWork(story);
-      // One update once every story is cancelled, so the batch's end event tells the final state.
-      await this.batches.refresh(batchId);
       this.logger.log(`Batch ${batchId} cancelled`);
     }
     return { batch: (await this.batchRows.get(batchId))!, cancelled };
@@ -144,20 +145,14 @@ export class RecoveryService {
       throw new ApiError(409, 'story-cancelled', `Story ${story.id} was cancelled; retry it (POST /stories/${story.id}/retry) before regenerating a chunk`);
     }
     this.checkRegenerable(story, step);
-    if (!(await this.stories.transitionStep(story.id, step, ['completed'], 'queued'))) {
+    if (!(await this.stories.reopenChunk(step, chunk))) {
       // Another request got there first: say what the step is doing now.
       this.checkRegenerable(await this.stories.getOrThrow(story.id), step);
       throw new ApiError(409, 'step-running', `The ${step} step of story ${story.id} was just started by another request`);
     }
-    if (step === 'images') await this.stories.updateImageChunk(chunk.id, { status: 'pending', error: null });
-    else await this.stories.updateAudioChunk(chunk.id, { status: 'pending', error: null });
     for (const dependent of DEPENDENT_STEPS[step]) await this.stories.transitionStep(story.id, dependent, ['completed', 'failed'], 'pending');
     const clearsFailure = story.failedStep === step || (DEPENDENT_STEPS[step] as readonly string[]).includes(story.failedStep ?? '');
-    await this.stories.update(story.id, {
-      status: 'processing',
-      completedAt: null,
-      ...(clearsFailure ? { failedStep: null, error: null } : {}),
-    });
+    await this.stories.reopenForChunk(story.id, clearsFailure);
     // A cancelled batch stays cancelled: regenerating one of its finished stories is not a retry.
     const batch = story.batchId ? await this.batchRows.get(story.batchId) : undefined;
     if (batch && batch.status !== 'cancelled') await this.batchRows.reopen(batch.id);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuthUser } from '../auth/auth-user.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { STEPS, type StepName, type StepStatus, type Story } from '../db/schema.js';
+import type { Story } from '../db/schema.js';
 import { pageOf, type PageQueryDto } from '../dtos/pagination.dto.js';
 import { mapStory, mapStoryDetail, type StoryDetailDto, type StoryDto, type StoryPageDto } from '../dtos/story-response.dto.js';
 import { type CreateStoryDto, type GenerateStoryDto, type ProviderChoiceDto, type StoryListQueryDto, UPLOAD_URL_PATTERN } from '../dtos/story.dto.js';
@@ -13,6 +13,7 @@ import { UploadRepository } from '../repositories/upload.repository.js';
 import { normalizeText } from '../text/normalize.js';
 import { BatchService } from './batch.service.js';
 import { OrchestratorService } from './orchestrator.service.js';
+import { RecoveryService } from './recovery.service.js';
 import { initialStepStatuses } from './requested-steps.js';
 
 /** Steps a user may start by hand (auto mode off, or to retry a failed one). */
@@ -56,6 +57,7 @@ export class StoryService {
     private readonly queues: QueueRepository,
     private readonly batches: BatchService,
     private readonly orchestrator: OrchestratorService,
+    private readonly recovery: RecoveryService,
   ) {}
 
   /**
@@ -155,7 +157,8 @@ export class StoryService {
    * Starts a step by hand: one that was not requested (`skipped`) or that failed. On a failed
    * story this resumes it: every unfinished step continues, finished chunks are kept.
    * @throws ApiError 404; 409 `step-not-ready` when what the step needs is not done (the story text;
-   * for merge, all audio), 409 `step-not-startable` when the step is queued, running or done.
+   * for merge, all audio), 409 `step-not-startable` when the step is queued, running or done,
+   * 409 `story-cancelled` for a cancelled story (retry it instead).
    */
   async runStep(user: AuthUser, id: string, step: ManualStep): Promise<StoryDto> {
     const story = await this.owned(user, id);
@@ -169,18 +172,19 @@ export class StoryService {
     if (current !== 'skipped' && current !== 'failed') {
       throw new ApiError(409, 'step-not-startable', `The ${step} step is ${current}${current === 'completed' ? ' already' : ''}`);
     }
+    if (story.status === 'cancelled') {
+      throw new ApiError(409, 'story-cancelled', `Story ${id} was cancelled; retry it (POST /stories/${id}/retry) to continue`);
+    }
     if (!(await this.stories.transitionStep(id, step, ['skipped', 'failed'], 'pending'))) {
       throw new ApiError(409, 'step-not-startable', `The ${step} step was started by another request`);
     }
     if (story.status === 'failed') {
-      // Nothing runs for a failed story: its other unfinished steps start again from where they were.
-      const unfinished: StepStatus[] = ['failed', 'queued', 'running'];
-      for (const other of STEPS.filter((s): s is Exclude<StepName, 'story'> => s !== 'story' && s !== step)) {
-        await this.stories.transitionStep(id, other, unfinished, 'pending');
-      }
+      // A failed story resumes as a retry does: its other unfinished steps start again from where they were.
+      await this.recovery.retryStory(id);
+    } else {
+      await this.stories.reopenForChunk(id, false);
+      await this.queues.add('auto-mode', { storyId: id, after: 'story' });
     }
-    await this.stories.update(id, { status: 'processing', error: null, failedStep: null, completedAt: null });
-    await this.queues.add('auto-mode', { storyId: id, after: 'story' });
     return this.summary(await this.stories.getOrThrow(id));
   }
 

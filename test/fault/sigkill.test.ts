@@ -7,6 +7,9 @@
  *
  * `FAULT_KILL_TRIALS` (default 3) sets the trials per step.
  */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { FakeRoute } from '../support/fake-openai-server.js';
 import {
@@ -39,6 +42,9 @@ const SETUPS: Record<Step, StepSetup> = {
   audio: { route: 'speech', latencyMs: { chat: 100, images: 100, speech: 700 }, stories: 2, words: 120 },
   merge: { latencyMs: { chat: 50, images: 50, speech: 50 }, stories: 2, words: 260 },
 };
+
+/** The merge's temporary folder in a worker's scratch space (src/repositories/scratch.ts). */
+const MERGE_FOLDER = /storyforge-scratch-[^/\s]+\/merge-/;
 
 const COLUMN: Record<Step, string> = { story: 'story_step', images: 'images_step', audio: 'audio_step', merge: 'merge_step' };
 
@@ -114,9 +120,9 @@ describe('a worker SIGKILLed in the middle of a step', () => {
               .workersRunningMedia()
               .map((m) => ({ ...m, storyId: merging.find((id) => m.args.includes(`stories/${id}/audio/`)) }))
               // Odd trials kill at the first sign of the merge, even ones during ffmpeg's join or loudness passes.
-              .find((m) => m.args.includes('storyforge-merge-') || (trial % 2 === 1 && m.storyId));
+              .find((m) => MERGE_FOLDER.test(m.args) || (trial % 2 === 1 && m.storyId));
             if (!media) return undefined;
-            const what = media.args.includes('storyforge-merge-') ? 'joining / loudness in the merge folder' : 'probing the clips';
+            const what = MERGE_FOLDER.test(media.args) ? 'joining / loudness in the merge folder' : 'probing the clips';
             return { worker: media.worker, storyId: media.storyId ?? running!.id, evidence: `merge ${media.program} running (${what})` };
           },
           5_000,
@@ -142,6 +148,10 @@ describe('a worker SIGKILLed in the middle of a step', () => {
         const recovered = orphans.length && orphans.every((o) => o.again) ? Math.max(...orphans.map((o) => o.again!.getTime() - killedAt)) : -1;
         const midStep = after.state === 'running' && orphans.length > 0;
         const artifacts = await stack.checkArtifacts(batch.storyIds, batch.heroes);
+        // The killed worker's temporary media files were removed by the worker that replaced it.
+        const scratch = path.join(os.tmpdir(), `storyforge-scratch-${os.hostname()}-${found.worker.pid}`);
+        const scratchLeft = await fs.access(scratch).then(() => true, () => false);
+        if (scratchLeft) artifacts.problems.push(`the killed worker's scratch folder ${scratch} is still there`);
         for (const story of artifacts.stories) {
           const counts = `${story.images.rows} images / ${story.audio.rows} clips`;
           const seen = chunkCounts.get(story.hero!);

@@ -30,7 +30,8 @@ export class MergeStep {
     const story = await this.stories.getOrThrow(storyId);
     if (storyHasEnded(story) || story.mergeStep === 'completed') return;
     const startedAt = performance.now();
-    await this.stories.transitionStep(storyId, 'merge', ['queued', 'pending'], 'running');
+    // Claimed only while the step is on (a cancel may have come since the story was read).
+    if (!(await this.stories.transitionStep(storyId, 'merge', ['queued', 'pending', 'running'], 'running'))) return;
     this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'merge', state: 'started' });
 
     const chunks = await this.stories.audioChunks(storyId);

@@ -33,7 +33,8 @@ export class VideoStep {
     const story = await this.stories.getOrThrow(storyId);
     if (storyHasEnded(story) || story.videoStep === 'completed') return;
     const startedAt = performance.now();
-    await this.stories.transitionStep(storyId, 'video', ['queued', 'pending'], 'running');
+    // Claimed only while the step is on (a cancel may have come since the story was read).
+    if (!(await this.stories.transitionStep(storyId, 'video', ['queued', 'pending', 'running'], 'running'))) return;
     this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'video', state: 'started' });
 
     if (!story.narrationKey || !(await this.storage.exists(story.narrationKey))) {
