@@ -76,7 +76,7 @@ export class StoryDto {
   @ApiProperty({ description: 'The step that failed, when status is failed', example: 'audio', nullable: true, enum: STEPS, type: String })
   failedStep!: StepName | null;
 
-  @ApiProperty({ description: 'The last step, in pipeline order, that completed (what a retry keeps), or null', example: 'images', nullable: true, enum: STEPS, type: String })
+  @ApiProperty({ description: 'The last step, in pipeline order, that completed, or null (images and audio run side by side, so an earlier step may have failed; a retry keeps every completed step)', example: 'images', nullable: true, enum: STEPS, type: String })
   lastCompletedStep!: StepName | null;
 
   @ApiProperty({ description: 'Why it failed, when status is failed', example: 'No espeak-ng voice for language "xx"', nullable: true, type: String })

@@ -70,10 +70,7 @@ export function jobIdFor<Q extends QueueName>(queue: Q, data: JobCatalog[Q]): st
 /** A job of the catalog: its queue and payload. */
 export type QueuedJob = { [Q in QueueName]: { queue: Q; data: JobCatalog[Q] } }[QueueName];
 
-/**
- * Every job that can exist for one story, given its chunk indexes: used to remove a cancelled
- * story's queued work and to find its running jobs.
- */
+/** Every job that can exist for one story, given its chunk indexes: used to remove a cancelled story's queued work. */
 export function storyJobs(storyId: string, imageIndexes: number[], audioIndexes: number[]): QueuedJob[] {
   return [
     { queue: 'story-generation', data: { storyId } },

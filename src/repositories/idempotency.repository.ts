@@ -50,6 +50,7 @@ export class IdempotencyRepository {
     return row;
   }
 
+  /** The record of a user's key for an operation, if any. */
   async find(userId: string, scope: string, key: string): Promise<IdempotencyKey | undefined> {
     const [row] = await this.database.db
       .select()

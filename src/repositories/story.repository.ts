@@ -366,11 +366,13 @@ export class StoryRepository {
     return row;
   }
 
+  /** An image chunk by its own id (the API's chunk routes), whatever its story. */
   async imageChunkById(id: string): Promise<ImageChunk | undefined> {
     const [row] = await this.db.select().from(imageChunks).where(eq(imageChunks.id, id));
     return row;
   }
 
+  /** An audio chunk by its own id (the API's chunk routes), whatever its story. */
   async audioChunkById(id: string): Promise<AudioChunk | undefined> {
     const [row] = await this.db.select().from(audioChunks).where(eq(audioChunks.id, id));
     return row;

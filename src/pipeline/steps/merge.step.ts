@@ -26,6 +26,12 @@ export class MergeStep {
     private readonly timelines: TimelineService,
   ) {}
 
+  /**
+   * Merges the story's clips into narration.mp3 and writes the subtitles. Returns at once when the
+   * story has ended, the merge is done, or the step is no longer on (cancelled). `signal` aborts
+   * ffmpeg (a cancel or a shutdown).
+   * @throws Error when a clip is not finished; MediaCommandError when ffmpeg fails.
+   */
   async run(storyId: string, signal?: AbortSignal): Promise<void> {
     const story = await this.stories.getOrThrow(storyId);
     if (storyHasEnded(story) || story.mergeStep === 'completed') return;

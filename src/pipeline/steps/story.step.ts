@@ -29,6 +29,11 @@ export class StoryStep {
     private readonly events: EventsRepository,
   ) {}
 
+  /**
+   * Writes the story and cuts its chunks. Returns at once when the story step is done or the story
+   * has ended (e.g. was cancelled). `signal` aborts the story writer's call.
+   * @throws PermanentStepError when the story has nothing to narrate; ProviderError from the writer.
+   */
   async run(storyId: string, signal?: AbortSignal): Promise<void> {
     const story = await this.stories.getOrThrow(storyId);
     if (story.storyStep === 'completed' || storyHasEnded(story)) return;

@@ -29,6 +29,13 @@ export class VideoStep {
     private readonly events: EventsRepository,
   ) {}
 
+  /**
+   * Renders video.mp4 from the images, the narration and the subtitles. Returns at once when the
+   * story has ended, the video is done, or the step is no longer on (cancelled). `signal` aborts
+   * ffmpeg (a cancel or a shutdown).
+   * @throws PermanentStepError when the configuration cannot work (a font file for burned-in
+   * subtitles); MediaCommandError when ffmpeg fails.
+   */
   async run(storyId: string, signal?: AbortSignal): Promise<void> {
     const story = await this.stories.getOrThrow(storyId);
     if (storyHasEnded(story) || story.videoStep === 'completed') return;
