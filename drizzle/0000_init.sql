@@ -125,6 +125,7 @@ CREATE TABLE "stories" (
 	"metadata" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"error" text,
 	"failed_step" text,
+	"generation" integer DEFAULT 0 NOT NULL,
 	"started_at" timestamp with time zone,
 	"completed_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,

@@ -266,6 +266,11 @@ export const stories = pgTable(
     metadata: jsonb('metadata').$type<StoryMetadata>().notNull().default(sql`'{}'::jsonb`),
     error: text('error'),
     failedStep: text('failed_step', { enum: STEPS }),
+    /**
+     * Incremented by every retry: a job that began before the retry and fails afterwards must not
+     * fail the retried story (see StoryRepository.failStep).
+     */
+    generation: integer('generation').notNull().default(0),
     startedAt: timestamp('started_at', { withTimezone: true }),
     completedAt: timestamp('completed_at', { withTimezone: true }),
     ...timestamps,

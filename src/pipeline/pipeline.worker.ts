@@ -7,6 +7,7 @@ import { CancelSignalRepository } from '../repositories/cancel-signal.repository
 import { QueueRepository, SHUTDOWN_REASON } from '../repositories/queue.repository.js';
 import { removeOwnScratch, removeStaleScratch } from '../repositories/scratch.js';
 import { StepRunRepository } from '../repositories/step-run.repository.js';
+import { StoryRepository } from '../repositories/story.repository.js';
 import { BatchService } from '../services/batch.service.js';
 import { OrchestratorService } from '../services/orchestrator.service.js';
 import { type JobCatalog, type QueueName, STEP_OF_QUEUE } from './jobs.js';
@@ -52,6 +53,7 @@ export class PipelineWorker implements OnApplicationBootstrap, OnApplicationShut
     private readonly queues: QueueRepository,
     private readonly cancelSignals: CancelSignalRepository,
     private readonly stepRuns: StepRunRepository,
+    private readonly stories: StoryRepository,
     private readonly batches: BatchService,
     private readonly orchestrator: OrchestratorService,
     private readonly storyStep: StoryStep,
@@ -152,6 +154,8 @@ export class PipelineWorker implements OnApplicationBootstrap, OnApplicationShut
     const attempt = job.attemptsMade + 1;
     const started = performance.now();
     const runId = await this.stepRuns.start({ storyId, step, chunkIndex, attempt, jobId: job.id });
+    // The story's retry count when this run began: a failure after a later retry is not the retried story's.
+    const generation = (await this.stories.get(storyId))?.generation;
     const what = `story ${storyId} ${step}${chunkIndex === undefined ? '' : ` chunk ${chunkIndex + 1}`} (attempt ${attempt})`;
     if (job.id) this.running.set(job.id, storyId);
     try {
@@ -181,8 +185,13 @@ export class PipelineWorker implements OnApplicationBootstrap, OnApplicationShut
       const permanent = isPermanent(error);
       this.logger.warn(`${what} failed${permanent ? ' for good' : ''}: ${message}`);
       if (permanent || attempt >= (job.opts.attempts ?? 1)) {
+        if (generation !== undefined && (await this.stories.get(storyId))?.generation !== generation) {
+          // The story was retried while this ran: the retry wants this work done, so it goes again.
+          this.logger.warn(`${what}: the story was retried meanwhile; running it again`);
+          await this.delay(job, token, 0);
+        }
         const where = chunkIndex === undefined ? '' : ` (chunk ${chunkIndex + 1})`;
-        await this.orchestrator.failStep(storyId, step, `${message}${where}`);
+        await this.orchestrator.failStep(storyId, step, `${message}${where}`, generation);
       }
       throw permanent ? new UnrecoverableError(message) : error;
     } finally {

@@ -68,24 +68,26 @@ export class BatchRepository {
   }
 
   /**
-   * Writes a batch's seed fields computed from its stories; with `finalStatus` (every story has
-   * ended) also its status and completedAt, unless the batch has ended already (a cancelled batch
-   * stays cancelled).
+   * Writes a batch's seed fields computed from its stories; with `finalStatus` (every story had
+   * ended) also its status and completedAt — only if the batch is still open (a cancelled batch
+   * stays cancelled) and every story is still ended when the statement runs.
    */
   async updateSummary(
     id: string,
     values: Pick<BatchJob, 'processedFiles' | 'failedFiles' | 'results' | 'progress'>,
     finalStatus?: BatchJob['status'],
   ): Promise<void> {
-    const open = sql`${batchJobs.status} in ('pending', 'processing')`;
+    // Checked in the statement itself: a story reopened since the summary was computed keeps the batch open.
+    const ends = sql`${batchJobs.status} in ('pending', 'processing')
+      and not exists (select 1 from ${stories} where ${stories.batchId} = ${id} and ${stories.status} in ('pending', 'processing'))`;
     await this.db
       .update(batchJobs)
       .set({
         ...values,
         ...(finalStatus
           ? {
-              status: sql`case when ${open} then ${finalStatus}::batch_status else ${batchJobs.status} end`,
-              completedAt: sql`coalesce(${batchJobs.completedAt}, now())`,
+              status: sql`case when ${ends} then ${finalStatus}::batch_status else ${batchJobs.status} end`,
+              completedAt: sql`case when ${ends} then coalesce(${batchJobs.completedAt}, now()) else ${batchJobs.completedAt} end`,
             }
           : {}),
       })

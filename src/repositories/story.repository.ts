@@ -196,10 +196,11 @@ export class StoryRepository {
   /**
    * Marks a step failed for good; the story keeps the first failure as its `failedStep` and `error`.
    * The story itself fails later, in {@link settleFailed}, once no other step is still working.
-   * A story that has ended (e.g. was cancelled while the step ran) is left as it is.
+   * A story that has ended (e.g. was cancelled while the step ran) is left as it is, and so is one
+   * retried since `generation` was read (the failure is of work from before the retry).
    * @returns true when this call failed the step.
    */
-  async failStep(id: string, step: StepName, error: string): Promise<boolean> {
+  async failStep(id: string, step: StepName, error: string, generation?: number): Promise<boolean> {
     const column = stepColumn(step);
     const rows = await this.db
       .update(stories)
@@ -213,6 +214,7 @@ export class StoryRepository {
           eq(stories.id, id),
           sql`${stories.status} in ('pending', 'processing')`,
           sql`${column} not in ('completed', 'failed')`,
+          generation === undefined ? undefined : eq(stories.generation, generation),
         ),
       )
       .returning({ id: stories.id });
@@ -271,6 +273,7 @@ export class StoryRepository {
           error: null,
           failedStep: null,
           completedAt: null,
+          generation: sql`${stories.generation} + 1`,
           ...moveSteps(['failed', 'cancelled', 'queued', 'running'], 'pending'),
         })
         .where(and(eq(stories.id, id), sql`${stories.status} in ('failed', 'cancelled')`))

@@ -65,11 +65,12 @@ export class OrchestratorService {
   /**
    * Records that a step failed for good. Steps that need it never start; steps already working
    * side by side finish; then the story fails (see {@link finishIfDone}) and its batch is updated.
+   * `generation` (the story's when the job began) ignores a failure of work from before a retry.
    */
-  async failStep(storyId: string, step: StepName, error: string): Promise<void> {
+  async failStep(storyId: string, step: StepName, error: string, generation?: number): Promise<void> {
     const story = await this.stories.get(storyId);
     if (!story) return;
-    if (await this.stories.failStep(storyId, step, error)) {
+    if (await this.stories.failStep(storyId, step, error, generation)) {
       this.logger.warn(`Story ${storyId} failed at step ${step}: ${error}`);
       this.events.emit({ type: 'step', storyId, batchId: story.batchId, step, state: 'failed', error });
     }

@@ -27,6 +27,7 @@ const base: Story = {
   metadata: {},
   error: null,
   failedStep: null,
+  generation: 0,
   startedAt: null,
   completedAt: null,
   createdAt: new Date(),
