@@ -296,20 +296,27 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
   };
 }
 
-/**
- * Connects once to Redis, without retrying, and sends PING.
- * @throws Error within about `timeoutMs` saying that Redis is not reachable and how to start it.
- */
-export async function probeRedis(url: string, timeoutMs = 3000): Promise<void> {
+/** A client for one quick check: connects on demand, never retries, gives up after `timeoutMs`. */
+function oneShotRedis(url: string, timeoutMs: number): Redis {
   const client = new Redis({
     ...redisOptionsFromUrl(url),
     lazyConnect: true,
     connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
   client.on('error', () => undefined);
+  return client;
+}
+
+/**
+ * Connects once to Redis, without retrying, and sends PING.
+ * @throws Error within about `timeoutMs` saying that Redis is not reachable and how to start it.
+ */
+export async function probeRedis(url: string, timeoutMs = 3000): Promise<void> {
+  const client = oneShotRedis(url, timeoutMs);
   try {
     await client.connect();
     await client.ping();
@@ -329,16 +336,7 @@ export async function probeRedis(url: string, timeoutMs = 3000): Promise<void> {
  * often refuses CONFIG), undefined when it is `noeviction`. Never throws.
  */
 export async function redisPolicyWarning(url: string, timeoutMs = 3000): Promise<string | undefined> {
-  const client = new Redis({
-    ...redisOptionsFromUrl(url),
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => undefined);
+  const client = oneShotRedis(url, timeoutMs);
   try {
     await client.connect();
     const reply = (await client.config('GET', 'maxmemory-policy')) as string[];
