@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import CFB from 'cfb';
 import mammoth from 'mammoth';
 import { decodeText, type TextEncodingName } from './decode.js';
 import { documentText, type MammothElement, TextTooLongError } from './docx-text.js';
@@ -131,7 +132,7 @@ interface WordExtractorModule {
 const require = createRequire(import.meta.url);
 
 async function extractDoc(bytes: Uint8Array, fileName?: string): Promise<string> {
-  const ole = inspectOle(bytes);
+  const ole = inspectOle(bytes, fileName);
   if (ole.streams.has('EncryptionInfo') || ole.streams.has('EncryptedPackage') || ole.wordEncrypted) {
     throw new IntakeError(
       'encrypted-document',
@@ -170,44 +171,35 @@ const WORD97_IDENT = 0xa5ec;
 const FIB_ENCRYPTED = 0x0100;
 
 interface OleInfo {
-  /** Names of the storages and streams found in the compound file's directory. */
+  /** Names of the streams and storages found in the compound file. */
   streams: Set<string>;
-  /** `wIdent` of the WordDocument stream's File Information Block, when found. */
+  /** `wIdent` of the WordDocument stream's File Information Block, when the stream has one. */
   wordIdent?: number;
   wordEncrypted: boolean;
 }
 
 /**
- * Reads the directory of an OLE compound file (MS-CFB) without following sector chains:
- * directory entries are 128 bytes at 128-byte-aligned offsets after the header, so every aligned
- * slot that looks like an entry (name length, type, UTF-16 name) is read. Good enough to find
- * stream names; the WordDocument stream (always ≥ 4,096 bytes, so in regular sectors) gives the
- * start of its FIB from its first sector.
+ * Reads an OLE compound file (MS-CFB) with the `cfb` package, which follows the sector chains as
+ * the format defines them: a stream under 4,096 bytes lives in the mini-stream (64-byte sectors),
+ * a larger one in regular sectors. The first bytes of the WordDocument stream are its File
+ * Information Block (MS-DOC 2.5.1), whatever its size.
+ *
+ * @throws IntakeError `corrupt-document` when the compound file cannot be read
  */
-function inspectOle(bytes: Uint8Array): OleInfo {
+function inspectOle(bytes: Uint8Array, fileName?: string): OleInfo {
+  let container: CFB.CFB$Container;
+  try {
+    container = CFB.read(toBuffer(bytes), { type: 'buffer' });
+  } catch (cause) {
+    throw corrupt(fileName, cause);
+  }
   const info: OleInfo = { streams: new Set(), wordEncrypted: false };
-  if (bytes.length < 512) return info;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const sectorShift = view.getUint16(0x1e, true);
-  if (sectorShift !== 9 && sectorShift !== 12) return info;
-  const sectorSize = 1 << sectorShift;
-  for (let offset = sectorSize; offset + 128 <= bytes.length; offset += 128) {
-    const nameBytes = view.getUint16(offset + 0x40, true);
-    const type = bytes[offset + 0x42];
-    if (nameBytes < 4 || nameBytes > 64 || nameBytes % 2 !== 0 || (type !== 1 && type !== 2 && type !== 5)) continue;
-    let name = '';
-    for (let i = 0; i < nameBytes - 2; i += 2) name += String.fromCharCode(view.getUint16(offset + i, true));
-    // Names are printable ASCII here, some with a control-character prefix ("\u0005SummaryInformation").
-    // eslint-disable-next-line no-control-regex
-    if (view.getUint16(offset + nameBytes - 2, true) !== 0 || !/^[\x01-\x1f]?[\x20-\x7e]+$/.test(name)) continue;
-    info.streams.add(name);
-    if (name === 'WordDocument' && type === 2 && info.wordIdent === undefined) {
-      const fib = (view.getUint32(offset + 0x74, true) + 1) * sectorSize;
-      if (fib + 12 <= bytes.length) {
-        info.wordIdent = view.getUint16(fib, true);
-        info.wordEncrypted = info.wordIdent === WORD97_IDENT && (view.getUint16(fib + 0x0a, true) & FIB_ENCRYPTED) !== 0;
-      }
-    }
+  for (const entry of container.FileIndex) if (entry.name) info.streams.add(entry.name);
+  const word = container.FileIndex.find((entry) => entry.name === 'WordDocument' && entry.type === 2);
+  const fib = word?.content ? Buffer.from(word.content as Uint8Array) : undefined;
+  if (fib && fib.length >= 12) {
+    info.wordIdent = fib.readUInt16LE(0);
+    info.wordEncrypted = info.wordIdent === WORD97_IDENT && (fib.readUInt16LE(0x0a) & FIB_ENCRYPTED) !== 0;
   }
   return info;
 }

@@ -1,22 +1,14 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import CFB from 'cfb';
 import { sampleBytes } from './samples.js';
 
-/** An OLE compound file (512-byte sectors) whose directory lists the given streams; no stream data. */
+/** A real OLE compound file (written by the `cfb` package) holding the given streams, each a few bytes. */
 export function oleWithStreams(names: string[]): Buffer {
-  const file = Buffer.alloc(1024);
-  Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]).copy(file, 0);
-  file.writeUInt16LE(0x003e, 0x18);
-  file.writeUInt16LE(0x0003, 0x1a);
-  file.writeUInt16LE(0xfffe, 0x1c);
-  file.writeUInt16LE(9, 0x1e);
-  file.writeUInt16LE(6, 0x20);
-  file.writeUInt32LE(0, 0x30);
-  ['Root Entry', ...names].forEach((name, i) => {
-    const entry = 512 + i * 128;
-    file.write(name, entry, 'utf16le');
-    file.writeUInt16LE((name.length + 1) * 2, entry + 0x40);
-    file[entry + 0x42] = i === 0 ? 5 : 2;
-  });
-  return file;
+  const container = CFB.utils.cfb_new();
+  for (const name of names) CFB.utils.cfb_add(container, `/${name}`, Buffer.from('stream data'));
+  return Buffer.from(CFB.write(container, { type: 'buffer' }) as Uint8Array);
 }
 
 /** A copy of the real Word 97 sample with its File Information Block changed. */
@@ -32,4 +24,23 @@ export function word97With(change: (fib: number, doc: Buffer) => void): Buffer {
   if (fib < 0) throw new Error('no Word 97 FIB found in the sample');
   change(fib, doc);
   return doc;
+}
+
+/** A small .doc from test/fixtures/doc (see SOURCES.md there). */
+export function docFixture(name: string): Buffer {
+  return readFileSync(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/doc', name));
+}
+
+/**
+ * A .doc rewritten by the `cfb` package with its WordDocument stream changed in place (same size,
+ * so a small stream stays in the mini-stream).
+ */
+export function withWordDocument(doc: Buffer, change: (stream: Buffer) => void): Buffer {
+  const container = CFB.read(doc, { type: 'buffer' });
+  const entry = CFB.find(container, 'WordDocument');
+  if (!entry?.content) throw new Error('no WordDocument stream');
+  const stream = Buffer.from(entry.content as Uint8Array);
+  change(stream);
+  entry.content = stream;
+  return Buffer.from(CFB.write(container, { type: 'buffer' }) as Uint8Array);
 }

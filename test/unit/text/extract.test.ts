@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { detectFormat, extractText, MAX_TEXT_CHARS } from '../../../src/text/extract.js';
 import { IntakeError, type IntakeErrorCode } from '../../../src/text/intake-error.js';
 import { normalizeText } from '../../../src/text/normalize.js';
-import { oleWithStreams, word97With } from '../../support/ole.js';
+import { docFixture, oleWithStreams, withWordDocument, word97With } from '../../support/ole.js';
 import { sampleBytes, sampleText } from '../../support/samples.js';
 import {
   assembleZip,
@@ -84,6 +84,44 @@ describe('extractText on real files', () => {
     expect(text).toContain('over two pages, with headers and footers.\n\nThe trick with this one');
     expect(text.endsWith('This is page two. Les Précieuses ridicules. The end.')).toBe(true);
     expect(text).not.toContain('This is a simple header');
+  });
+
+  describe('small Word 97 documents, whose WordDocument stream the compound file keeps in its mini-stream', () => {
+    it('a .doc of two words gives its text', async () => {
+      expect(await extractText(docFixture('frog_prince_title.doc'), 'title.doc')).toEqual({ text: 'The Frog-Prince', format: 'doc' });
+    });
+
+    it('a .doc of one sentence gives its paragraphs', async () => {
+      const { text } = await extractText(docFixture('frog_prince_first_sentence.doc'));
+      expect(text).toBe(
+        'The Frog-Prince\n\nOne fine evening a young princess put on her bonnet and clogs, and went out to take a walk by herself in a wood; and when she came to a cool spring of water, that rose in the midst of it, she sat herself down to rest a while.',
+      );
+    });
+
+    it('a Vietnamese .doc of a few words keeps its letters', async () => {
+      expect((await extractText(docFixture('vi_ho_ba_be_title.doc'))).text).toBe('Sự tích Hồ Ba Bể');
+    });
+
+    it('a .doc of two words and a picture (the picture in regular sectors, the text in the mini-stream) gives its text', async () => {
+      // Reading the mini-stream sector number as a regular sector lands inside the picture here.
+      expect(await extractText(docFixture('frog_prince_title_picture.doc'), 'picture.doc')).toEqual({ text: 'The Frog-Prince', format: 'doc' });
+    });
+
+    it('a small .doc with the fEncrypted flag in its mini-stream FIB → encrypted-document', async () => {
+      await expectCode(withWordDocument(docFixture('frog_prince_title.doc'), (fib) => fib.writeUInt16LE(fib.readUInt16LE(0x0a) | 0x0100, 0x0a)), 'encrypted-document');
+    });
+
+    it('a small Word 6/95 .doc (FIB identifier A5DC in the mini-stream) → unsupported-format', async () => {
+      const error = await expectCode(withWordDocument(docFixture('frog_prince_title.doc'), (fib) => fib.writeUInt16LE(0xa5dc, 0)), 'unsupported-format', 'old.doc');
+      expect(error.message).toContain('Word 6 or Word 95');
+    });
+  });
+
+  it('a .doc of a few hundred words (WordDocument in regular sectors) from LibreOffice gives every paragraph', async () => {
+    const { text } = await extractText(docFixture('frog_prince_opening.doc'));
+    const source = sampleText('stories/en/en_grimm_frog_prince.txt').split('\n\n').slice(0, 4);
+    expect(text).toBe(source.map((p) => p.replace(/\n/g, ' ')).join('\n\n'));
+    expect(text.split(/\s+/).length).toBe(481);
   });
 
   it('reads a .doc passed as a Uint8Array view into a larger buffer', async () => {
