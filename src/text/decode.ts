@@ -1,8 +1,9 @@
 import { IntakeError, describeFile } from './intake-error.js';
 import { decodeLegacy, type LegacyEncodingName } from './legacy-encoding.js';
+import type { VietnameseFontEncoding } from './vietnamese-font-encoding.js';
 
 /** How the bytes of a text file were read (stored with the upload as `encoding`). */
-export type TextEncodingName = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be' | LegacyEncodingName;
+export type TextEncodingName = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be' | LegacyEncodingName | VietnameseFontEncoding;
 
 export interface DecodedText {
   /** The text as decoded: no byte-order mark, otherwise untouched (run `normalizeText` next). */

@@ -1,6 +1,8 @@
 import { analyse } from 'chardet';
 import iconv from 'iconv-lite';
 import { detectLanguage } from './language.js';
+import { decodeTcvn3, decodeVni, type VietnameseFontEncoding } from './vietnamese-font-encoding.js';
+import { vietnameseSyllableShare } from './vietnamese-syllables.js';
 
 /**
  * Legacy (pre-Unicode) encodings a text upload may be read from, by the names Storyforge stores
@@ -99,11 +101,14 @@ export type LegacyDecoding =
       ok: true;
       /** The decoded text in NFC (Windows-1258 writes Vietnamese tone marks as separate characters). */
       text: string;
-      encoding: LegacyEncodingName;
+      encoding: LegacyEncodingName | VietnameseFontEncoding;
     }
   | {
       ok: false;
-      /** The best reading was Vietnamese typed with a font-based encoding (VNI, TCVN3/ABC …), which is not read. */
+      /**
+       * The best reading was Vietnamese typed with a font-based encoding, but neither the TCVN3 nor
+       * the VNI reading was plausible (VPS or another font encoding, or a damaged file).
+       */
       vietnameseFontEncoding: boolean;
     };
 
@@ -135,7 +140,40 @@ export function decodeLegacy(bytes: Uint8Array): LegacyDecoding {
     if (verdict.plausible) return { ok: true, text, encoding };
     seen.vietnameseFontEncoding ||= verdict.vietnameseFontEncoding === true;
   }
+  const font = decodeVietnameseFont(bytes);
+  if (font) return { ok: true, ...font };
   return { ok: false, vietnameseFontEncoding: seen.vietnameseFontEncoding };
+}
+
+/**
+ * Share of the words with a non-ASCII letter that must be Vietnamese syllables for a TCVN3 or VNI
+ * reading to be taken (real text: 98-100%, loanwords and names aside; a wrong reading: well under half).
+ */
+const MIN_SYLLABLE_SHARE = 0.9;
+/** Fewest such words: a line or two of Vietnamese. */
+const MIN_VIETNAMESE_WORDS = 5;
+
+/**
+ * Reads bytes no code page explains as Vietnamese in the TCVN3 (ABC) or VNI font encoding, when
+ * exactly one of them decodes strictly and gives plausible Vietnamese: {@link assess} finds nothing odd,
+ * every non-ASCII letter is a Vietnamese letter, at least {@link MIN_SYLLABLE_SHARE} of the words
+ * with one are Vietnamese syllables, and franc takes the text for Vietnamese.
+ */
+function decodeVietnameseFont(bytes: Uint8Array): { text: string; encoding: VietnameseFontEncoding } | undefined {
+  const readings = [
+    { encoding: 'tcvn3' as const, text: decodeTcvn3(bytes) },
+    { encoding: 'vni' as const, text: decodeVni(bytes) },
+  ].filter((r): r is { encoding: VietnameseFontEncoding; text: string } => r.text !== undefined && isPlausibleVietnamese(r.text));
+  return readings.length === 1 ? readings[0] : undefined;
+}
+
+function isPlausibleVietnamese(text: string): boolean {
+  const stats = scan(text);
+  if (stats.latin !== stats.vietnamese || stats.odd > 0 || stats.letters < stats.visible * MIN_LETTER_SHARE) return false;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000e-\u0019\u001c-\u001f\u007f-\u009f\ufffd]/.test(text)) return false;
+  const { words, share } = vietnameseSyllableShare(text);
+  return words >= MIN_VIETNAMESE_WORDS && share >= MIN_SYLLABLE_SHARE && detectLanguage(text.slice(0, 4096)) === 'vi';
 }
 
 function chooseEncoding(sample: Uint8Array, seen: { vietnameseFontEncoding: boolean }): LegacyEncodingName | undefined {

@@ -155,13 +155,6 @@ describe('decodeText reads legacy code pages', () => {
     expect(decodeText(encodeLegacy(text, encoding)).text).toBe(text);
   });
 
-  it('Vietnamese typed with the VNI font encoding → unreadable-encoding that says so, not mojibake', () => {
-    const vni = 'Ngaøy xöa, ôû moät laøng noï coù hai vôï choàng giaø hieàn laønh, chaêm chæ laøm aên. Moät hoâm, hoï ñi leân nuùi kieám cuûi.';
-    const error = intakeError(() => decodeText(encodeLegacy(vni, 'windows-1252'), 'vni.txt'));
-    expect(error.code).toBe('unreadable-encoding');
-    expect(error.message).toContain('VNI');
-  });
-
   it('UTF-8 with a stray Windows-1252 byte → unreadable-encoding naming the byte, not a legacy misreading', () => {
     const bytes = Buffer.concat([Buffer.from(hoBaBe.slice(0, 300)), Buffer.from([0x93]), Buffer.from(hoBaBe.slice(300, 600))]);
     const error = intakeError(() => decodeText(bytes, 'mixed.txt'));
