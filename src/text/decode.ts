@@ -34,7 +34,8 @@ const BINARY_SIGNATURES: ReadonlyArray<{ kind: string; matches: (bytes: Uint8Arr
  * what is not UTF-8: control bytes in more than 1% of the file (binary); a file whose non-ASCII
  * bytes are at least 90% valid UTF-8 sequences (damaged or mixed UTF-8: refused, since any legacy
  * reading of it would turn its UTF-8 letters into mojibake); a legacy code page detected by `decodeLegacy`
- * (Windows-1252, Windows-1258 and the others chardet recognises, checked for plausible text).
+ * (Windows-1252, Windows-1258 and the others chardet recognises, checked for plausible text; then
+ * Vietnamese in the TCVN3 or VNI font encoding, checked syllable by syllable).
  * Decoding is always strict: a byte that has no character in the chosen encoding is an error,
  * never a silent U+FFFD.
  *

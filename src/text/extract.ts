@@ -15,8 +15,9 @@ export interface ExtractedText {
   text: string;
   format: UploadFormat;
   /**
-   * How a .txt file was decoded: `utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be`, or a legacy code
-   * page such as `windows-1252` or `windows-1258`; absent for Word files.
+   * How a .txt file was decoded: `utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be`, a legacy code
+   * page such as `windows-1252` or `windows-1258`, or a Vietnamese font encoding (`tcvn3`, `vni`);
+   * absent for Word files.
    */
   encoding?: TextEncodingName;
 }

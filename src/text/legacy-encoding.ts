@@ -126,7 +126,8 @@ export type LegacyDecoding =
  * xöa"). The first plausible candidate wins, unless another candidate
  * rated at least 80% as high reads the bytes as different plausible text (ambiguous: refused).
  * Without any candidate, a text on which every Latin Windows code page agrees is read as
- * Windows-1252. The whole text is checked again after decoding.
+ * Windows-1252. The whole text is checked again after decoding. When no code page reads the bytes,
+ * they are tried as Vietnamese in the TCVN3 (ABC) and VNI font encodings ({@link decodeVietnameseFont}).
  *
  * @param bytes a whole file that is not valid UTF-8 (and has no BOM, no NUL bytes)
  */
