@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
-import CFB from 'cfb';
 import mammoth from 'mammoth';
 import { decodeText, type TextEncodingName } from './decode.js';
+import { readDoc } from './doc-reader.js';
 import { documentText, type MammothElement, TextTooLongError } from './docx-text.js';
 import { IntakeError, describeFile } from './intake-error.js';
 import { normalizeText } from './normalize.js';
@@ -52,8 +51,10 @@ export function detectFormat(bytes: Uint8Array): UploadFormat {
  *   compression ratio, sizes that match the directory), then mammoth reads the body: one blank line
  *   between paragraphs, each table row on one line (cells separated by a tab), no footnotes,
  *   endnotes, comments, headers or footers;
- * - doc: word-extractor's main body (headers, footers, footnotes left out, quotes and dashes kept as
- *   written), one blank line between paragraphs.
+ * - doc: the compound file's streams are read with `cfb` (regular and mini-stream) to refuse
+ *   encrypted, Word 6/95 and non-Word files, then word-extractor's main body (headers, footers,
+ *   footnotes left out, quotes and dashes kept as written), one blank line between paragraphs; both
+ *   run in a child process with a heap and time limit (`readDoc`), as a crafted file can make them loop.
  * The result goes through `normalizeText` and may hold at most {@link MAX_TEXT_CHARS} characters.
  *
  * @param bytes the whole file
@@ -125,85 +126,39 @@ function textTooLong(fileName?: string): IntakeError {
   );
 }
 
-/** word-extractor 1.0 (CommonJS, no type declarations): the part of its API used here. */
-interface WordExtractorModule {
-  new (): { extract(source: Buffer): Promise<{ getBody(options?: { filterUnicode?: boolean }): string }> };
-}
-
-const require = createRequire(import.meta.url);
-
 async function extractDoc(bytes: Uint8Array, fileName?: string): Promise<string> {
-  const ole = inspectOle(bytes, fileName);
-  if (ole.streams.has('EncryptionInfo') || ole.streams.has('EncryptedPackage') || ole.wordEncrypted) {
+  const reading = await readDoc(bytes);
+  if (!reading.ok) throw corrupt(fileName, new Error(reading.reason));
+  const streams = new Set(reading.streams);
+  if (streams.has('EncryptionInfo') || streams.has('EncryptedPackage') || reading.wordEncrypted) {
     throw new IntakeError(
       'encrypted-document',
       `${describeFile(fileName)} is protected with a password; open it in Word, remove the password (File > Info > Protect Document) and upload it again.`,
       fileName,
     );
   }
-  if (ole.streams.size > 0 && !ole.streams.has('WordDocument')) {
+  if (!streams.has('WordDocument')) {
     throw new IntakeError(
       'unsupported-format',
       `${describeFile(fileName)} is an Office file but not a Word document (a spreadsheet or presentation?); upload the story as .docx, .doc or .txt.`,
       fileName,
     );
   }
-  if (ole.wordIdent !== undefined && ole.wordIdent !== WORD97_IDENT) {
+  if (reading.wordIdent !== undefined && reading.wordIdent !== WORD97_IDENT) {
     throw new IntakeError(
       'unsupported-format',
       `${describeFile(fileName)} is from Word 6 or Word 95, which cannot be read; open it in Word, save it as .docx and upload again.`,
       fileName,
     );
   }
-  try {
-    const WordExtractor = require('word-extractor') as WordExtractorModule;
-    const document = await new WordExtractor().extract(toBuffer(bytes));
-    // word-extractor ends each paragraph with one line break; make paragraphs blank-line separated.
-    // filterUnicode: false keeps curly quotes, dashes and en/em spaces as written (its default makes them ASCII).
-    return normalizeText(document.getBody({ filterUnicode: false })).replace(/\n+/g, '\n\n');
-  } catch (cause) {
-    throw corrupt(fileName, cause);
-  }
+  if (reading.body === undefined) throw corrupt(fileName, new Error(reading.bodyError ?? 'the WordDocument stream has no File Information Block'));
+  // word-extractor ends each paragraph with one line break; make paragraphs blank-line separated.
+  // filterUnicode: false keeps curly quotes, dashes and en/em spaces as written (its default makes them ASCII).
+  return normalizeText(reading.body).replace(/\n+/g, '\n\n');
 }
 
 /** The File Information Block of a Word 97-2003 document starts with this identifier. */
 const WORD97_IDENT = 0xa5ec;
-/** FibBase flag `fEncrypted`: the document is password-protected (MS-DOC 2.5.2). */
-const FIB_ENCRYPTED = 0x0100;
-
-interface OleInfo {
-  /** Names of the streams and storages found in the compound file. */
-  streams: Set<string>;
-  /** `wIdent` of the WordDocument stream's File Information Block, when the stream has one. */
-  wordIdent?: number;
-  wordEncrypted: boolean;
-}
-
-/**
- * Reads an OLE compound file (MS-CFB) with the `cfb` package, which follows the sector chains as
- * the format defines them: a stream under 4,096 bytes lives in the mini-stream (64-byte sectors),
- * a larger one in regular sectors. The first bytes of the WordDocument stream are its File
- * Information Block (MS-DOC 2.5.1), whatever its size.
- *
- * @throws IntakeError `corrupt-document` when the compound file cannot be read
- */
-function inspectOle(bytes: Uint8Array, fileName?: string): OleInfo {
-  let container: CFB.CFB$Container;
-  try {
-    container = CFB.read(toBuffer(bytes), { type: 'buffer' });
-  } catch (cause) {
-    throw corrupt(fileName, cause);
-  }
-  const info: OleInfo = { streams: new Set(), wordEncrypted: false };
-  for (const entry of container.FileIndex) if (entry.name) info.streams.add(entry.name);
-  const word = container.FileIndex.find((entry) => entry.name === 'WordDocument' && entry.type === 2);
-  const fib = word?.content ? Buffer.from(word.content as Uint8Array) : undefined;
-  if (fib && fib.length >= 12) {
-    info.wordIdent = fib.readUInt16LE(0);
-    info.wordEncrypted = info.wordIdent === WORD97_IDENT && (fib.readUInt16LE(0x0a) & FIB_ENCRYPTED) !== 0;
-  }
-  return info;
-}
 
 function corrupt(fileName: string | undefined, cause: unknown): IntakeError {
   return new IntakeError(

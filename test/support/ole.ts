@@ -44,3 +44,31 @@ export function withWordDocument(doc: Buffer, change: (stream: Buffer) => void):
   entry.content = stream;
   return Buffer.from(CFB.write(container, { type: 'buffer' }) as Uint8Array);
 }
+
+/**
+ * A compound file whose WordDocument sector chain loops: its last sector points back to its
+ * second one (a FAT edit, MS-CFB 2.3). With `streamInLoop`, the SummaryInformation stream is also
+ * made to start inside the loop, which `cfb` follows without end; without, `cfb` reads the file and
+ * word-extractor follows the loop without end.
+ */
+export function withLoopedChain(doc: Buffer, streamInLoop: boolean): Buffer {
+  const file = Buffer.from(doc);
+  if (file.readUInt16LE(0x1e) !== 9) throw new Error('expected 512-byte sectors');
+  const sector = (n: number): number => (n + 1) * 512;
+  const fat = sector(file.readUInt32LE(0x4c)); // the first FAT sector covers the first 128 sectors
+  const start = CFB.find(CFB.read(doc, { type: 'buffer' }), 'WordDocument')!.start;
+  const chain: number[] = [];
+  for (let s = start; s < 0xfffffff0 && chain.length < 128; s = file.readUInt32LE(fat + 4 * s)) chain.push(s);
+  file.writeUInt32LE(chain[1]!, fat + 4 * chain.at(-1)!);
+  if (streamInLoop) {
+    const directory = sector(file.readUInt32LE(0x30));
+    for (let entry = directory; entry < directory + 512; entry += 128) {
+      const name = file.toString('utf16le', entry, entry + file.readUInt16LE(entry + 0x40) - 2);
+      if (name === '\u0005SummaryInformation') {
+        file.writeUInt32LE(chain[1]!, entry + 0x74);
+        file.writeUInt32LE(8192, entry + 0x78);
+      }
+    }
+  }
+  return file;
+}

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { DOC_TIME_LIMIT_MS } from '../../../src/text/doc-reader.js';
 import { detectFormat, extractText, MAX_TEXT_CHARS } from '../../../src/text/extract.js';
 import { IntakeError, type IntakeErrorCode } from '../../../src/text/intake-error.js';
 import { normalizeText } from '../../../src/text/normalize.js';
-import { docFixture, oleWithStreams, withWordDocument, word97With } from '../../support/ole.js';
+import { docFixture, oleWithStreams, withLoopedChain, withWordDocument, word97With } from '../../support/ole.js';
 import { sampleBytes, sampleText } from '../../support/samples.js';
 import {
   assembleZip,
@@ -200,6 +201,16 @@ describe('extractText refusals', () => {
     Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]).copy(ole, 0);
     await expectCode(ole, 'corrupt-document');
   });
+
+  // The looping reader fills its heap (256 MB) in about 10 s; one case covers both readers, which run in the same child process.
+  it('a .doc whose sector chain loops (endless in the compound-file reader) → corrupt-document, and the process lives on', async () => {
+    const started = Date.now();
+    const error = await expectCode(withLoopedChain(docFixture('frog_prince_opening.doc'), true), 'corrupt-document', 'loop.doc');
+    expect(error.message).toContain('"loop.doc" is damaged');
+    expect(Date.now() - started).toBeLessThan(DOC_TIME_LIMIT_MS);
+    // The next document still reads.
+    expect((await extractText(docFixture('frog_prince_title.doc'))).text).toBe('The Frog-Prince');
+  }, 60_000);
 
   it('a Word 97 .doc cut short → corrupt-document', async () => {
     const doc = sampleBytes('docs/nwe_test05_word97.doc');
