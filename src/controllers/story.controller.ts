@@ -210,6 +210,35 @@ export class StoryController {
     return sendFile(res, () => this.files.narration(auth, id));
   }
 
+  @Get(':id/subtitles.srt')
+  @STORY_ID
+  @ApiOperation({ summary: 'Download the subtitles as SubRip (written with the narration)' })
+  @binary('subtitles.srt', 'application/x-subrip')
+  @ApiErrors(400, 404, 416)
+  subtitlesSrt(@Auth() auth: AuthUser, @UuidParam('id') id: string, @Res() res: Response): Promise<void> {
+    return sendFile(res, () => this.files.subtitles(auth, id, 'srt'));
+  }
+
+  @Get(':id/subtitles.vtt')
+  @STORY_ID
+  @ApiOperation({ summary: 'Download the subtitles as WebVTT (written with the narration)' })
+  @binary('subtitles.vtt', 'text/vtt')
+  @ApiErrors(400, 404, 416)
+  subtitlesVtt(@Auth() auth: AuthUser, @UuidParam('id') id: string, @Res() res: Response): Promise<void> {
+    return sendFile(res, () => this.files.subtitles(auth, id, 'vtt'));
+  }
+
+  @Get(':id/video')
+  @STORY_ID
+  @RANGE
+  @ApiOperation({ summary: 'Download video.mp4 (autoMode.renderVideo); range requests allowed' })
+  @binary('video.mp4', 'video/mp4')
+  @ApiPartialContentResponse({ description: 'The requested byte range' })
+  @ApiErrors(400, 404, 416)
+  video(@Auth() auth: AuthUser, @UuidParam('id') id: string, @Res() res: Response): Promise<void> {
+    return sendFile(res, () => this.files.video(auth, id));
+  }
+
   @Get(':id/audio/:index')
   @STORY_ID
   @RANGE

@@ -17,6 +17,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { storyStatus } from '../db/schema.js';
+import { VIDEO_ASPECTS, type VideoAspect } from '../media/video.js';
 import { IMAGE_GENERATORS, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../providers/registry.js';
 import { MAX_BATCH_FILES } from '../services/batch.service.js';
 import { PageQueryDto } from './pagination.dto.js';
@@ -106,6 +107,21 @@ export class AutoModeConfigDto {
   @IsString()
   @MaxLength(2000)
   customPromptAudio?: string;
+
+  @ApiPropertyOptional({ description: 'Also render video.mp4 from the images and the merged narration, subtitles as a soft track (needs generateImages, generateAudio and mergeAudio: 400 otherwise)', example: true, default: false })
+  @IsOptional()
+  @IsBoolean()
+  renderVideo?: boolean;
+
+  @ApiPropertyOptional({ description: 'Frame shape of the video: `16:9` (1920×1080) or `9:16` (1080×1920), times VIDEO_SCALE', enum: VIDEO_ASPECTS, example: '9:16', default: '16:9' })
+  @IsOptional()
+  @IsIn(VIDEO_ASPECTS)
+  videoPreset?: VideoAspect;
+
+  @ApiPropertyOptional({ description: 'Draw the subtitles into the video frames too (as `storyforge run --burn-subtitles`)', example: false, default: false })
+  @IsOptional()
+  @IsBoolean()
+  burnSubtitles?: boolean;
 }
 
 /**
