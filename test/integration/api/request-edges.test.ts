@@ -22,7 +22,7 @@ describe('odd requests: path and query numbers, reserved keys, body types, langu
       method,
       headers: { authorization: `Bearer ${token}`, ...(contentType ? { 'content-type': contentType } : {}) },
       body,
-    }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as { code: string; message: string; errors: { field: string; message: string }[] } }));
 
   it('takes a chunk index only as decimal digits within range, and answers 400 naming it otherwise (never 500)', async () => {
     for (const kind of ['images', 'audio']) {
