@@ -1,4 +1,5 @@
-import { Param, ParseUUIDPipe, type PipeTransform } from '@nestjs/common';
+import { createParamDecorator, type ExecutionContext, Param, ParseUUIDPipe, type PipeTransform } from '@nestjs/common';
+import type { Request } from 'express';
 import { ApiParam } from '@nestjs/swagger';
 import { ApiError } from './api-error.js';
 
@@ -51,3 +52,19 @@ export const ApiUuidParam = (name: string, description: string) =>
 /** OpenAPI: describes a chunk index path parameter. */
 export const ApiIndexParam = (name: string, description: string) =>
   ApiParam({ name, description, schema: { type: 'integer', minimum: 0, maximum: MAX_PARAM_NUMBER, pattern: '^(0|[1-9][0-9]*)$' }, example: 0 });
+
+/**
+ * The `Idempotency-Key` request header exactly as sent, read from the raw header lines: undefined
+ * when absent, the value (possibly empty, which IdempotencyService refuses) when sent once.
+ * @throws ApiError 400 `invalid-idempotency-key` when it is sent more than once (Node would join
+ * the values into one key, `a, b`).
+ */
+export const IdempotencyKeyHeader = createParamDecorator((_data: unknown, context: ExecutionContext): string | undefined => {
+  const raw = context.switchToHttp().getRequest<Request>().rawHeaders;
+  const sent: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'idempotency-key') sent.push(raw[i + 1]!);
+  if (sent.length > 1) {
+    throw new ApiError(400, 'invalid-idempotency-key', `The Idempotency-Key header was sent ${sent.length} times; send it once, with one key`);
+  }
+  return sent[0];
+});
