@@ -118,7 +118,13 @@ apiKey
   });
 
 try {
-  await program.parseAsync(process.argv);
+  if (process.argv.length <= 2) {
+    // No command at all is a usage error (README: exit 2); `storyforge --help` prints to stdout and exits 0.
+    program.outputHelp({ error: true });
+    process.exitCode = EXIT.usage;
+  } else {
+    await program.parseAsync(process.argv);
+  }
 } catch (error) {
   const code = (error as { code?: string }).code;
   if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') {
