@@ -8,7 +8,7 @@ import { EXIT, runCommand } from './cli/run.command.js';
 import { retryCommand } from './cli/retry.command.js';
 import { serveCommand, workerCommand } from './cli/serve.command.js';
 import { CHUNK_WORD_LIMITS, loadConfig } from './config/config.js';
-import { isKnownLanguage } from './text/language.js';
+import { isKnownLanguage, LANGUAGE_RULE } from './text/language.js';
 
 /** The version in package.json (next to dist/ and src/). */
 function packageVersion(): string {
@@ -31,7 +31,7 @@ const wordsBetween = (limits: { min: number; max: number }) => (value: string): 
 };
 
 const language = (value: string): string => {
-  if (!isKnownLanguage(value)) throw new InvalidArgumentError('must be a language code such as vi, en or fr (ISO 639-1)');
+  if (!isKnownLanguage(value)) throw new InvalidArgumentError(LANGUAGE_RULE);
   return value;
 };
 
@@ -118,7 +118,13 @@ apiKey
   });
 
 try {
-  await program.parseAsync(process.argv);
+  if (process.argv.length <= 2) {
+    // No command at all is a usage error (README: exit 2); `storyforge --help` prints to stdout and exits 0.
+    program.outputHelp({ error: true });
+    process.exitCode = EXIT.usage;
+  } else {
+    await program.parseAsync(process.argv);
+  }
 } catch (error) {
   const code = (error as { code?: string }).code;
   if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') {

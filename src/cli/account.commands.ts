@@ -1,13 +1,24 @@
 import type { AppConfig } from '../config/config.js';
-import { openDatabase } from '../db/database.js';
+import { DataDirInUseError, openDatabase } from '../db/database.js';
 import { ApiError } from '../http/api-error.js';
 import { ApiKeyRepository } from '../repositories/api-key.repository.js';
 import { UserRepository } from '../repositories/user.repository.js';
 import { AccountService } from '../services/account.service.js';
 
-/** Opens the database, runs `work` with the account service, and closes the database. */
+/**
+ * Opens the database, runs `work` with the account service, and closes the database.
+ * @throws Error saying what to do instead when `storyforge serve` holds the embedded database
+ * (the command then exits 2).
+ */
 async function withAccounts<T>(config: AppConfig, work: (accounts: AccountService) => Promise<T>): Promise<T> {
-  const connection = await openDatabase(config);
+  const connection = await openDatabase(config).catch((error: unknown) => {
+    if (!(error instanceof DataDirInUseError)) throw error;
+    throw new Error(
+      `${error.message}\nWhile \`storyforge serve\` runs on this data directory, make accounts and keys over its HTTP API instead: ` +
+        'POST /auth/register {"email","password"} makes a user, and POST /api-keys {"name"} (signed in) makes an API key. ' +
+        'Or stop serve, run this command, and start serve again.',
+    );
+  });
   try {
     return await work(new AccountService(new UserRepository(connection), new ApiKeyRepository(connection)));
   } catch (error) {

@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/config.js';
 import type { StoryStyle } from '../providers/types.js';
 import { UserRepository } from '../repositories/user.repository.js';
 import { BatchService, MAX_BATCH_FILES } from '../services/batch.service.js';
+import { videoBlockers } from '../services/requested-steps.js';
 import { UploadService } from '../services/upload.service.js';
 import { IntakeError } from '../text/intake-error.js';
 import { BatchSession, EXIT, type Unreadable } from './batch-session.js';
@@ -42,8 +43,10 @@ export const LOCAL_USER_EMAIL = 'local@storyforge.invalid';
  */
 export async function runCommand(inputs: string[], options: RunOptions, config: AppConfig): Promise<number> {
   const video = options.video === true || options.videoPreset !== undefined || options.burnSubtitles === true;
-  if (video && !(options.images && options.audio && options.merge)) {
-    process.stderr.write('--video needs the images and the merged narration: leave out --no-images, --no-audio and --no-merge.\n');
+  const blockers = videoBlockers({ renderVideo: video, generateImages: options.images, generateAudio: options.audio, mergeAudio: options.merge });
+  if (blockers.length) {
+    const flags = { generateImages: '--no-images', generateAudio: '--no-audio', mergeAudio: '--no-merge' };
+    process.stderr.write(`--video needs the images and the merged narration: leave out ${blockers.map((b) => flags[b]).join(', ')}.\n`);
     return EXIT.usage;
   }
   const files = await expandInputPaths(inputs);

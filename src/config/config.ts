@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { X264_PRESETS, type X264Preset } from '../media/video.js';
-import { isKnownLanguage } from '../text/language.js';
+import { isKnownLanguage, LANGUAGE_RULE } from '../text/language.js';
 
 /** Injection token for the parsed {@link AppConfig}. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -91,7 +91,7 @@ export const envSchema = z.object({
   DEFAULT_LANGUAGE: z
     .string()
     .default('en')
-    .refine((code) => isKnownLanguage(code), 'must be a language code such as vi, en or fr (ISO 639-1)'),
+    .refine((code) => isKnownLanguage(code), LANGUAGE_RULE),
   WORD_PER_CHUNK_IMAGE: intFrom(120, CHUNK_WORD_LIMITS.image.min, CHUNK_WORD_LIMITS.image.max),
   WORD_PER_CHUNK_AUDIO: intFrom(60, CHUNK_WORD_LIMITS.audio.min, CHUNK_WORD_LIMITS.audio.max),
 

@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import type { AuthUser } from '../auth/auth-user.js';
+import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { type AuthUser, credentialFrom } from '../auth/auth-user.js';
 import { Auth, Authenticated, Public } from '../auth/decorators.js';
 import { LoginDto, LogoutDto, RefreshDto, RegisterDto, TokenResponseDto, UserDto } from '../dtos/auth.dto.js';
 import { ErrorResponseDto } from '../dtos/error.dto.js';
@@ -53,11 +54,20 @@ export class AuthController {
 
   @Post('logout')
   @HttpCode(204)
-  @Authenticated()
-  @ApiOperation({ summary: 'End this session (its access and refresh tokens, and its open Socket.IO connections), or with `all` every session of the account' })
+  @Public()
+  @ApiBearerAuth('bearer')
+  @ApiOperation({
+    summary:
+      'End this session (its access and refresh tokens, and its open Socket.IO connections), or with `all` every session of the account. ' +
+      'Sign in with the access token, or give the session\'s `refreshToken` in the body (works after the access token has expired)',
+  })
   @ApiNoContentResponse({ description: 'Signed out' })
+  @ApiUnauthorizedResponse({ description: 'No valid access token and no valid refresh token (`unauthorized`)', type: ErrorResponseDto })
   @ApiErrors(400)
-  async logout(@Auth() auth: AuthUser, @Body() dto: LogoutDto): Promise<void> {
+  async logout(@Req() request: Request, @Body() dto: LogoutDto): Promise<void> {
+    const auth = dto.refreshToken
+      ? await this.service.sessionOfRefreshToken(dto.refreshToken)
+      : await this.service.authenticate(credentialFrom(request.headers));
     await this.service.logout(auth, dto.all);
     this.events.disconnectSessions(auth, dto.all ?? false);
   }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiCreatedResponse,
@@ -18,7 +18,7 @@ import { ErrorResponseDto } from '../dtos/error.dto.js';
 import { StoryDetailDto, StoryDto, StoryPageDto } from '../dtos/story-response.dto.js';
 import { BatchCreateStoryDto, CreateStoryDto, GenerateStoryDto, StoryListQueryDto } from '../dtos/story.dto.js';
 import { ApiErrors } from '../http/api-errors.decorator.js';
-import { ApiIndexParam, ApiUuidParam, IndexParam, UuidParam } from '../http/params.js';
+import { ApiIndexParam, ApiUuidParam, IdempotencyKeyHeader, IndexParam, UuidParam } from '../http/params.js';
 import { sendFile, sendStreamedZip, sendZip } from '../http/send-file.js';
 import { IdempotencyService, type IdempotentResult } from '../services/idempotency.service.js';
 import { StoryBatchService } from '../services/story-batch.service.js';
@@ -79,7 +79,7 @@ export class StoryController {
   async create(
     @Auth() auth: AuthUser,
     @Body() dto: CreateStoryDto,
-    @Headers('idempotency-key') key: string | undefined,
+    @IdempotencyKeyHeader() key: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<StoryDetailDto> {
     const result = await this.idempotency.run(
@@ -106,7 +106,7 @@ export class StoryController {
   async batchCreate(
     @Auth() auth: AuthUser,
     @Body() dto: BatchCreateStoryDto,
-    @Headers('idempotency-key') key: string | undefined,
+    @IdempotencyKeyHeader() key: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<BatchCreatedDto> {
     const result = await this.idempotency.run(
@@ -208,6 +208,35 @@ export class StoryController {
   @ApiErrors(400, 404, 416)
   narration(@Auth() auth: AuthUser, @UuidParam('id') id: string, @Res() res: Response): Promise<void> {
     return sendFile(res, () => this.files.narration(auth, id));
+  }
+
+  @Get(':id/subtitles.srt')
+  @STORY_ID
+  @ApiOperation({ summary: 'Download the subtitles as SubRip (written with the narration)' })
+  @binary('subtitles.srt', 'application/x-subrip')
+  @ApiErrors(400, 404, 416)
+  subtitlesSrt(@Auth() auth: AuthUser, @UuidParam('id') id: string, @Res() res: Response): Promise<void> {
+    return sendFile(res, () => this.files.subtitles(auth, id, 'srt'));
+  }
+
+  @Get(':id/subtitles.vtt')
+  @STORY_ID
+  @ApiOperation({ summary: 'Download the subtitles as WebVTT (written with the narration)' })
+  @binary('subtitles.vtt', 'text/vtt')
+  @ApiErrors(400, 404, 416)
+  subtitlesVtt(@Auth() auth: AuthUser, @UuidParam('id') id: string, @Res() res: Response): Promise<void> {
+    return sendFile(res, () => this.files.subtitles(auth, id, 'vtt'));
+  }
+
+  @Get(':id/video')
+  @STORY_ID
+  @RANGE
+  @ApiOperation({ summary: 'Download video.mp4 (autoMode.renderVideo); range requests allowed' })
+  @binary('video.mp4', 'video/mp4')
+  @ApiPartialContentResponse({ description: 'The requested byte range' })
+  @ApiErrors(400, 404, 416)
+  video(@Auth() auth: AuthUser, @UuidParam('id') id: string, @Res() res: Response): Promise<void> {
+    return sendFile(res, () => this.files.video(auth, id));
   }
 
   @Get(':id/audio/:index')

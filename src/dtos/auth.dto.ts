@@ -48,6 +48,12 @@ export class LogoutDto {
   @IsOptional()
   @IsBoolean()
   all?: boolean;
+
+  @ApiPropertyOptional({ description: 'The session\'s refresh token: ends that session even when the access token has expired (no Authorization header needed)', example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(4096)
+  refreshToken?: string;
 }
 
 export class UserDto {

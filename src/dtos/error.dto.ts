@@ -18,7 +18,7 @@ export class ErrorResponseDto {
       'Stable reason for programs: validation-failed, bad-request, unauthorized, invalid-credentials, not-found, email-taken, ' +
       'step-not-ready, step-not-startable, step-running, step-failed, story-cancelled, batch-ended, ' +
       'idempotency-key-reused, idempotency-request-in-progress, idempotency-resource-deleted, invalid-idempotency-key, too-many-files, unexpected-file, missing-file, file-too-large, unsupported-format, ' +
-      'binary-content, empty-file, no-text, unreadable-encoding, corrupt-document, encrypted-document, range-not-satisfiable, ' +
+      'invalid-file-name, unsupported-media-type, binary-content, empty-file, no-text, unreadable-encoding, corrupt-document, encrypted-document, range-not-satisfiable, ' +
       'too-many-requests, internal-error …',
     example: 'validation-failed',
   })

@@ -20,6 +20,9 @@ export const storyUrls = {
   image: (id: string, index: number) => `/stories/${id}/images/${index}`,
   clip: (id: string, index: number) => `/stories/${id}/audio/${index}`,
   imagesZip: (id: string) => `/stories/${id}/images.zip`,
+  video: (id: string) => `/stories/${id}/video`,
+  subtitles: (id: string, format: 'srt' | 'vtt') => `/stories/${id}/subtitles.${format}`,
+  package: (id: string) => `/stories/${id}/package`,
 };
 
 /** State of each step of a story (`skipped` = not requested). One property per pipeline step. */
@@ -84,6 +87,18 @@ export class StoryDto {
 
   @ApiProperty({ description: 'Download address of narration.mp3 once merged, else null', example: '/stories/5a7c9e1b-2d4f-4a6c-8e0b-1c3d5e7f9a2b/narration', nullable: true, type: String })
   narrationUrl!: string | null;
+
+  @ApiProperty({ description: 'Download address of subtitles.srt once merged, else null', example: '/stories/5a7c9e1b-2d4f-4a6c-8e0b-1c3d5e7f9a2b/subtitles.srt', nullable: true, type: String })
+  subtitlesSrtUrl!: string | null;
+
+  @ApiProperty({ description: 'Download address of subtitles.vtt once merged, else null', example: '/stories/5a7c9e1b-2d4f-4a6c-8e0b-1c3d5e7f9a2b/subtitles.vtt', nullable: true, type: String })
+  subtitlesVttUrl!: string | null;
+
+  @ApiProperty({ description: 'Download address of video.mp4 once rendered (autoMode.renderVideo), else null', example: '/stories/5a7c9e1b-2d4f-4a6c-8e0b-1c3d5e7f9a2b/video', nullable: true, type: String })
+  videoUrl!: string | null;
+
+  @ApiProperty({ description: 'Download address of the whole story as one ZIP (what is finished so far)', example: '/stories/5a7c9e1b-2d4f-4a6c-8e0b-1c3d5e7f9a2b/package' })
+  packageUrl!: string;
 
   @ApiProperty({ description: 'When the story was made', example: '2026-01-31T09:12:44.120Z' })
   createdAt!: Date;
@@ -204,7 +219,13 @@ export function storyPercentage(story: Story, counts: ChunkCounts): number {
   return Math.floor(storyFraction({ story, fileName: '', ...counts }) * 100);
 }
 
-/** A story as lists show it: status, steps, progress and the narration address. */
+/** The subtitles' addresses: both once the merge step wrote them, else null. */
+function subtitleUrls(story: Story): { subtitlesSrtUrl: string | null; subtitlesVttUrl: string | null } {
+  const ready = !!story.subtitlesKey && story.mergeStep === 'completed';
+  return { subtitlesSrtUrl: ready ? storyUrls.subtitles(story.id, 'srt') : null, subtitlesVttUrl: ready ? storyUrls.subtitles(story.id, 'vtt') : null };
+}
+
+/** A story as lists show it: status, steps, progress and the download addresses (narration, subtitles, video, package). */
 export function mapStory(story: Story, counts: ChunkCounts): StoryDto {
   return {
     id: story.id,
@@ -219,6 +240,9 @@ export function mapStory(story: Story, counts: ChunkCounts): StoryDto {
     lastCompletedStep: STEPS.findLast((step) => story[STEP_COLUMN[step]] === 'completed') ?? null,
     error: story.error,
     narrationUrl: story.narrationKey && story.mergeStep === 'completed' ? storyUrls.narration(story.id) : null,
+    ...subtitleUrls(story),
+    videoUrl: story.videoKey && story.videoStep === 'completed' ? storyUrls.video(story.id) : null,
+    packageUrl: storyUrls.package(story.id),
     createdAt: story.createdAt,
     startedAt: story.startedAt,
     completedAt: story.completedAt,

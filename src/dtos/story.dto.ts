@@ -17,14 +17,14 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { storyStatus } from '../db/schema.js';
+import { VIDEO_ASPECTS, type VideoAspect } from '../media/video.js';
 import { IMAGE_GENERATORS, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../providers/registry.js';
 import { MAX_BATCH_FILES } from '../services/batch.service.js';
+import { LANGUAGE_CODES, LANGUAGE_RULE } from '../text/language.js';
 import { PageQueryDto } from './pagination.dto.js';
 
 /** An upload URL as returned by the upload endpoints (absolute or relative); group 1 is the id. */
 export const UPLOAD_URL_PATTERN = /^(?:https?:\/\/[^/\s]+)?\/file-upload\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:\/content)?\/?$/i;
-
-const LANGUAGE = /^[a-z]{2,3}$/;
 
 /** Seed `style`: how the story should be told. */
 export class StoryStyleDto {
@@ -106,6 +106,21 @@ export class AutoModeConfigDto {
   @IsString()
   @MaxLength(2000)
   customPromptAudio?: string;
+
+  @ApiPropertyOptional({ description: 'Also render video.mp4 from the images and the merged narration, subtitles as a soft track (needs generateImages, generateAudio and mergeAudio: 400 otherwise)', example: true, default: false })
+  @IsOptional()
+  @IsBoolean()
+  renderVideo?: boolean;
+
+  @ApiPropertyOptional({ description: 'Frame shape of the video: `16:9` (1920×1080) or `9:16` (1080×1920), times VIDEO_SCALE', enum: VIDEO_ASPECTS, example: '9:16', default: '16:9' })
+  @IsOptional()
+  @IsIn(VIDEO_ASPECTS)
+  videoPreset?: VideoAspect;
+
+  @ApiPropertyOptional({ description: 'Draw the subtitles into the video frames too (as `storyforge run --burn-subtitles`)', example: false, default: false })
+  @IsOptional()
+  @IsBoolean()
+  burnSubtitles?: boolean;
 }
 
 /**
@@ -143,9 +158,9 @@ class StorySettingsDto {
   @MaxLength(4000)
   customPrompt?: string;
 
-  @ApiPropertyOptional({ description: 'ISO 639-1 language of the story; detected from the text when absent', example: 'vi' })
+  @ApiPropertyOptional({ description: 'ISO 639-1 language of the story (one of the listed codes); detected from the text when absent', example: 'vi', enum: LANGUAGE_CODES })
   @IsOptional()
-  @Matches(LANGUAGE, { message: 'language must be an ISO 639-1 code such as vi, en or fr' })
+  @IsIn(LANGUAGE_CODES, { message: `language ${LANGUAGE_RULE}` })
   language?: string;
 
   @ApiPropertyOptional({ description: 'Providers to use (must be the ones this server runs)', type: ProviderChoiceDto })

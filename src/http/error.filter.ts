@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/config.js';
 import { fileTooLargeError, tooManyFilesError, uploadLimits } from '../services/intake-rules.js';
 import { IntakeError } from '../text/intake-error.js';
 import { ApiError, type ErrorBody } from './api-error.js';
+import { receivingFilePath } from './upload.options.js';
 
 /** Stable codes for the statuses Nest and its libraries raise on their own. */
 const CODE_OF_STATUS: Record<number, string> = {
@@ -33,15 +34,15 @@ interface MulterLikeError {
  * Turns any error into the one documented error body `{ statusCode, code, message, errors? }`.
  * Handles our {@link ApiError}, Nest's HttpExceptions (router 404, multer limits, throttling, body
  * parsing), IntakeError (unreadable uploads, with the file name), and anything else as a 500 whose
- * details are logged, not sent.
+ * details are logged, not sent. `request` (when known) lets an upload refusal name the file as `files[i]`.
  */
-export function toErrorBody(exception: unknown, config: AppConfig): ErrorBody {
+export function toErrorBody(exception: unknown, config: AppConfig, request?: object): ErrorBody {
   if (exception instanceof ApiError) return exception.body;
   if (exception instanceof IntakeError) return intakeBody(exception, exception.fileName ? 'file' : 'files');
   if (exception instanceof HttpException) {
     const statusCode = exception.getStatus();
     const multer = multerCause(exception);
-    if (multer) return multerBody(statusCode, multer, config);
+    if (multer) return multerBody(statusCode, multer, config, request);
     const response = exception.getResponse();
     const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
     const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : exception.message;
@@ -65,13 +66,13 @@ function multerCause(exception: HttpException): MulterLikeError | undefined {
   return cause && typeof cause.code === 'string' && cause.code.startsWith('LIMIT_') ? cause : undefined;
 }
 
-function multerBody(statusCode: number, error: MulterLikeError, config: AppConfig): ErrorBody {
+function multerBody(statusCode: number, error: MulterLikeError, config: AppConfig, request?: object): ErrorBody {
   const limits = uploadLimits(config);
   switch (error.code) {
     case 'LIMIT_FILE_SIZE':
-      return intakeBody(fileTooLargeError(error.filename, undefined, limits), error.field ?? 'file');
+      return intakeBody(fileTooLargeError(error.filename, undefined, limits), receivingFilePath(request, error.field ?? 'file'));
     case 'LIMIT_FILE_COUNT':
-      return intakeBody(tooManyFilesError(undefined, limits), error.field ?? 'files');
+      return intakeBody(tooManyFilesError(undefined, limits), receivingFilePath(request, error.field ?? 'files', true));
     case 'LIMIT_UNEXPECTED_FILE':
       return {
         statusCode: 400,
@@ -105,7 +106,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
   constructor(private readonly config: AppConfig) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const body = toErrorBody(exception, this.config);
+    const body = toErrorBody(exception, this.config, host.getType() === 'http' ? host.switchToHttp().getRequest<object>() : undefined);
     if (host.getType() === 'ws') {
       // A socket message handler failed: the client gets the same body as an `exception` event.
       host.switchToWs().getClient<{ emit(event: string, data: unknown): void }>().emit('exception', body);

@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../app.module.js';
 import type { AppConfig } from '../config/config.js';
 import { RedisIoAdapter } from '../gateways/redis-io.adapter.js';
+import { ContentTypeGuard } from './content-type.guard.js';
 import { ApiExceptionFilter } from './error.filter.js';
 import { setupSwagger } from './swagger.js';
 import { createValidationPipe } from './validation.js';
@@ -13,7 +14,7 @@ const EXPOSED_HEADERS = ['Content-Disposition', 'Content-Range', 'Accept-Ranges'
 
 /**
  * Builds the HTTP application exactly as `storyforge serve` runs it (tests use this too): the
- * request validation, the error body filter, CORS from CORS_ORIGINS, JSON bodies up to
+ * request validation, bodies only as JSON or multipart (ContentTypeGuard), the error body filter, CORS from CORS_ORIGINS, JSON bodies up to
  * UPLOAD_MAX_BYTES, Socket.IO with the Redis adapter, and Swagger at /docs (/docs-json).
  * Call `listen` on the result.
  * @param workers also run the queue workers in this process.
@@ -25,6 +26,8 @@ export async function createHttpApp(
 ): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot({ config, workers: options.workers, http: true }), {
     logger: options.logger,
+    // JSON only (below); form-encoded bodies are refused by ContentTypeGuard.
+    bodyParser: false,
   });
   app.disable('x-powered-by');
   app.set('trust proxy', config.http.trustProxy);
@@ -32,6 +35,7 @@ export async function createHttpApp(
   if (config.http.corsOrigins.length) {
     app.enableCors({ origin: config.http.corsOrigins, credentials: true, exposedHeaders: EXPOSED_HEADERS, maxAge: 600 });
   }
+  app.useGlobalGuards(new ContentTypeGuard());
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter(config));
   const adapter = new RedisIoAdapter(app, config);

@@ -1,6 +1,23 @@
-import { Param, ParseIntPipe, ParseUUIDPipe } from '@nestjs/common';
+import { createParamDecorator, type ExecutionContext, Param, ParseUUIDPipe, type PipeTransform } from '@nestjs/common';
+import type { Request } from 'express';
 import { ApiParam } from '@nestjs/swagger';
 import { ApiError } from './api-error.js';
+
+/** Largest number a path or query number may be: PostgreSQL's `integer`, which chunk indexes are stored as. */
+export const MAX_PARAM_NUMBER = 2_147_483_647;
+
+const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
+
+/**
+ * The one rule for numbers in paths and queries: decimal digits only, no sign, no leading zero,
+ * at most {@link MAX_PARAM_NUMBER}. `0x1`, `1e1`, `00`, ` 1`, `-1` and `1.0` are not numbers here.
+ * @returns the number, or undefined for anything else (a repeated query parameter, an array, included).
+ */
+export function parseDecimalParam(raw: unknown): number | undefined {
+  if (typeof raw !== 'string' || !DECIMAL.test(raw) || raw.length > String(MAX_PARAM_NUMBER).length) return undefined;
+  const value = Number(raw);
+  return value <= MAX_PARAM_NUMBER ? value : undefined;
+}
 
 /** A route parameter that must be a UUID; otherwise 400 `validation-failed` naming it. */
 export const UuidParam = (name: string) =>
@@ -11,14 +28,22 @@ export const UuidParam = (name: string) =>
     }),
   );
 
-/** A route parameter that must be a whole number ≥ 0; otherwise 400 `validation-failed` naming it. */
-export const IndexParam = (name: string) =>
-  Param(
-    name,
-    new ParseIntPipe({
-      exceptionFactory: () => new ApiError(400, 'validation-failed', `${name} must be a whole number from 0`, [{ field: name, message: `${name} must be a whole number from 0` }]),
-    }),
-  );
+/** Parses a chunk index with {@link parseDecimalParam}; 400 `validation-failed` naming the parameter otherwise. */
+class IndexPipe implements PipeTransform<unknown, number> {
+  constructor(private readonly name: string) {}
+
+  transform(value: unknown): number {
+    const index = parseDecimalParam(value);
+    if (index === undefined) {
+      const message = `${this.name} must be a whole number from 0 to ${MAX_PARAM_NUMBER} in decimal digits, without leading zeros`;
+      throw new ApiError(400, 'validation-failed', message, [{ field: this.name, message }]);
+    }
+    return index;
+  }
+}
+
+/** A route parameter that must be a chunk index (see {@link parseDecimalParam}); otherwise 400 `validation-failed` naming it. */
+export const IndexParam = (name: string) => Param(name, new IndexPipe(name));
 
 /** OpenAPI: describes a UUID path parameter. */
 export const ApiUuidParam = (name: string, description: string) =>
@@ -26,4 +51,20 @@ export const ApiUuidParam = (name: string, description: string) =>
 
 /** OpenAPI: describes a chunk index path parameter. */
 export const ApiIndexParam = (name: string, description: string) =>
-  ApiParam({ name, description, schema: { type: 'integer', minimum: 0 }, example: 0 });
+  ApiParam({ name, description, schema: { type: 'integer', minimum: 0, maximum: MAX_PARAM_NUMBER, pattern: '^(0|[1-9][0-9]*)$' }, example: 0 });
+
+/**
+ * The `Idempotency-Key` request header exactly as sent, read from the raw header lines: undefined
+ * when absent, the value (possibly empty, which IdempotencyService refuses) when sent once.
+ * @throws ApiError 400 `invalid-idempotency-key` when it is sent more than once (Node would join
+ * the values into one key, `a, b`).
+ */
+export const IdempotencyKeyHeader = createParamDecorator((_data: unknown, context: ExecutionContext): string | undefined => {
+  const raw = context.switchToHttp().getRequest<Request>().rawHeaders;
+  const sent: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'idempotency-key') sent.push(raw[i + 1]!);
+  if (sent.length > 1) {
+    throw new ApiError(400, 'invalid-idempotency-key', `The Idempotency-Key header was sent ${sent.length} times; send it once, with one key`);
+  }
+  return sent[0];
+});

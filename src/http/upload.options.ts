@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { MulterOptions } from '@nestjs/platform-express/multer/interfaces/multer-options.interface.js';
 import multer from 'multer';
 import type { AppConfig } from '../config/config.js';
+import { fileNameParts } from '../text/file-name.js';
 import { ApiError } from './api-error.js';
 
 /** Extensions the upload endpoints take (seed: .txt, .doc, .docx). */
@@ -13,11 +14,42 @@ export function uploadTempDir(config: AppConfig): string {
   return path.join(config.dataDir, 'tmp', 'uploads');
 }
 
+const RECEIVED = Symbol('files received per field');
+type Counted = { [RECEIVED]?: Map<string, number> };
+
+/**
+ * Error path of a file in a request: `files[i]` in the multi-file field `files`, i counted from 0
+ * in the order the files were sent (as `fileIds[i]`), and the field's name otherwise (`file`).
+ */
+export function filePath(field: string, index: number): string {
+  return field === 'files' ? `files[${index}]` : field;
+}
+
+/** Counts a file of the request as multer meets it; @returns its {@link filePath}. */
+function countFile(request: object, field: string): string {
+  const counts = ((request as Counted)[RECEIVED] ??= new Map());
+  const index = counts.get(field) ?? 0;
+  counts.set(field, index + 1);
+  return filePath(field, index);
+}
+
+/**
+ * The path of the file multer was receiving in `field` when it stopped: the last one counted
+ * (busboy reads the parts one after the other), or the next index when it refused one more file
+ * than the limit. `field` alone when the request is not known.
+ */
+export function receivingFilePath(request: object | undefined, field: string, next = false): string {
+  const count = request ? (request as Counted)[RECEIVED]?.get(field) : undefined;
+  if (count === undefined) return field;
+  return filePath(field, next ? count : count - 1);
+}
+
 /**
  * Multer settings of the upload endpoints: files stream to disk under server-made names in
  * {@link uploadTempDir} (never into memory), file names are read as UTF-8 (multer reads latin1 by
  * default, which garbles `Truyện cổ tích.docx`), and the count and size limits come from the
- * configuration (UPLOAD_MAX_FILES, UPLOAD_MAX_BYTES). Only .txt, .doc and .docx names are taken.
+ * configuration (UPLOAD_MAX_FILES, UPLOAD_MAX_BYTES). Only .txt, .doc and .docx names with a base
+ * name are taken ({@link fileNameParts}); refusals name the file as `files[i]` ({@link filePath}).
  */
 export function multerOptions(config: AppConfig): MulterOptions {
   const { maxFiles, maxBytes } = config.http.upload;
@@ -29,17 +61,17 @@ export function multerOptions(config: AppConfig): MulterOptions {
     defParamCharset: 'utf8',
     limits: { files: maxFiles, fileSize: maxBytes, fields: 20, parts: maxFiles + 20, fieldSize: 64 * 1024 },
     fileFilter: (_request, file, callback) => {
-      const extension = path.extname(file.originalname).toLowerCase();
-      if ((UPLOAD_EXTENSIONS as readonly string[]).includes(extension)) {
+      const field = countFile(_request, file.fieldname);
+      const { extension, emptyBase } = fileNameParts(file.originalname);
+      if (!(UPLOAD_EXTENSIONS as readonly string[]).includes(extension)) {
+        const message = `"${file.originalname}": only .txt, .doc and .docx files are taken`;
+        callback(new ApiError(415, 'unsupported-format', `"${file.originalname}" is not a .txt, .doc or .docx file`, [{ field, message }]), false);
+      } else if (emptyBase) {
+        const message = `"${file.originalname}" has no name before ${extension}; name the file, e.g. story${extension}`;
+        callback(new ApiError(400, 'invalid-file-name', message, [{ field, message }]), false);
+      } else {
         callback(null, true);
-        return;
       }
-      callback(
-        new ApiError(415, 'unsupported-format', `"${file.originalname}" is not a .txt, .doc or .docx file`, [
-          { field: file.fieldname, message: `"${file.originalname}": only .txt, .doc and .docx files are taken` },
-        ]),
-        false,
-      );
     },
   };
 }

@@ -89,6 +89,20 @@ export class AuthService {
     return tokens;
   }
 
+  /**
+   * Who a refresh token signs in, for logging out with it when the access token has expired: its
+   * user and session, also when that session has ended already (ending it again changes nothing).
+   * @throws ApiError 401 when the token is invalid or expired, or its session or user is gone.
+   */
+  async sessionOfRefreshToken(refreshToken: string): Promise<AuthUser> {
+    const claims = await this.verify(refreshToken, 'refresh');
+    const session = await this.sessions.get(claims.sid);
+    if (!session || session.userId !== claims.sub) throw unauthorized('The refresh token is no longer valid');
+    const user = await this.accounts.getUser(session.userId);
+    if (!user) throw unauthorized();
+    return { id: user.id, email: user.email, sessionId: session.id };
+  }
+
   /** Ends the caller's session (or, with `all`, every session of the user). API keys are not touched. */
   async logout(user: AuthUser, all = false): Promise<void> {
     const now = new Date();

@@ -9,7 +9,8 @@ import { QueueRepository } from '../repositories/queue.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { type BatchSummary, type StoryProgressInput, summarizeBatch } from './batch-progress.js';
-import { initialStepStatuses } from './requested-steps.js';
+import { ApiError } from '../http/api-error.js';
+import { initialStepStatuses, videoBlockers } from './requested-steps.js';
 
 export interface CreateBatchInput {
   userId: string;
@@ -47,8 +48,17 @@ export class BatchService {
     private readonly events: EventsRepository,
   ) {}
 
-  /** Auto-mode settings with every field filled from the configuration's defaults. */
+  /**
+   * Auto-mode settings with every field filled from the configuration's defaults.
+   * @throws ApiError 400 `validation-failed` when `renderVideo` is on but a step the video needs is
+   * switched off ({@link videoBlockers}).
+   */
   resolveAutoMode(partial: Partial<AutoModeConfig> = {}): AutoModeConfig {
+    const blockers = videoBlockers(partial);
+    if (blockers.length) {
+      const message = `renderVideo needs the images and the merged narration: set ${blockers.join(', ')} to true or leave renderVideo out`;
+      throw new ApiError(400, 'validation-failed', message, blockers.map((b) => ({ field: `autoMode.${b}`, message })));
+    }
     return {
       enabled: partial.enabled ?? true,
       generateImages: partial.generateImages ?? true,

@@ -15,8 +15,22 @@ export function requestedSteps(autoMode: AutoModeConfig): Record<StepName, boole
     audio: auto && autoMode.generateAudio,
     merge: auto && autoMode.generateAudio && autoMode.mergeAudio,
     // The video needs the images and the merged narration.
-    video: auto && autoMode.renderVideo === true && autoMode.generateImages && autoMode.generateAudio && autoMode.mergeAudio,
+    video: auto && autoMode.renderVideo === true && videoBlockers(autoMode).length === 0,
   };
+}
+
+/** The auto-mode switches a video needs on: images, narration clips and the merged narration. */
+export const VIDEO_NEEDS = ['generateImages', 'generateAudio', 'mergeAudio'] as const;
+
+/**
+ * The one rule for asking for a video: when `renderVideo` is true, the switches of
+ * {@link VIDEO_NEEDS} that are explicitly `false` (absent ones default to on). An empty list means
+ * the request is consistent. The API answers 400 for a non-empty list (BatchService.resolveAutoMode),
+ * `storyforge run` exits with usage error 2 (`--no-images`, `--no-audio`, `--no-merge` with `--video`).
+ */
+export function videoBlockers(autoMode: Partial<Pick<AutoModeConfig, 'renderVideo' | (typeof VIDEO_NEEDS)[number]>>): (typeof VIDEO_NEEDS)[number][] {
+  if (autoMode.renderVideo !== true) return [];
+  return VIDEO_NEEDS.filter((need) => autoMode[need] === false);
 }
 
 /** A new story's step columns: `pending` for each requested step after the story step, else `skipped`. */

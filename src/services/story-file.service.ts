@@ -4,7 +4,7 @@ import type { AuthUser } from '../auth/auth-user.js';
 import type { Story } from '../db/schema.js';
 import { notFound } from '../http/api-error.js';
 import type { FileResponse, StreamedZip, ZipResponse } from '../http/send-file.js';
-import { StorageRepository } from '../repositories/storage.repository.js';
+import { artifactKeys, StorageRepository } from '../repositories/storage.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';
 import { folderName } from './export.service.js';
 import { PackageService } from './package.service.js';
@@ -40,6 +40,22 @@ export class StoryFileService {
     const story = await this.owned(user, id);
     if (!story.narrationKey || story.mergeStep !== 'completed') throw notFound('Narration of story', id);
     return { path: this.storage.pathOf(story.narrationKey), contentType: 'audio/mpeg', fileName: `${baseName(story)}.mp3`, disposition: 'inline' };
+  }
+
+  /** subtitles.srt (`application/x-subrip`) or .vtt (`text/vtt`). @throws ApiError 404 until the merge step wrote them. */
+  async subtitles(user: AuthUser, id: string, format: 'srt' | 'vtt'): Promise<FileResponse> {
+    const story = await this.owned(user, id);
+    if (!story.subtitlesKey || story.mergeStep !== 'completed') throw notFound('Subtitles of story', id);
+    const key = artifactKeys.subtitles(id, format);
+    const contentType = format === 'srt' ? 'application/x-subrip; charset=utf-8' : 'text/vtt; charset=utf-8';
+    return { path: this.storage.pathOf(key), contentType, fileName: `${baseName(story)}.${format}`, disposition: 'attachment' };
+  }
+
+  /** video.mp4 (`video/mp4`). @throws ApiError 404 until the video step is done. */
+  async video(user: AuthUser, id: string): Promise<FileResponse> {
+    const story = await this.owned(user, id);
+    if (!story.videoKey || story.videoStep !== 'completed') throw notFound('Video of story', id);
+    return { path: this.storage.pathOf(story.videoKey), contentType: 'video/mp4', fileName: `${baseName(story)}.mp4`, disposition: 'inline' };
   }
 
   /** One narration clip, by 0-based chunk index. @throws ApiError 404 until that clip is made. */

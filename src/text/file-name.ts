@@ -34,3 +34,17 @@ function repairLatin1(name: string): string {
     return name;
   }
 }
+
+/**
+ * The one rule for a story file's name at upload: the extension is what follows the last dot,
+ * lower-cased (`.txt`, `.doc`, `.docx` are taken), and the base before it must hold a character
+ * other than white space and dots after {@link normalizeFileName}. So `   .txt`, `.txt` and
+ * `. .docx` are refused alike (400 `invalid-file-name`), while `a.txt` is taken.
+ */
+export function fileNameParts(name: string): { base: string; extension: string; emptyBase: boolean } {
+  const normalized = normalizeFileName(name);
+  const dot = normalized.lastIndexOf('.');
+  const base = dot >= 0 ? normalized.slice(0, dot) : normalized;
+  const extension = dot >= 0 ? normalized.slice(dot).toLowerCase() : '';
+  return { base, extension, emptyBase: !/[^\s.]/u.test(base) };
+}

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../support/cli.js';
 import { ApiClient, connectSocket, type ReceivedEvent, type RecordingSocket, removeRedisKeys } from '../support/http-app.js';
-import { probeAudio } from '../support/media-probe.js';
+import { probeAudio, probeVideo } from '../support/media-probe.js';
 import { sampleBytes } from '../support/samples.js';
 import { createTestDatabase, waitFor } from '../support/test-app.js';
 
@@ -57,7 +57,7 @@ describe('the HTTP API and Socket.IO with `serve --no-workers` and two `worker` 
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-api-e2e-'));
     database = await createTestDatabase();
     const port = await freePort();
-    const env = { DATABASE_URL: database.url, QUEUE_PREFIX: prefix, DATA_DIR: dir, LOG_LEVEL: 'warn', JOB_BACKOFF_MS: '200' };
+    const env = { DATABASE_URL: database.url, QUEUE_PREFIX: prefix, DATA_DIR: dir, LOG_LEVEL: 'warn', JOB_BACKOFF_MS: '200', VIDEO_SCALE: '0.25' };
     // The API has no workers: every room event below comes from a worker process through Redis.
     processes.push(start(['serve', '--no-workers', '--port', String(port)], env));
     processes.push(start(['worker'], env), start(['worker'], env));
@@ -198,5 +198,64 @@ describe('the HTTP API and Socket.IO with `serve --no-workers` and two `worker` 
     expect(range.status).toBe(206);
     expect(range.headers.get('content-range')).toBe(`bytes 100-1099/${narration.bytes.length}`);
     expect(range.bytes.equals(narration.bytes.subarray(100, 1100))).toBe(true);
+  }, 240_000);
+
+  it('renders a 9:16 video with burned subtitles asked for through batch-create, and serves it with the subtitles and the package', async () => {
+    const { token } = await api.register('video@example.com');
+    const text = 'The Paper Boat\n\nA girl folded a paper boat and set it on the river. It sailed past the mill and the bridge.\n\nAt the sea a gull carried it home to her.';
+    const uploaded = await api.uploadFiles(token, [{ name: 'paper-boat.txt', bytes: Buffer.from(text) }]);
+    expect(uploaded.status).toBe(201);
+    const fileIds = [uploaded.body.files[0].id as string];
+
+    // The video needs the images and the merged narration: switching one off is refused before anything is stored.
+    const refused = await api.post('/stories/batch-create', { token, json: { fileIds, autoMode: { renderVideo: true, mergeAudio: false } } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors.map((e: { field: string }) => e.field)).toEqual(['autoMode.mergeAudio']);
+    expect((await api.get('/stories', { token })).body.total).toBe(0);
+
+    const created = await api.post('/stories/batch-create', {
+      token,
+      json: { fileIds, language: 'en', autoMode: { renderVideo: true, videoPreset: '9:16', burnSubtitles: true, wordPerChunkImage: 20, wordPerChunkAudio: 15 } },
+    });
+    expect(created.status).toBe(202);
+    const storyId = created.body.stories[0].id as string;
+    const story = await waitFor(
+      async () => {
+        const s = (await api.get(`/stories/${storyId}`, { token })).body;
+        return ['completed', 'failed'].includes(s.status) ? s : undefined;
+      },
+      180_000,
+      'the video story to settle',
+    );
+    expect(story).toMatchObject({
+      status: 'completed',
+      steps: { video: 'completed' },
+      autoMode: { renderVideo: true, videoPreset: '9:16', burnSubtitles: true },
+      videoUrl: `/stories/${storyId}/video`,
+      subtitlesSrtUrl: `/stories/${storyId}/subtitles.srt`,
+      subtitlesVttUrl: `/stories/${storyId}/subtitles.vtt`,
+      packageUrl: `/stories/${storyId}/package`,
+    });
+
+    const video = await api.get(story.videoUrl, { token });
+    expect(video.status).toBe(200);
+    expect(video.headers.get('content-type')).toBe('video/mp4');
+    const file = path.join(dir, 'downloaded.mp4');
+    await fs.writeFile(file, video.bytes);
+    const frame = await probeVideo(file);
+    expect(frame.codec).toBe('h264');
+    // 1080×1920 at VIDEO_SCALE 0.25: portrait.
+    expect([frame.width, frame.height]).toEqual([270, 480]);
+
+    const srt = await api.get(story.subtitlesSrtUrl, { token });
+    expect(srt.status).toBe(200);
+    expect(srt.body).toMatch(/^1\r?\n00:00:00,000 --> /);
+    const vtt = await api.get(story.subtitlesVttUrl, { token });
+    expect(vtt.status).toBe(200);
+    expect(vtt.body).toMatch(/^WEBVTT/);
+    const pkg = await api.get(story.packageUrl, { token });
+    expect(pkg.status).toBe(200);
+    expect(pkg.headers.get('content-type')).toBe('application/zip');
+    expect(pkg.bytes.includes(Buffer.from('video.mp4'))).toBe(true);
   }, 240_000);
 });

@@ -55,12 +55,33 @@ describe('storyforge run keeps what is already there', () => {
     serve.stdout!.on('data', (d) => (output += d));
     serve.stderr!.on('data', (d) => (output += d));
     try {
-      await waitFor(async () => (output.includes('Listening on') ? true : undefined), 60_000, 'serve to start');
+      await waitFor(async () => (output.includes('Listening on') ? true : undefined), 180_000, 'serve to start');
       const result = await runCli(['run', sample('stories/vi/vi_thanh_giong.txt'), '--out', path.join(dir, 'locked')], { DATA_DIR: dataDir });
       expect(result.code).toBe(2);
       expect(result.stderr).toContain('is in use by another storyforge process');
+      // The account commands say how to do it while serve runs.
+      for (const args of [['user', 'create', '--email', 'lan@example.com', '--password', 'correct horse'], ['apikey', 'create', '--email', 'lan@example.com']]) {
+        const account = await runCli(args, { DATA_DIR: dataDir });
+        expect(account.code, args.join(' ')).toBe(2);
+        expect(account.stderr).toContain('POST /auth/register');
+        expect(account.stderr).toContain('POST /api-keys');
+      }
     } finally {
+      const exited = new Promise((resolve) => (serve.exitCode !== null ? resolve(undefined) : serve.once('exit', resolve)));
       serve.kill('SIGTERM');
+      await exited;
     }
-  });
+  }, 300_000);
+});
+
+describe('storyforge without a command', () => {
+  it('prints the help on stderr and exits 2 (bad usage), while --help prints it on stdout and exits 0', async () => {
+    const bare = await runCli([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toBe('');
+    expect(bare.stderr).toContain('Usage: storyforge');
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: storyforge');
+  }, 120_000);
 });

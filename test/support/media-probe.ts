@@ -19,6 +19,15 @@ export async function probeImage(file: string): Promise<{ width: number; height:
   return { width: stream.width, height: stream.height, codec: stream.codec_name };
 }
 
+/** Frame size and codec of a media file's first video stream, from ffprobe. */
+export async function probeVideo(file: string): Promise<{ width: number; height: number; codec: string }> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', file]);
+  const streams = (JSON.parse(stdout) as { streams: { codec_type: string; width: number; height: number; codec_name: string }[] }).streams;
+  const video = streams.find((s) => s.codec_type === 'video');
+  if (!video) throw new Error(`${file} has no video stream`);
+  return { width: video.width, height: video.height, codec: video.codec_name };
+}
+
 /** Integrated loudness (LUFS) and true peak (dBTP) measured by ffmpeg's ebur128 filter. */
 export async function measureLoudness(file: string): Promise<{ lufs: number; truePeak: number }> {
   const { stderr } = await run('ffmpeg', ['-hide_banner', '-nostats', '-i', file, '-af', 'ebur128=peak=true', '-f', 'null', '-'], {

@@ -155,7 +155,7 @@ describe('access control: tokens, ownership, upload limits and validation', () =
       statusCode: 400,
       code: 'too-many-files',
       message: expect.stringContaining('at most 10'),
-      errors: [{ field: 'files', message: expect.any(String) }],
+      errors: [{ field: 'files[10]', message: expect.any(String) }],
     });
     expect((await t.api.get('/file-upload', { token: a.token })).body.total).toBe(1);
     // Ten are fine.
@@ -164,12 +164,16 @@ describe('access control: tokens, ownership, upload limits and validation', () =
     expect(ten.body.files).toHaveLength(10);
   });
 
-  it('refuses a file of 10 MB + 1 byte with 413, naming it', async () => {
+  it('refuses a file of 10 MB + 1 byte with 413, naming it (files[i] from 0 in a batch upload)', async () => {
     const big = Buffer.alloc(10 * 1024 * 1024 + 1, 'a');
-    for (const [route, field] of [['/file-upload/upload', 'file'], ['/file-upload/batch-upload', 'files']] as const) {
-      const answer = await t.api.uploadFiles(a.token, [{ name: 'Truyện dài.txt', bytes: big }], field, route);
+    const good = { name: 'good.txt', bytes: Buffer.from('A good story. It ends well.') };
+    for (const [route, field, files, path] of [
+      ['/file-upload/upload', 'file', [], 'file'],
+      ['/file-upload/batch-upload', 'files', [good], 'files[1]'],
+    ] as const) {
+      const answer = await t.api.uploadFiles(a.token, [...files, { name: 'Truyện dài.txt', bytes: big }], field, route);
       expect(answer.status).toBe(413);
-      expect(answer.body).toMatchObject({ statusCode: 413, code: 'file-too-large', errors: [{ field }] });
+      expect(answer.body).toMatchObject({ statusCode: 413, code: 'file-too-large', errors: [{ field: path }] });
       expect(answer.body.message).toContain('"Truyện dài.txt"');
       expect(answer.body.message).toContain('10 MB');
     }
@@ -185,10 +189,19 @@ describe('access control: tokens, ownership, upload limits and validation', () =
     expect(decodeURIComponent(/filename\*=UTF-8''(.+)$/.exec(original.headers.get('content-disposition')!)![1]!)).toBe(name);
     expect(original.bytes.equals(sampleBytes('docs/mammoth_tables.docx'))).toBe(true);
 
-    const pdf = await t.api.uploadFiles(a.token, [{ name: 'story.pdf', bytes: Buffer.from('%PDF-1.4') }]);
+    const good = { name: 'good.txt', bytes: Buffer.from('A good story. It ends well.') };
+    const pdf = await t.api.uploadFiles(a.token, [good, { name: 'story.pdf', bytes: Buffer.from('%PDF-1.4') }]);
     expect(pdf.status).toBe(415);
-    expect(pdf.body).toMatchObject({ code: 'unsupported-format', errors: [{ field: 'files' }] });
+    expect(pdf.body).toMatchObject({ code: 'unsupported-format', errors: [{ field: 'files[1]' }] });
     expect(pdf.body.message).toContain('story.pdf');
+
+    // One rule for a name with nothing before its extension, however it is written.
+    for (const blank of ['.txt', '   .txt', ' . .docx']) {
+      const refused = await t.api.uploadFiles(a.token, [good, { name: blank, bytes: Buffer.from('A story. It ends.') }]);
+      expect([refused.status, refused.body.code, refused.body.errors?.[0]?.field], JSON.stringify(blank)).toEqual([400, 'invalid-file-name', 'files[1]']);
+      const alone = await t.api.uploadFiles(a.token, [{ name: blank, bytes: Buffer.from('A story. It ends.') }], 'file', '/file-upload/upload');
+      expect([alone.status, alone.body.code, alone.body.errors?.[0]?.field], JSON.stringify(blank)).toEqual([400, 'invalid-file-name', 'file']);
+    }
 
     const mixed = await t.api.uploadFiles(a.token, [
       { name: 'good.txt', bytes: Buffer.from('A good story. It ends well.') },

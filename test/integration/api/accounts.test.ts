@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { JwtService } from '@nestjs/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/config.js';
 import { createHttpApp } from '../../../src/http/http-app.js';
@@ -60,6 +61,20 @@ describe('accounts: sign-in, sessions, API keys and the command line', () => {
     const three = (await t.api.post('/auth/login', { json: { email: 'logout@example.com', password: 'correct horse battery' } })).body;
     expect((await t.api.post('/auth/logout', { token: two.accessToken, json: { all: true } })).status).toBe(204);
     expect((await t.api.get('/auth/me', { token: three.accessToken })).status).toBe(401);
+  });
+
+  it('logout with the refresh token ends the session even when the access token has expired', async () => {
+    const user = await t.api.register('expired@example.com');
+    // The same claims as the real access token, expired a minute ago, signed as the server signs.
+    const claims = JSON.parse(Buffer.from(user.token.split('.')[1]!, 'base64url').toString('utf8'));
+    const expired = await t.app.get(JwtService).signAsync({ sub: claims.sub, sid: claims.sid, typ: 'access', exp: Math.floor(Date.now() / 1000) - 60 });
+    expect((await t.api.get('/auth/me', { token: expired })).status).toBe(401);
+    expect((await t.api.post('/auth/logout', { token: expired, json: {} })).status).toBe(401);
+    expect((await t.api.post('/auth/logout', { token: expired, json: { refreshToken: user.refreshToken } })).status).toBe(204);
+    // The session is over: its refresh token and its (still unexpired) access token no longer work.
+    expect((await t.api.post('/auth/refresh', { json: { refreshToken: user.refreshToken } })).status).toBe(401);
+    expect((await t.api.get('/auth/me', { token: user.token })).status).toBe(401);
+    expect((await t.api.post('/auth/logout', { json: { refreshToken: 'not.a.token' } })).status).toBe(401);
   });
 
   it('logout closes the sockets of the session it ends; `all` closes every signed-in socket, not an API key\'s', async () => {

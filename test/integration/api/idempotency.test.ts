@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { count, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +131,22 @@ describe('Idempotency-Key on POST /stories/batch-create and POST /stories', () =
         expect(answer.status, JSON.stringify(key)).toBe(400);
         expect(answer.body).toEqual({ statusCode: 400, code: 'invalid-idempotency-key', message: expect.stringContaining('printable ASCII') });
       }
+      expect(await batchCount(a)).toBe(before);
+      // Sent twice, the header is refused rather than joined into one key (`a, b`).
+      const twice = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const request = http.request(`${t.baseUrl}/stories/batch-create`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/json', 'idempotency-key': ['a', 'b'] },
+        });
+        request.on('response', (response) => {
+          let body = '';
+          response.on('data', (d) => (body += d));
+          response.on('end', () => resolve({ status: response.statusCode!, body }));
+        });
+        request.on('error', reject);
+        request.end(JSON.stringify({ fileIds: [a.uploads[0]] }));
+      });
+      expect([twice.status, JSON.parse(twice.body).code]).toEqual([400, 'invalid-idempotency-key']);
       expect(await batchCount(a)).toBe(before);
       const longest = await batchCreate(a, { fileIds: [a.uploads[0]] }, `${'k'.repeat(250)} ~!@#`);
       expect(longest.status).toBe(202);

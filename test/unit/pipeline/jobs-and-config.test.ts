@@ -68,7 +68,7 @@ describe('configuration', () => {
       /STORY_WRITER[\s\S]*WORD_PER_CHUNK_AUDIO[\s\S]*NARRATION_SAMPLE_RATE/,
     );
     // The same language codes as --language: an unknown one is refused at start-up, not per story.
-    expect(() => loadConfig({ DEFAULT_LANGUAGE: 'xx' })).toThrow(/DEFAULT_LANGUAGE: must be a language code/);
+    expect(() => loadConfig({ DEFAULT_LANGUAGE: 'xx' })).toThrow(/DEFAULT_LANGUAGE: must be an ISO 639-1 language code such as vi, en or fr; accepted: aa, ab, /);
     expect(loadConfig({ DEFAULT_LANGUAGE: 'vi' }).defaults.language).toBe('vi');
   });
 
