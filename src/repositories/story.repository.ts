@@ -427,27 +427,35 @@ export class StoryRepository {
   }
 
   /**
-   * Records a chunk as done — only while its story has not ended. A chunk whose job was still
-   * working when its story failed or was cancelled is not recorded, so the rollback's view (only
-   * finished chunks keep files) stays true.
-   * @returns true when the chunk was recorded.
+   * Records a chunk as done and puts its file in place, as one decision: in a transaction holding
+   * the story's row lock (then the chunk's), only while the story has not ended, `place` is given
+   * the chunk as it is now and moves the new file under its key, or returns false to keep what is
+   * there. A chunk whose job was still working when its story failed or was cancelled is not
+   * recorded, so the rollback's view (only finished chunks keep files) stays true; and a run
+   * overtaken by another run of the same job (see {@link completeStepWithOutput}) never replaces
+   * or removes the file of a chunk that run finished, even once the story has completed.
+   * `place` must not use the database.
+   * @returns true when the chunk was recorded (and its file placed).
+   * @throws what `place` throws (nothing is recorded).
    */
-  async completeChunk(
-    step: 'images' | 'audio',
+  async completeChunk<S extends 'images' | 'audio'>(
+    step: S,
     chunk: { id: string; storyId: string },
-    values: Partial<Omit<ImageChunk, 'id' | 'storyId' | 'index' | 'status'>> | Partial<Omit<AudioChunk, 'id' | 'storyId' | 'index' | 'status'>>,
+    values: S extends 'images' ? Partial<Omit<ImageChunk, 'id' | 'storyId' | 'index' | 'status'>> : Partial<Omit<AudioChunk, 'id' | 'storyId' | 'index' | 'status'>>,
+    place: (current: Pick<ImageChunk | AudioChunk, 'status' | 'storageKey'>) => Promise<boolean>,
   ): Promise<boolean> {
     const table = step === 'images' ? imageChunks : audioChunks;
-    const live = this.db
-      .select({ one: sql`1` })
-      .from(stories)
-      .where(and(eq(stories.id, chunk.storyId), sql`${stories.status} in ('pending', 'processing')`));
-    const rows = await this.db
-      .update(table)
-      .set({ ...values, status: 'completed', error: null })
-      .where(and(eq(table.id, chunk.id), sql`exists (${live})`))
-      .returning({ id: table.id });
-    return rows.length > 0;
+    return this.db.transaction(async (tx) => {
+      const [story] = await tx.select({ status: stories.status }).from(stories).where(eq(stories.id, chunk.storyId)).for('update');
+      if (!story || storyHasEnded(story)) return false;
+      const [current] = await tx.select({ status: table.status, storageKey: table.storageKey }).from(table).where(eq(table.id, chunk.id)).for('update');
+      if (!current || !(await place(current))) return false;
+      await tx
+        .update(table)
+        .set({ ...values, status: 'completed', error: null })
+        .where(eq(table.id, chunk.id));
+      return true;
+    });
   }
 
   async updateImageChunk(id: string, values: Partial<Omit<ImageChunk, 'id' | 'storyId' | 'index'>>): Promise<void> {

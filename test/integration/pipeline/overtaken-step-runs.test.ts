@@ -18,6 +18,9 @@ import { VideoStep } from '../../../src/pipeline/steps/video.step.js';
 import { MediaRepository } from '../../../src/repositories/media.repository.js';
 import { artifactKeys, StorageRepository } from '../../../src/repositories/storage.repository.js';
 import { StoryRepository } from '../../../src/repositories/story.repository.js';
+import { AudioStep } from '../../../src/pipeline/steps/audio.step.js';
+import { ImagesStep } from '../../../src/pipeline/steps/images.step.js';
+import { ProviderRegistry } from '../../../src/providers/registry.js';
 import { OrchestratorService } from '../../../src/services/orchestrator.service.js';
 import { runBatch } from '../../support/batches.js';
 import { startTestApp, type TestApp } from '../../support/test-app.js';
@@ -37,29 +40,28 @@ interface Fingerprint {
   mtimeMs: number;
 }
 
-/** A media call held until the test lets it go: `entered` resolves when the call is waiting. */
-function holdFirstCall<K extends 'normalizeLoudness' | 'renderVideo'>(media: MediaRepository, method: K) {
-  const original = media[method];
+/** The first call of `target[method]` held until the test lets it go: `entered` resolves when it waits. */
+function holdFirstCall<T extends object>(target: T, method: keyof T & string) {
+  const original = target[method] as (...args: unknown[]) => Promise<unknown>;
   let release!: () => void;
   let entered!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
   const reached = new Promise<void>((resolve) => (entered = resolve));
   let held = false;
-  const wrapped = async (...args: Parameters<MediaRepository[K]>) => {
+  (target as Record<string, unknown>)[method] = async (...args: unknown[]) => {
     if (!held) {
       held = true;
       entered();
       await gate;
     }
-    return (original as (...a: unknown[]) => Promise<unknown>).apply(media, args);
+    return original.apply(target, args);
   };
-  (media as unknown as Record<K, unknown>)[method] = wrapped;
   return {
     entered: reached,
     release,
     restore: () => {
       release();
-      (media as unknown as Record<K, unknown>)[method] = original;
+      (target as Record<string, unknown>)[method] = original;
     },
   };
 }
@@ -71,7 +73,11 @@ describe('a step run overtaken by another run of the same step', () => {
   let restore: (() => void) | undefined;
 
   beforeAll(async () => {
-    t = await startTestApp({ database: 'postgres', env: { VIDEO_SCALE: '0.25', VIDEO_FPS: '10', VIDEO_CROSSFADE_MS: '300' } });
+    // Runs are started by hand below; no reconciler pass may queue the same work for the workers.
+    t = await startTestApp({
+      database: 'postgres',
+      env: { VIDEO_SCALE: '0.25', VIDEO_FPS: '10', VIDEO_CROSSFADE_MS: '300', RECONCILE_INTERVAL_MS: '0' },
+    });
     inputDir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-overtaken-'));
     const file = path.join(inputDir, 'lantern.txt');
     await fs.writeFile(file, STORY);
@@ -138,5 +144,34 @@ describe('a step run overtaken by another run of the same step', () => {
     expect(after).toEqual(atCompletion);
     expect(story).toMatchObject({ status: 'completed', videoStep: 'completed', videoKey: keys[0] });
     expect(story.metadata.video).toEqual(finished.metadata.video);
+  });
+
+  it.each(['audio', 'images'] as const)('%s chunk: the finished story keeps every chunk file, none replaced or removed', async (step) => {
+    const stories = t.app.get(StoryRepository);
+    const storage = t.app.get(StorageRepository);
+    const folder = step === 'audio' ? artifactKeys.audioFolder(storyId) : artifactKeys.imagesFolder(storyId);
+    const chunks = step === 'audio' ? await stories.audioChunks(storyId) : await stories.imageChunks(storyId);
+    expect(chunks.length).toBeGreaterThan(1);
+    // The state while the first chunk's job was queued, as before the story completed.
+    await stories.update(storyId, { status: 'processing', completedAt: null, [step === 'audio' ? 'audioStep' : 'imagesStep']: 'queued' });
+    if (step === 'audio') await stories.updateAudioChunk(chunks[0]!.id, { status: 'pending' });
+    else await stories.updateImageChunk(chunks[0]!.id, { status: 'pending' });
+    const registry = t.app.get(ProviderRegistry);
+    const gate = step === 'audio' ? holdFirstCall(registry.speechSynthesizer(), 'synthesize') : holdFirstCall(registry.imageGenerator(), 'generate');
+    restore = gate.restore;
+    const run = () => (step === 'audio' ? t.app.get(AudioStep).runChunk(storyId, 0) : t.app.get(ImagesStep).runChunk(storyId, 0));
+    const overtaken = run();
+    await gate.entered;
+    expect(await run()).toBe(true); // the run that took the job over finishes the chunk and the step
+    await t.app.get(OrchestratorService).advance(storyId);
+    const finished = await stories.getOrThrow(storyId);
+    const keys = await storage.list(folder);
+    const atCompletion = await fingerprints(keys);
+    gate.release();
+    expect(await overtaken).toBe(false);
+    expect(finished.status).toBe('completed');
+    expect(await storage.list(folder)).toEqual(keys);
+    expect(await fingerprints(keys)).toEqual(atCompletion);
+    expect(keys).toHaveLength(chunks.length);
   });
 });
