@@ -47,6 +47,35 @@ export class StorageRepository {
   }
 
   /**
+   * Writes bytes next to a key's file under a temporary `.part` name, to be put in place later with
+   * {@link place} (or removed with {@link discard}): the key's current file stays untouched until
+   * then. A `.part` file left by a killed process is removed like any other (see {@link removePartial}).
+   * @returns the staged file's local path.
+   */
+  async stage(key: string, data: Uint8Array): Promise<string> {
+    const target = this.pathOf(key);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const staged = `${target}.${randomUUID()}.part`;
+    try {
+      await fs.writeFile(staged, data);
+    } catch (error) {
+      await fs.rm(staged, { force: true });
+      throw error;
+    }
+    return staged;
+  }
+
+  /** Puts a file made by {@link stage} under its key (an atomic rename, replacing what was there). */
+  async place(staged: string, key: string): Promise<void> {
+    await fs.rename(staged, this.pathOf(key));
+  }
+
+  /** Removes a staged file that was not placed; one already placed or gone is not an error. */
+  async discard(staged: string): Promise<void> {
+    await fs.rm(staged, { force: true });
+  }
+
+  /**
    * Moves a finished local file (for example ffmpeg's output in a temporary folder) under a key.
    * Falls back to copy when the two are on different file systems.
    */

@@ -36,6 +36,24 @@ export function storyHasEnded(story: Pick<Story, 'status'>): boolean {
   return story.status === 'completed' || story.status === 'failed' || story.status === 'cancelled';
 }
 
+/**
+ * The story's metadata with `patch` merged in, as an SQL expression on the column: top-level keys
+ * replace, except objects, which merge one level deep.
+ */
+function mergedMetadata(patch: StoryMetadata) {
+  let merged = sql`${stories.metadata}`;
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) continue;
+    const path = `{${key}}`;
+    const json = JSON.stringify(value);
+    merged =
+      value && typeof value === 'object' && !Array.isArray(value)
+        ? sql`jsonb_set(${merged}, ${path}::text[], coalesce(${stories.metadata} -> ${key}::text, '{}'::jsonb) || ${json}::jsonb)`
+        : sql`jsonb_set(${merged}, ${path}::text[], ${json}::jsonb)`;
+  }
+  return merged;
+}
+
 export type NewImageChunk = Pick<ImageChunk, 'index' | 'text' | 'prompt'>;
 export type NewAudioChunk = Pick<AudioChunk, 'index' | 'text' | 'spokenText'>;
 
@@ -101,17 +119,44 @@ export class StoryRepository {
    * write at the same time): top-level keys replace, except objects, which merge one level deep.
    */
   async mergeMetadata(id: string, patch: StoryMetadata): Promise<void> {
-    let merged = sql`${stories.metadata}`;
-    for (const [key, value] of Object.entries(patch)) {
-      if (value === undefined) continue;
-      const path = `{${key}}`;
-      const json = JSON.stringify(value);
-      merged =
-        value && typeof value === 'object' && !Array.isArray(value)
-          ? sql`jsonb_set(${merged}, ${path}::text[], coalesce(${stories.metadata} -> ${key}::text, '{}'::jsonb) || ${json}::jsonb)`
-          : sql`jsonb_set(${merged}, ${path}::text[], ${json}::jsonb)`;
-    }
-    await this.db.update(stories).set({ metadata: merged }).where(eq(stories.id, id));
+    await this.db.update(stories).set({ metadata: mergedMetadata(patch) }).where(eq(stories.id, id));
+  }
+
+  /**
+   * Puts a merge's or a video render's output in place and completes its step, as one decision
+   * that nobody can interleave with. In a transaction holding the story's row lock, it checks that
+   * the story has not ended and that the step is still `queued` or `running`; only then it runs
+   * `place` (which moves the files under their keys) and records `values`, `metadata` (merged as
+   * {@link mergeMetadata} does) and the step as `completed`.
+   *
+   * A run that was overtaken (its job was taken over by another worker after its lock expired,
+   * and that run has finished the step; or the story was cancelled or has ended) finds the step
+   * no longer open and writes nothing, so a finished story's files are never replaced. Ending or
+   * cancelling the story updates the same row, so it waits for this transaction.
+   * `place` must not use the database (the row is locked; on embedded PGlite the connection is).
+   * @returns true when this run's output was placed; false when it is to be discarded.
+   * @throws what `place` throws (the transaction is rolled back; the step stays open).
+   */
+  async completeStepWithOutput(
+    id: string,
+    step: 'merge' | 'video',
+    output: { values?: Partial<Pick<Story, 'narrationKey' | 'subtitlesKey' | 'videoKey'>>; metadata?: StoryMetadata },
+    place: () => Promise<void>,
+  ): Promise<boolean> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .select({ status: stories.status, stepStatus: stepColumn(step) })
+        .from(stories)
+        .where(eq(stories.id, id))
+        .for('update');
+      if (!row || storyHasEnded(row) || !['queued', 'running'].includes(row.stepStatus)) return false;
+      await place();
+      await tx
+        .update(stories)
+        .set({ ...output.values, metadata: mergedMetadata(output.metadata ?? {}), [STEP_COLUMN[step]]: 'completed' })
+        .where(eq(stories.id, id));
+      return true;
+    });
   }
 
   /**
@@ -382,27 +427,35 @@ export class StoryRepository {
   }
 
   /**
-   * Records a chunk as done — only while its story has not ended. A chunk whose job was still
-   * working when its story failed or was cancelled is not recorded, so the rollback's view (only
-   * finished chunks keep files) stays true.
-   * @returns true when the chunk was recorded.
+   * Records a chunk as done and puts its file in place, as one decision: in a transaction holding
+   * the story's row lock (then the chunk's), only while the story has not ended, `place` is given
+   * the chunk as it is now and moves the new file under its key, or returns false to keep what is
+   * there. A chunk whose job was still working when its story failed or was cancelled is not
+   * recorded, so the rollback's view (only finished chunks keep files) stays true; and a run
+   * overtaken by another run of the same job (see {@link completeStepWithOutput}) never replaces
+   * or removes the file of a chunk that run finished, even once the story has completed.
+   * `place` must not use the database.
+   * @returns true when the chunk was recorded (and its file placed).
+   * @throws what `place` throws (nothing is recorded).
    */
-  async completeChunk(
-    step: 'images' | 'audio',
+  async completeChunk<S extends 'images' | 'audio'>(
+    step: S,
     chunk: { id: string; storyId: string },
-    values: Partial<Omit<ImageChunk, 'id' | 'storyId' | 'index' | 'status'>> | Partial<Omit<AudioChunk, 'id' | 'storyId' | 'index' | 'status'>>,
+    values: S extends 'images' ? Partial<Omit<ImageChunk, 'id' | 'storyId' | 'index' | 'status'>> : Partial<Omit<AudioChunk, 'id' | 'storyId' | 'index' | 'status'>>,
+    place: (current: Pick<ImageChunk | AudioChunk, 'status' | 'storageKey'>) => Promise<boolean>,
   ): Promise<boolean> {
     const table = step === 'images' ? imageChunks : audioChunks;
-    const live = this.db
-      .select({ one: sql`1` })
-      .from(stories)
-      .where(and(eq(stories.id, chunk.storyId), sql`${stories.status} in ('pending', 'processing')`));
-    const rows = await this.db
-      .update(table)
-      .set({ ...values, status: 'completed', error: null })
-      .where(and(eq(table.id, chunk.id), sql`exists (${live})`))
-      .returning({ id: table.id });
-    return rows.length > 0;
+    return this.db.transaction(async (tx) => {
+      const [story] = await tx.select({ status: stories.status }).from(stories).where(eq(stories.id, chunk.storyId)).for('update');
+      if (!story || storyHasEnded(story)) return false;
+      const [current] = await tx.select({ status: table.status, storageKey: table.storageKey }).from(table).where(eq(table.id, chunk.id)).for('update');
+      if (!current || !(await place(current))) return false;
+      await tx
+        .update(table)
+        .set({ ...values, status: 'completed', error: null })
+        .where(eq(table.id, chunk.id));
+      return true;
+    });
   }
 
   async updateImageChunk(id: string, values: Partial<Omit<ImageChunk, 'id' | 'storyId' | 'index'>>): Promise<void> {

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import type { Story } from '../db/schema.js';
+import type { Story, StoryMetadata } from '../db/schema.js';
 import { buildCues, type SubtitleCue, toSrt, toVtt } from '../media/subtitles.js';
 import { buildTimeline, type Timeline } from '../media/timeline.js';
-import { artifactKeys, StorageRepository } from '../repositories/storage.repository.js';
+import { artifactKeys } from '../repositories/storage.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';
 
 export interface StorySubtitles {
@@ -23,7 +23,6 @@ export class TimelineService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly stories: StoryRepository,
-    private readonly storage: StorageRepository,
   ) {}
 
   /** The timeline of a story whose audio chunks are finished (their durations are known). */
@@ -53,22 +52,31 @@ export class TimelineService {
   }
 
   /**
-   * Writes `subtitles.srt` and `subtitles.vtt` under the story's deterministic keys and records
-   * them on the story (key, cue count, drift).
+   * The subtitle files of a story timed on a narration of `narrationDurationMs`: `subtitles.srt`
+   * and `subtitles.vtt` under the story's deterministic keys (UTF-8 bytes), the key recorded on the
+   * story (the SRT's), and the metadata to record (cue count, drift). Nothing is written here: the
+   * step that made the narration writes them with it (StoryRepository.completeStepWithOutput).
    */
-  async writeSubtitles(story: Story, narrationDurationMs: number): Promise<StorySubtitles> {
+  async subtitleFiles(
+    story: Story,
+    narrationDurationMs: number,
+  ): Promise<{ result: StorySubtitles; files: Array<{ key: string; bytes: Buffer }>; subtitlesKey: string; metadata: StoryMetadata }> {
     const result = await this.subtitles(story, narrationDurationMs);
-    const srtKey = artifactKeys.subtitles(story.id, 'srt');
-    await this.storage.write(srtKey, Buffer.from(toSrt(result.cues), 'utf8'));
-    await this.storage.write(artifactKeys.subtitles(story.id, 'vtt'), Buffer.from(toVtt(result.cues, story.language ?? undefined), 'utf8'));
-    await this.stories.update(story.id, { subtitlesKey: srtKey });
-    await this.stories.mergeMetadata(story.id, {
-      subtitles: {
-        cues: result.cues.length,
-        timelineDurationMs: Math.round(result.timeline.durationMs),
-        driftMs: Math.round(result.driftMs * 10) / 10,
+    const subtitlesKey = artifactKeys.subtitles(story.id, 'srt');
+    return {
+      result,
+      subtitlesKey,
+      files: [
+        { key: subtitlesKey, bytes: Buffer.from(toSrt(result.cues), 'utf8') },
+        { key: artifactKeys.subtitles(story.id, 'vtt'), bytes: Buffer.from(toVtt(result.cues, story.language ?? undefined), 'utf8') },
+      ],
+      metadata: {
+        subtitles: {
+          cues: result.cues.length,
+          timelineDurationMs: Math.round(result.timeline.durationMs),
+          driftMs: Math.round(result.driftMs * 10) / 10,
+        },
       },
-    });
-    return result;
+    };
   }
 }

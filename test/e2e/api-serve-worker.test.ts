@@ -1,40 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI } from '../support/cli.js';
+import { freePort, type StartedCli, startCli, stopClis } from '../support/cli.js';
 import { ApiClient, connectSocket, type ReceivedEvent, type RecordingSocket, removeRedisKeys } from '../support/http-app.js';
 import { probeAudio, probeVideo } from '../support/media-probe.js';
 import { sampleBytes } from '../support/samples.js';
 import { createTestDatabase, waitFor } from '../support/test-app.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | string>;
-}
-
-function start(args: string[], env: Record<string, string>): Started {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { child, output: () => output, exited };
-}
 
 /** The events of a room after the join's snapshot, checked to be numbered seq+1, seq+2 … without gaps. */
 function afterSnapshot(socket: RecordingSocket, room: string, snapshotSeq: number): ReceivedEvent[] {
@@ -49,7 +23,7 @@ describe('the HTTP API and Socket.IO with `serve --no-workers` and two `worker` 
   const prefix = `sftest-e2e-${randomBytes(4).toString('hex')}`;
   let dir: string;
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  const processes: Started[] = [];
+  const processes: StartedCli[] = [];
   let api: ApiClient;
   let baseUrl: string;
 
@@ -59,8 +33,8 @@ describe('the HTTP API and Socket.IO with `serve --no-workers` and two `worker` 
     const port = await freePort();
     const env = { DATABASE_URL: database.url, QUEUE_PREFIX: prefix, DATA_DIR: dir, LOG_LEVEL: 'warn', JOB_BACKOFF_MS: '200', VIDEO_SCALE: '0.25' };
     // The API has no workers: every room event below comes from a worker process through Redis.
-    processes.push(start(['serve', '--no-workers', '--port', String(port)], env));
-    processes.push(start(['worker'], env), start(['worker'], env));
+    processes.push(startCli(['serve', '--no-workers', '--port', String(port)], env));
+    processes.push(startCli(['worker'], env), startCli(['worker'], env));
     baseUrl = `http://127.0.0.1:${port}`;
     api = new ApiClient(baseUrl);
     await waitFor(
@@ -77,7 +51,8 @@ describe('the HTTP API and Socket.IO with `serve --no-workers` and two `worker` 
   }, 90_000);
 
   afterAll(async () => {
-    for (const p of processes) p.child.kill('SIGTERM');
+    // SIGTERM, then SIGKILL for one that does not end: the database and Redis keys go in any case.
+    await stopClis();
     const codes = await Promise.all(processes.map((p) => p.exited));
     for (const p of processes) if (!['SIGTERM', 0].includes(await p.exited)) console.error(p.output());
     await removeRedisKeys('redis://127.0.0.1:6379', prefix);

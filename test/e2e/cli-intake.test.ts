@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeText } from '../../src/text/normalize.js';
-import { runCli } from '../support/cli.js';
+import { runCli, stopClis } from '../support/cli.js';
 import { pngImage, zipBomb } from '../support/intake-corpus.js';
 import { encodeLegacy } from '../support/legacy-text.js';
 import { oleWithStreams, word97With } from '../support/ole.js';
@@ -18,7 +18,11 @@ describe('storyforge run: intake rules', () => {
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-cli-intake-'));
   });
-  afterAll(async () => fs.rm(dir, { recursive: true, force: true }));
+  afterEach(stopClis);
+  afterAll(async () => {
+    await stopClis();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
 
   it('names every refused file with its code, reads the legacy-encoded story, and exits 1', async () => {
     const inputs = path.join(dir, 'inputs');

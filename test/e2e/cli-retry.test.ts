@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, runCli } from '../support/cli.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runCli, startCli, stopCli, stopClis } from '../support/cli.js';
 import { FakeOpenAiServer } from '../support/fake-openai-server.js';
-import { sample } from '../support/samples.js';
+import { shortSample } from '../support/samples.js';
 
 /** Size and modification time of every file under a folder, by relative path. */
 async function fileStamps(root: string): Promise<Record<string, string>> {
@@ -27,13 +26,22 @@ async function fileStamps(root: string): Promise<Record<string, string>> {
 describe('storyforge retry', () => {
   const server = new FakeOpenAiServer();
   let dir: string;
+  let dataDir: string;
   let env: Record<string, string>;
+  let test = 0;
+  let baseUrl: string;
 
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-retry-'));
-    const { baseUrl } = await server.start();
+    ({ baseUrl } = await server.start());
+  });
+  // Each test has its own embedded database, so that a run a failed test left behind (stopped
+  // in afterEach) cannot hold the next test's data directory.
+  beforeEach(() => {
+    test += 1;
+    dataDir = path.join(dir, `data-${test}`);
     env = {
-      DATA_DIR: path.join(dir, 'data'),
+      DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
       STORY_WRITER: 'openai-compatible',
       OPENAI_BASE_URL: baseUrl,
@@ -42,7 +50,12 @@ describe('storyforge retry', () => {
       JOB_BACKOFF_MS: '100',
     };
   });
+  afterEach(async () => {
+    await stopClis();
+    server.setFaultInjector(undefined);
+  });
   afterAll(async () => {
+    await stopClis();
     await server.close();
     await fs.rm(dir, { recursive: true, force: true });
   });
@@ -52,7 +65,7 @@ describe('storyforge retry', () => {
     server.setFaultInjector((request, { route }) =>
       route === 'chat' && request.rawBody.includes('FROG-PRINCE') ? { kind: 'error', status: 503, message: 'The server is overloaded' } : undefined,
     );
-    const files = [sample('stories/en/en_grimm_frog_prince.txt'), sample('stories/vi/vi_su_tich_cay_thi_la.txt')];
+    const files = [await shortSample('stories/en/en_grimm_frog_prince.txt', dir), await shortSample('stories/vi/vi_su_tich_cay_thi_la.txt', dir)];
     const first = await runCli(['run', ...files, '--out', path.join(dir, 'out1'), '--no-images'], env);
     expect(first.code).toBe(1);
     expect(first.stdout).toMatch(/✗ en_grimm_frog_prince\.txt: failed at story: .*HTTP 503/);
@@ -61,7 +74,7 @@ describe('storyforge retry', () => {
     expect(batchJson.batches[0].status).toBe('partially_completed');
     expect(first.stdout).toContain(`storyforge retry ${batchId}`);
     const doneStory = batchJson.batches[0].results.find((r: { status: string }) => r.status === 'completed');
-    const storyFiles = path.join(dir, 'data', 'files', 'stories', doneStory.storyId);
+    const storyFiles = path.join(dataDir, 'files', 'stories', doneStory.storyId);
     const before = await fileStamps(storyFiles);
     expect(Object.keys(before)).toContain('narration.mp3');
     const chatCallsAfterRun = server.requestsTo('chat').length;
@@ -86,28 +99,23 @@ describe('storyforge retry', () => {
     expect(again.stdout).toContain(`Batch ${batchId}: nothing to retry (completed)`);
     expect(server.requestsTo('chat')).toHaveLength(chatCallsAfterRetry);
     expect(await fileStamps(storyFiles)).toEqual(before);
-  });
+  }, 120_000); // three processes one after another (run, retry, retry), each opening the embedded database
 
   it('cancels the batch on Ctrl-C, says how to continue, and retry finishes it from where it stopped', async () => {
     // Every speech call is slow, so the run is still working when it is interrupted.
     server.setFaultInjector((_request, { route }) => (route === 'speech' ? { kind: 'default', delayMs: 1500 } : undefined));
     const out = path.join(dir, 'interrupted');
-    const child = spawn(process.execPath, [CLI, 'run', sample('stories/vi/vi_su_tich_cay_thi_la.txt'), '--out', out, '--no-images'], {
-      env: { ...process.env, ...env, SPEECH_SYNTHESIZER: 'openai-compatible' },
-    });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const input = await shortSample('stories/vi/vi_su_tich_cay_thi_la.txt', dir, 8);
+    const run = startCli(['run', input, '--out', out, '--no-images'], { ...env, SPEECH_SYNTHESIZER: 'openai-compatible' });
     // Interrupt once the first clip has been asked for.
     const speechBefore = server.requestsTo('speech').length;
     for (let waited = 0; server.requestsTo('speech').length === speechBefore; waited += 100) {
-      if (waited > 60_000) throw new Error(`the run never asked for speech: ${stderr}`);
+      if (waited > 60_000) throw new Error(`the run never asked for speech: ${run.stderr()}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    child.kill('SIGINT');
-    expect(await exited).toBe(130);
-    const hint = /To finish them: storyforge retry ([0-9a-f-]{36})/.exec(stderr);
-    expect(hint, stderr).not.toBeNull();
+    expect(await stopCli(run, 'SIGINT')).toBe(130);
+    const hint = /To finish them: storyforge retry ([0-9a-f-]{36})/.exec(run.stderr());
+    expect(hint, run.stderr()).not.toBeNull();
 
     server.setFaultInjector(undefined);
     const resumed = await runCli(['retry', hint![1]!, '--out', out], { ...env, SPEECH_SYNTHESIZER: 'openai-compatible' });

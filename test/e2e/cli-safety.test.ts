@@ -1,9 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, freePort, runCli } from '../support/cli.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, runCli, startCli, stopCli, stopClis } from '../support/cli.js';
+import { removeRedisKeys } from '../support/redis.js';
 import { sample } from '../support/samples.js';
 import { waitFor } from '../support/test-app.js';
 
@@ -13,7 +13,12 @@ describe('storyforge run keeps what is already there', () => {
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-safety-'));
   });
-  afterAll(async () => fs.rm(dir, { recursive: true, force: true }));
+  afterEach(stopClis);
+  afterAll(async () => {
+    await stopClis();
+    await removeRedisKeys('redis://127.0.0.1:6379', 'sftest-lock');
+    await fs.rm(dir, { recursive: true, force: true });
+  });
 
   it('never replaces a folder it did not write, and replaces its own on the next run', async () => {
     const out = path.join(dir, 'out');
@@ -48,14 +53,9 @@ describe('storyforge run keeps what is already there', () => {
 
   it('refuses a second process on the same embedded database instead of corrupting it', async () => {
     const dataDir = path.join(dir, 'data-shared');
-    const serve: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--port', String(await freePort())], {
-      env: { ...process.env, DATA_DIR: dataDir, QUEUE_PREFIX: 'sftest-lock' },
-    });
-    let output = '';
-    serve.stdout!.on('data', (d) => (output += d));
-    serve.stderr!.on('data', (d) => (output += d));
+    const serve = startCli(['serve', '--port', String(await freePort())], { DATA_DIR: dataDir, QUEUE_PREFIX: 'sftest-lock' });
     try {
-      await waitFor(async () => (output.includes('Listening on') ? true : undefined), 180_000, 'serve to start');
+      await waitFor(async () => (serve.output().includes('Listening on') ? true : undefined), 180_000, 'serve to start');
       const result = await runCli(['run', sample('stories/vi/vi_thanh_giong.txt'), '--out', path.join(dir, 'locked')], { DATA_DIR: dataDir });
       expect(result.code).toBe(2);
       expect(result.stderr).toContain('is in use by another storyforge process');
@@ -67,9 +67,7 @@ describe('storyforge run keeps what is already there', () => {
         expect(account.stderr).toContain('POST /api-keys');
       }
     } finally {
-      const exited = new Promise((resolve) => (serve.exitCode !== null ? resolve(undefined) : serve.once('exit', resolve)));
-      serve.kill('SIGTERM');
-      await exited;
+      await stopCli(serve);
     }
   }, 300_000);
 });

@@ -1,30 +1,28 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, freePort, runCli } from '../support/cli.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, runCli, startCli, stopCli, stopClis } from '../support/cli.js';
+import { removeRedisKeys } from '../support/redis.js';
 import { createTestDatabase, waitFor } from '../support/test-app.js';
-
-function start(args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | string> } {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  return { child, output: () => output, exited };
-}
 
 describe('storyforge serve and worker', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-serve-'));
   });
-  afterAll(async () => fs.rm(dir, { recursive: true, force: true }));
+  const prefixes: string[] = [];
+  afterEach(stopClis);
+  afterAll(async () => {
+    await stopClis();
+    for (const prefix of prefixes) await removeRedisKeys('redis://127.0.0.1:6379', prefix);
+    await fs.rm(dir, { recursive: true, force: true });
+  });
 
   it('serve answers /health with the embedded database and stops on SIGTERM', async () => {
     const port = await freePort();
-    const serve = start(['serve', '--port', String(port)], { DATA_DIR: path.join(dir, 'serve'), QUEUE_PREFIX: `sftest-serve-${port}` });
+    prefixes.push(`sftest-serve-${port}`);
+    const serve = startCli(['serve', '--port', String(port)], { DATA_DIR: path.join(dir, 'serve'), QUEUE_PREFIX: `sftest-serve-${port}` });
     try {
       const body = await waitFor(async () => {
         try {
@@ -36,7 +34,7 @@ describe('storyforge serve and worker', () => {
       }, 60_000, 'serve to answer');
       expect(body).toEqual({ status: 'ok', database: 'pglite', redis: 'ok' });
     } finally {
-      serve.child.kill('SIGTERM');
+      await stopCli(serve);
     }
     expect(await serve.exited).toBeDefined();
     expect(serve.output()).toContain('Listening on');
@@ -50,12 +48,12 @@ describe('storyforge serve and worker', () => {
 
   it('worker starts on PostgreSQL and stops on SIGTERM', async () => {
     const database = await createTestDatabase();
-    const worker = start(['worker'], { DATA_DIR: path.join(dir, 'worker-pg'), DATABASE_URL: database.url, QUEUE_PREFIX: 'sftest-worker' });
+    prefixes.push('sftest-worker');
+    const worker = startCli(['worker'], { DATA_DIR: path.join(dir, 'worker-pg'), DATABASE_URL: database.url, QUEUE_PREFIX: 'sftest-worker' });
     try {
       await waitFor(async () => (worker.output().includes('Worker started') ? true : undefined), 60_000, 'worker to start');
     } finally {
-      worker.child.kill('SIGTERM');
-      await worker.exited;
+      await stopCli(worker);
       await database.drop();
     }
   });

@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, stopClis } from '../support/cli.js';
 import { probeAudio } from '../support/media-probe.js';
 
 /** `storyforge run --video` as a user runs it: a separate process, PGlite, Redis, espeak-ng, ffmpeg. */
@@ -11,7 +11,11 @@ describe('storyforge run --video', () => {
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-cli-video-'));
   });
-  afterAll(async () => fs.rm(dir, { recursive: true, force: true }));
+  afterEach(stopClis);
+  afterAll(async () => {
+    await stopClis();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
 
   // Small frames keep the test quick; the presets' full sizes are measured in bench/.
   const env = () => ({ DATA_DIR: path.join(dir, 'data'), VIDEO_SCALE: '0.2' });

@@ -10,6 +10,7 @@ import { type AppConfig, loadConfig } from '../../src/config/config.js';
 import { createHttpApp } from '../../src/http/http-app.js';
 import { QueueRepository } from '../../src/repositories/queue.repository.js';
 import { removeRedisKeys } from './redis.js';
+import { releaseAll } from './release.js';
 import { createTestDatabase } from './test-app.js';
 
 export { removeRedisKeys };
@@ -83,33 +84,38 @@ export interface HttpTestApp {
  */
 export async function startHttpTestApp(options: { env?: Record<string, string>; workers?: boolean } = {}): Promise<HttpTestApp> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-http-'));
-  const database = await createTestDatabase();
-  const config = loadConfig({
-    DATA_DIR: dataDir,
-    DATABASE_URL: database.url,
-    QUEUE_PREFIX: `sftest-${randomBytes(4).toString('hex')}`,
-    JOB_BACKOFF_MS: '200',
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_AUTH: '1000',
-    ...options.env,
-  });
-  const app = await createHttpApp(config, { workers: options.workers ?? true, logger: ['error'] });
-  await app.listen(0, '127.0.0.1');
+  let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  let app: NestExpressApplication | undefined;
+  let config: AppConfig | undefined;
+  // Also when starting fails half-way: what was made is released, not left to the next tests.
+  const release = () =>
+    releaseAll([
+      async () => app && (await app.get(QueueRepository).obliterate().catch(() => undefined)),
+      () => app?.close(),
+      () => config && removeRedisKeys(config.redisUrl, config.queuePrefix),
+      () => database?.drop(),
+      () => fs.rm(dataDir, { recursive: true, force: true }),
+    ]);
+  try {
+    database = await createTestDatabase();
+    config = loadConfig({
+      DATA_DIR: dataDir,
+      DATABASE_URL: database.url,
+      QUEUE_PREFIX: `sftest-${randomBytes(4).toString('hex')}`,
+      JOB_BACKOFF_MS: '200',
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_AUTH: '1000',
+      ...options.env,
+    });
+    app = await createHttpApp(config, { workers: options.workers ?? true, logger: ['error'] });
+    await app.listen(0, '127.0.0.1');
+  } catch (error) {
+    await release().catch(() => undefined);
+    throw error;
+  }
   const { port } = app.getHttpServer().address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
-  return {
-    app,
-    config,
-    baseUrl,
-    api: new ApiClient(baseUrl),
-    close: async () => {
-      await app.get(QueueRepository).obliterate().catch(() => undefined);
-      await app.close();
-      await removeRedisKeys(config.redisUrl, config.queuePrefix);
-      await database.drop();
-      await fs.rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  return { app, config, baseUrl, api: new ApiClient(baseUrl), close: release };
 }
 
 /** One event a socket received, with its name. */

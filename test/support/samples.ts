@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,4 +28,18 @@ export function storyFiles(): Array<{ path: string; name: string; folder: string
         .sort()
         .map((name) => ({ path: `stories/${folder}/${name}`, name, folder })),
     );
+}
+
+/**
+ * Writes a short copy of a story sample to `dir` under the sample's own file name: its title line
+ * and the first `sentences` sentences of the text after it (lines joined). Heavy tests run on it
+ * so that a busy machine does not need longer time limits.
+ * @returns the copy's path.
+ */
+export async function shortSample(relative: string, dir: string, sentences = 4): Promise<string> {
+  const [title, ...rest] = sampleText(relative).split('\n');
+  const text = rest.join(' ').replace(/\s+/g, ' ').trim();
+  const file = path.join(dir, path.basename(relative));
+  await writeFile(file, `${title}\n\n${text.split(/(?<=[.!?]) /).slice(0, sentences).join(' ')}\n`);
+  return file;
 }

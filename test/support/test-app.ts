@@ -10,6 +10,7 @@ import { AppModule } from '../../src/app.module.js';
 import { type AppConfig, loadConfig } from '../../src/config/config.js';
 import { QueueRepository } from '../../src/repositories/queue.repository.js';
 import { removeRedisKeys } from './redis.js';
+import { releaseAll } from './release.js';
 
 /** PostgreSQL server the tests create their databases on (trust auth on this machine). */
 export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -46,30 +47,37 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
  */
 export async function startTestApp(options: { database: 'postgres' | 'pglite'; env?: Record<string, string> }): Promise<TestApp> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-test-'));
-  const database = options.database === 'postgres' ? await createTestDatabase() : undefined;
-  const config = loadConfig({
-    DATA_DIR: dataDir,
-    QUEUE_PREFIX: `sftest-${randomBytes(4).toString('hex')}`,
-    JOB_BACKOFF_MS: '200',
-    LOG_LEVEL: 'warn',
-    ...(database ? { DATABASE_URL: database.url } : {}),
-    ...options.env,
-  });
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, workers: true, http: false }), {
-    logger: ['error'],
-  });
-  await app.init();
-  return {
-    app,
-    config,
-    close: async () => {
-      await app.get(QueueRepository).obliterate().catch(() => undefined);
-      await app.close();
-      await removeRedisKeys(config.redisUrl, config.queuePrefix);
-      await database?.drop();
-      await fs.rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  let app: INestApplicationContext | undefined;
+  let config: AppConfig | undefined;
+  // Also when starting fails half-way: what was made is released, not left to the next tests.
+  const release = () =>
+    releaseAll([
+      async () => app && (await app.get(QueueRepository).obliterate().catch(() => undefined)),
+      () => app?.close(),
+      () => config && removeRedisKeys(config.redisUrl, config.queuePrefix),
+      () => database?.drop(),
+      () => fs.rm(dataDir, { recursive: true, force: true }),
+    ]);
+  try {
+    database = options.database === 'postgres' ? await createTestDatabase() : undefined;
+    config = loadConfig({
+      DATA_DIR: dataDir,
+      QUEUE_PREFIX: `sftest-${randomBytes(4).toString('hex')}`,
+      JOB_BACKOFF_MS: '200',
+      LOG_LEVEL: 'warn',
+      ...(database ? { DATABASE_URL: database.url } : {}),
+      ...options.env,
+    });
+    app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, workers: true, http: false }), {
+      logger: ['error'],
+    });
+    await app.init();
+  } catch (error) {
+    await release().catch(() => undefined);
+    throw error;
+  }
+  return { app, config, close: release };
 }
 
 /** Polls `check` every 200 ms until it returns a value, or throws after `timeoutMs`. */

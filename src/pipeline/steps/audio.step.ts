@@ -4,6 +4,7 @@ import { EventsRepository } from '../../repositories/events.repository.js';
 import { MediaRepository } from '../../repositories/media.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
 import { StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
+import { placeUnlessFinished } from './chunk-file.js';
 
 /**
  * The `audio` step, one job per audio chunk: synthesises the chunk's spoken text, stores the clip
@@ -41,27 +42,24 @@ export class AudioStep {
         signal,
       });
       const key = artifactKeys.clip(storyId, chunk.index, speech.extension);
-      await this.storage.write(key, speech.data);
-      let durationMs: number;
+      // Made beside its key and put in place only when recorded (see StoryRepository.completeChunk).
+      const staged = await this.storage.stage(key, speech.data);
+      let recorded: boolean;
       try {
         // Read from the decoded stream: a clip that does not decode fails this chunk, not the merge.
-        durationMs = Math.round(await this.media.durationMs(this.storage.pathOf(key), signal));
-      } catch (error) {
-        await this.storage.remove(key);
-        throw error;
+        const durationMs = Math.round(await this.media.durationMs(staged, signal));
+        recorded = await this.stories.completeChunk(
+          'audio',
+          chunk,
+          { storageKey: key, provider: synthesizer.name, model: speech.model, voice: speech.voice, durationMs },
+          (current) => placeUnlessFinished(this.storage, current, staged, key),
+        );
+      } finally {
+        await this.storage.discard(staged);
       }
-      const recorded = await this.stories.completeChunk('audio', chunk, {
-        storageKey: key,
-        provider: synthesizer.name,
-        model: speech.model,
-        voice: speech.voice,
-        durationMs,
-      });
-      if (!recorded) {
-        // The story failed or was cancelled meanwhile: its rollback keeps finished chunks only.
-        await this.storage.remove(key);
-        return false;
-      }
+      // Not recorded: the story failed or was cancelled meanwhile (its rollback keeps finished
+      // chunks only), or another run of this job finished the chunk first and its file stays.
+      if (!recorded) return false;
       // A chunk made again may come back in another format: its earlier file goes.
       if (chunk.storageKey && chunk.storageKey !== key) await this.storage.remove(chunk.storageKey);
       await this.stories.mergeMetadata(storyId, {

@@ -3,6 +3,7 @@ import { ProviderRegistry } from '../../providers/registry.js';
 import { EventsRepository } from '../../repositories/events.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
 import { StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
+import { placeUnlessFinished } from './chunk-file.js';
 
 /**
  * The `images` step, one job per image chunk: generates the chunk's image and stores it under
@@ -43,18 +44,22 @@ export class ImagesStep {
         signal,
       });
       const key = artifactKeys.image(storyId, chunk.index, image.extension);
-      await this.storage.write(key, image.data);
-      const recorded = await this.stories.completeChunk('images', chunk, {
-        storageKey: key,
-        provider: generator.name,
-        model: image.model,
-        placeholder: image.placeholder,
-      });
-      if (!recorded) {
-        // The story failed or was cancelled meanwhile: its rollback keeps finished chunks only.
-        await this.storage.remove(key);
-        return false;
+      // Made beside its key and put in place only when recorded (see StoryRepository.completeChunk).
+      const staged = await this.storage.stage(key, image.data);
+      let recorded: boolean;
+      try {
+        recorded = await this.stories.completeChunk(
+          'images',
+          chunk,
+          { storageKey: key, provider: generator.name, model: image.model, placeholder: image.placeholder },
+          (current) => placeUnlessFinished(this.storage, current, staged, key),
+        );
+      } finally {
+        await this.storage.discard(staged);
       }
+      // Not recorded: the story failed or was cancelled meanwhile (its rollback keeps finished
+      // chunks only), or another run of this job finished the chunk first and its file stays.
+      if (!recorded) return false;
       // A chunk made again may come back in another format: its earlier file goes.
       if (chunk.storageKey && chunk.storageKey !== key) await this.storage.remove(chunk.storageKey);
       await this.stories.mergeMetadata(storyId, { providers: { images: { provider: generator.name, model: image.model } } });

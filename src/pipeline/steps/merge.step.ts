@@ -28,8 +28,9 @@ export class MergeStep {
 
   /**
    * Merges the story's clips into narration.mp3 and writes the subtitles. Returns at once when the
-   * story has ended, the merge is done, or the step is no longer on (cancelled). `signal` aborts
-   * ffmpeg (a cancel or a shutdown).
+   * story has ended, the merge is done, or the step is no longer on (cancelled); a run that finds
+   * at its end that the step was finished by another run, or the story ended, discards its output.
+   * `signal` aborts ffmpeg (a cancel or a shutdown).
    * @throws Error when a clip is not finished; MediaCommandError when ffmpeg fails.
    */
   async run(storyId: string, signal?: AbortSignal): Promise<void> {
@@ -49,6 +50,7 @@ export class MergeStep {
 
     const { pauseMs, lufs, truePeakDb, sampleRate, bitrateKbps } = this.config.narration;
     const dir = await makeScratchDir('merge-');
+    let placed: boolean;
     try {
       const joined = path.join(dir, 'joined.wav');
       const narration = path.join(dir, 'narration.mp3');
@@ -69,30 +71,43 @@ export class MergeStep {
         signal,
       });
       const durationMs = Math.round(await this.media.durationMs(narration));
+      const narrationMetadata = {
+        durationMs,
+        sampleRate,
+        lufs,
+        truePeakDb,
+        measuredInputLufs: loudness.measured.inputI,
+        measuredOutputLufs: loudness.output.inputI,
+        measuredOutputTruePeakDb: loudness.output.inputTp,
+        method: loudness.method,
+        pauseMs,
+      };
+      // Subtitles are timed on this narration: made with it, so every narration has them.
+      const subtitles = await this.timelines.subtitleFiles({ ...story, metadata: { ...story.metadata, narration: narrationMetadata } }, durationMs);
       const key = artifactKeys.narration(storyId);
-      await this.storage.moveIn(key, narration);
-      await this.stories.update(storyId, { narrationKey: key });
-      await this.stories.mergeMetadata(storyId, {
-        narration: {
-          durationMs,
-          sampleRate,
-          lufs,
-          truePeakDb,
-          measuredInputLufs: loudness.measured.inputI,
-          measuredOutputLufs: loudness.output.inputI,
-          measuredOutputTruePeakDb: loudness.output.inputTp,
-          method: loudness.method,
-          pauseMs,
+      // Placed only while this run still owns the step: a run overtaken by another (its job's lock
+      // expired on a busy machine and a second worker finished the merge) must not replace the
+      // files of a story that may have been completed since.
+      placed = await this.stories.completeStepWithOutput(
+        storyId,
+        'merge',
+        {
+          values: { narrationKey: key, subtitlesKey: subtitles.subtitlesKey },
+          metadata: {
+            narration: narrationMetadata,
+            ...subtitles.metadata,
+            stepDurationsMs: { merge: Math.round(performance.now() - startedAt) },
+          },
         },
-        stepDurationsMs: { merge: Math.round(performance.now() - startedAt) },
-      });
+        async () => {
+          await this.storage.moveIn(key, narration);
+          for (const file of subtitles.files) await this.storage.write(file.key, file.bytes);
+        },
+      );
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
-    // Subtitles are timed on this narration: written with it, so every narration has them.
-    const merged = await this.stories.getOrThrow(storyId);
-    await this.timelines.writeSubtitles(merged, merged.metadata.narration!.durationMs);
-    await this.stories.transitionStep(storyId, 'merge', ['running', 'queued', 'pending'], 'completed');
+    if (!placed) return;
     this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'merge', state: 'done' });
   }
 }

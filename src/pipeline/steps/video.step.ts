@@ -31,8 +31,9 @@ export class VideoStep {
 
   /**
    * Renders video.mp4 from the images, the narration and the subtitles. Returns at once when the
-   * story has ended, the video is done, or the step is no longer on (cancelled). `signal` aborts
-   * ffmpeg (a cancel or a shutdown).
+   * story has ended, the video is done, or the step is no longer on (cancelled); a run that finds
+   * at its end that the step was finished by another run, or the story ended, discards its render.
+   * `signal` aborts ffmpeg (a cancel or a shutdown).
    * @throws PermanentStepError when the configuration cannot work (a font file for burned-in
    * subtitles); MediaCommandError when ffmpeg fails.
    */
@@ -54,12 +55,10 @@ export class VideoStep {
 
     const narrationFile = this.storage.pathOf(story.narrationKey);
     const durationMs = story.metadata.narration?.durationMs ?? Math.round(await this.media.durationMs(narrationFile, signal));
-    const { timeline, cues } = await this.timelines.subtitles(story, durationMs);
-    let subtitlesKey = story.subtitlesKey;
-    if (!subtitlesKey || !(await this.storage.exists(subtitlesKey))) {
-      subtitlesKey = artifactKeys.subtitles(storyId, 'srt');
-      await this.timelines.writeSubtitles(story, durationMs);
-    }
+    // A narration from before subtitles existed gets them now, placed with the video.
+    const missingSubtitles =
+      !story.subtitlesKey || !(await this.storage.exists(story.subtitlesKey)) ? await this.timelines.subtitleFiles(story, durationMs) : undefined;
+    const { timeline, cues } = missingSubtitles?.result ?? (await this.timelines.subtitles(story, durationMs));
 
     const aspect: VideoAspect = story.autoMode.videoPreset ?? '16:9';
     const { width, height } = videoSize(aspect, this.config.video.scale);
@@ -72,14 +71,18 @@ export class VideoStep {
     const byIndex = new Map(chunks.map((chunk, position) => [chunk.index, position]));
 
     const dir = await makeScratchDir('render-');
+    let placed: boolean;
     try {
+      // Burned in and muxed from the scratch folder until the render is placed.
+      const subtitlesFile = missingSubtitles ? path.join(dir, 'subtitles.srt') : this.storage.pathOf(story.subtitlesKey!);
+      if (missingSubtitles) await fs.writeFile(subtitlesFile, missingSubtitles.files[0]!.bytes);
       const outFile = path.join(dir, 'video.mp4');
       const rendered = await this.media.renderVideo({
         images: chunks.map((chunk) => this.storage.pathOf(chunk.storageKey!)),
         slides: timeline.images.map((image) => ({ image: byIndex.get(image.index)!, startMs: image.startMs })),
         narrationFile,
         durationMs,
-        subtitlesFile: this.storage.pathOf(subtitlesKey),
+        subtitlesFile,
         burnIn: burn ? { cues, fontFile: subtitleFontFile } : undefined,
         width,
         height,
@@ -95,27 +98,39 @@ export class VideoStep {
         signal,
       });
       const key = artifactKeys.video(storyId);
-      await this.storage.moveIn(key, outFile);
       const renderMs = Math.round(performance.now() - startedAt);
-      await this.stories.update(storyId, { videoKey: key });
-      await this.stories.mergeMetadata(storyId, {
-        video: {
-          preset: aspect,
-          width,
-          height,
-          fps,
-          durationMs: Math.round((rendered.frames * 1000) / fps),
-          slides: rendered.slides,
-          burnedSubtitles: burn,
-          renderMs,
-          speed: Math.round((durationMs / Math.max(1, renderMs)) * 100) / 100,
+      // Placed only while this run still owns the step (see MergeStep): a run overtaken by another
+      // never replaces a finished story's video.
+      placed = await this.stories.completeStepWithOutput(
+        storyId,
+        'video',
+        {
+          values: { videoKey: key, ...(missingSubtitles ? { subtitlesKey: missingSubtitles.subtitlesKey } : {}) },
+          metadata: {
+            ...missingSubtitles?.metadata,
+            video: {
+              preset: aspect,
+              width,
+              height,
+              fps,
+              durationMs: Math.round((rendered.frames * 1000) / fps),
+              slides: rendered.slides,
+              burnedSubtitles: burn,
+              renderMs,
+              speed: Math.round((durationMs / Math.max(1, renderMs)) * 100) / 100,
+            },
+            stepDurationsMs: { video: renderMs },
+          },
         },
-        stepDurationsMs: { video: renderMs },
-      });
+        async () => {
+          await this.storage.moveIn(key, outFile);
+          for (const file of missingSubtitles?.files ?? []) await this.storage.write(file.key, file.bytes);
+        },
+      );
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }
-    await this.stories.transitionStep(storyId, 'video', ['running', 'queued', 'pending'], 'completed');
+    if (!placed) return;
     this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'video', state: 'done' });
   }
 }

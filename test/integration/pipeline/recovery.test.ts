@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AutoModeConfig, BatchJob } from '../../../src/db/schema.js';
 import { mapStory } from '../../../src/dtos/story-response.dto.js';
 import { ApiError } from '../../../src/http/api-error.js';
@@ -141,6 +141,14 @@ describe('recovery: retry, cancel, regenerate, reconcile, Retry-After', () => {
   });
 
   beforeEach(() => server.reset());
+  // A test that failed or timed out with its batch still running would otherwise go on working
+  // (and calling the provider) during the next one: every batch not ended is cancelled.
+  afterEach(async () => {
+    server.setFaultInjector();
+    for (const batch of await app.get(BatchRepository).listUnfinished()) {
+      await app.get(RecoveryService).cancelBatch(batch.id).catch(() => undefined);
+    }
+  });
 
   // ------------------------------------------------------------------------------------------
   // helpers

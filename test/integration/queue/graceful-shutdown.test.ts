@@ -16,6 +16,8 @@ import { removeRedisKeys } from '../../support/redis.js';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const prefixes: string[] = [];
+/** Everything a test opened, closed after the file even when a test failed before closing it. */
+const opened: Array<{ repo: QueueRepository; inspect: Queue }> = [];
 
 type StoryHandler = (job: Job<{ storyId: string }>, token: string | undefined, signal: AbortSignal | undefined) => Promise<void>;
 
@@ -28,6 +30,7 @@ function repository(env: Record<string, string>, story: StoryHandler) {
   const handlers = Object.fromEntries(QUEUE_NAMES.map((name) => [name, async () => undefined])) as unknown as JobHandlers;
   repo.startWorkers({ ...handlers, 'story-generation': story }, {});
   const inspect = new Queue('story-generation', { connection: redisOptionsFromUrl(REDIS_URL) as ConnectionOptions, prefix: queuePrefix });
+  opened.push({ repo, inspect });
   return { repo, inspect };
 }
 
@@ -40,6 +43,11 @@ async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
 }
 
 afterAll(async () => {
+  // Closing twice is harmless: a repository closes its workers once, a closed queue stays closed.
+  for (const { repo, inspect } of opened) {
+    await repo.onModuleDestroy().catch(() => undefined);
+    await inspect.close().catch(() => undefined);
+  }
   for (const prefix of prefixes) await removeRedisKeys(REDIS_URL, prefix);
 });
 
