@@ -1,6 +1,6 @@
 /**
  * Batch status under load: requests per second of `GET /stories/batch/:id/status` (a finished
- * batch of ten stories) next to `GET /health`, each with 50 connections, in one run.
+ * batch of nine stories) next to `GET /health`, each with 50 connections, in one run.
  *
  *   npm run bench:status                                   # embedded PGlite
  *   npm run bench:status -- --database-url postgres://postgres@127.0.0.1:5432/test
@@ -8,8 +8,8 @@
  *
  * Starts `storyforge serve` (dist/) as a child process on a free port, with a temporary DATA_DIR
  * and its own queue prefix; with --database-url it creates a private database on that server and
- * drops it afterwards. Over HTTP it registers a user, uploads the first 150 words of ten sample
- * stories, runs them as one batch (images, audio, merge) to the end, then measures with autocannon:
+ * drops it afterwards. Over HTTP it registers a user, uploads the first 150 words of each of the
+ * nine sample stories (test/fixtures/samples/stories), runs them as one batch (images, audio, merge) to the end, then measures with autocannon:
  * /health and the status route alternately, `--rounds` times each for `--seconds` (after a short
  * warm-up), and prints a Markdown table for bench/RESULTS.md. Target: status ≥ 0.5 × /health.
  */
@@ -62,13 +62,12 @@ async function privateDatabase(url: string): Promise<{ url: string; drop(): Prom
   return { url: own.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-/** The first words of the bundled sample stories (test/fixtures/samples and examples/), ten files. */
+/** The first {@link WORDS_PER_STORY} words of each sample story (test/fixtures/samples/stories). */
 async function storyFiles(): Promise<{ name: string; text: string }[]> {
-  const folders = ['test/fixtures/samples/stories/en', 'test/fixtures/samples/stories/vi', 'test/fixtures/samples/stories/other', 'examples'];
+  const folders = ['en', 'vi', 'other'].map((language) => `test/fixtures/samples/stories/${language}`);
   const files: { name: string; text: string }[] = [];
   for (const folder of folders) {
     for (const name of (await fs.readdir(path.join(ROOT, folder))).filter((n) => n.endsWith('.txt')).sort()) {
-      if (files.length === 10 || files.some((f) => f.name === name)) continue;
       const text = await fs.readFile(path.join(ROOT, folder, name), 'utf8');
       files.push({ name, text: text.split(/\s+/).slice(0, WORDS_PER_STORY).join(' ') });
     }
@@ -127,7 +126,7 @@ async function main(): Promise<void> {
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    await waitFor('serve to answer', 60_000, async () => ((await fetch(`${base}/ready`)).ok ? true : undefined));
+    await waitFor('serve to answer', 180_000, async () => ((await fetch(`${base}/ready`)).ok ? true : undefined));
     const { accessToken: token } = await call(base, 'POST', '/auth/register', undefined, { email: 'bench@example.com', password: 'correct horse battery staple' });
     const form = new FormData();
     for (const file of await storyFiles()) form.append('files', new Blob([file.text]), file.name);
