@@ -13,6 +13,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
+import { readInstallationId } from './installation.js';
 import * as schema from './schema.js';
 
 /** Injection token for the open {@link DatabaseConnection}. */
@@ -25,6 +26,8 @@ export interface DatabaseConnection {
   db: Database;
   /** `postgres` for a server at DATABASE_URL, `pglite` for the embedded database in the data directory. */
   kind: 'postgres' | 'pglite';
+  /** This database's installation id (see {@link readInstallationId}): names its Redis keys. */
+  installationId: string;
   /**
    * Asks the database for `SELECT 1` once, without the outage retries of ordinary queries.
    * @throws the driver's error, or Error when it does not answer within `timeoutMs` (ms).
@@ -116,7 +119,8 @@ export async function openDatabase(options: {
       client.release(true); // not back to the pool: it has no statement timeout
     }
     const ping = (timeoutMs: number) => withTimeout(queryOnce('SELECT 1'), timeoutMs, 'PostgreSQL').then(() => undefined);
-    return { db: db as unknown as Database, kind: 'postgres', ping, close: () => pool.end() };
+    const installationId = await readInstallationId(db as unknown as Database);
+    return { db: db as unknown as Database, kind: 'postgres', installationId, ping, close: () => pool.end() };
   }
   const dir = path.join(options.dataDir, 'pglite');
   await fs.mkdir(dir, { recursive: true });
@@ -131,7 +135,8 @@ export async function openDatabase(options: {
       await release();
     };
     const ping = (timeoutMs: number) => withTimeout(client.query('SELECT 1'), timeoutMs, 'PGlite').then(() => undefined);
-    return { db: db as unknown as Database, kind: 'pglite', ping, close };
+    const installationId = await readInstallationId(db as unknown as Database);
+    return { db: db as unknown as Database, kind: 'pglite', installationId, ping, close };
   } catch (error) {
     await release();
     throw error;

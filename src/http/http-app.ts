@@ -2,7 +2,7 @@ import { type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../app.module.js';
-import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { withQueryRetryBudget } from '../db/database.js';
 import { RedisIoAdapter } from '../gateways/redis-io.adapter.js';
 import { ApiExceptionFilter } from './error.filter.js';
@@ -43,7 +43,8 @@ export async function createHttpApp(
   }
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter(config));
-  const adapter = new RedisIoAdapter(app, config);
+  // The application's configuration: its queue prefix is the installation's (see AppModule).
+  const adapter = new RedisIoAdapter(app, app.get<AppConfig>(APP_CONFIG));
   await adapter.connect();
   app.useWebSocketAdapter(adapter);
   setupSwagger(app);
