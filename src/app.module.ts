@@ -1,6 +1,7 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { DATABASE, type DatabaseConnection, openDatabase } from './db/database.js';
+import { installationQueuePrefix } from './db/installation.js';
 import { httpControllers, httpImports, httpProviders } from './http/http.parts.js';
 import { PipelineWorker, RUN_WORKERS } from './pipeline/pipeline.worker.js';
 import { AudioStep } from './pipeline/steps/audio.step.js';
@@ -63,7 +64,15 @@ export class AppModule {
       imports: options.http ? httpImports(options.config) : [],
       controllers: options.http ? httpControllers : [],
       providers: [
-        { provide: APP_CONFIG, useValue: options.config },
+        {
+          // Redis keys go under this database's own prefix: installations never share work.
+          provide: APP_CONFIG,
+          inject: [DATABASE],
+          useFactory: (database: DatabaseConnection): AppConfig => ({
+            ...options.config,
+            queuePrefix: installationQueuePrefix(options.config.queuePrefix, database.installationId),
+          }),
+        },
         { provide: RUN_WORKERS, useValue: options.workers },
         { provide: DATABASE, useFactory: () => openDatabase(options.config) },
         DatabaseLifecycle,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
@@ -29,8 +28,8 @@ export interface Unreadable {
 /**
  * One command-line session that does batch work in this process (`run`, `retry`): the checks
  * before it (ffmpeg, espeak-ng, Redis and its eviction policy), the application with workers, a
- * log file under the output folder, and Ctrl-C handling. With embedded PGlite the session's queues
- * get a private prefix (the database lives in this process only) and are removed at the end.
+ * log file under the output folder, and Ctrl-C handling. The queues are under the database's own
+ * prefix, as for `serve`; with embedded PGlite (no other process can use them) they are removed at the end.
  */
 export class BatchSession {
   private constructor(
@@ -54,11 +53,10 @@ export class BatchSession {
     const outDir = path.resolve(out);
     await fs.mkdir(outDir, { recursive: true });
     const logger = new PinoLoggerService({ level: config.logLevel, file: path.join(outDir, 'storyforge.log') });
+    // The queues are the database's own (AppModule prefixes them with its installation id); with
+    // embedded PGlite no other process can use them, so they are removed at the end.
     const privateQueues = !config.databaseUrl;
-    const sessionConfig: AppConfig = privateQueues
-      ? { ...config, queuePrefix: `${config.queuePrefix}-run-${randomBytes(4).toString('hex')}` }
-      : config;
-    const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config: sessionConfig, workers: true, http: false }), {
+    const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, workers: true, http: false }), {
       logger,
       abortOnError: false,
     });

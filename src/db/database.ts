@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
+import { readInstallationId } from './installation.js';
 import * as schema from './schema.js';
 
 /** Injection token for the open {@link DatabaseConnection}. */
@@ -24,6 +26,13 @@ export interface DatabaseConnection {
   db: Database;
   /** `postgres` for a server at DATABASE_URL, `pglite` for the embedded database in the data directory. */
   kind: 'postgres' | 'pglite';
+  /** This database's installation id (see {@link readInstallationId}): names its Redis keys. */
+  installationId: string;
+  /**
+   * Asks the database for `SELECT 1` once, without the outage retries of ordinary queries.
+   * @throws the driver's error, or Error when it does not answer within `timeoutMs` (ms).
+   */
+  ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -38,6 +47,36 @@ const MIGRATION_LOCK_KEY = 7_316_402_551;
  * (restarting, failing over), ms, before it fails with {@link DatabaseUnavailableError}.
  */
 export const DEFAULT_QUERY_RETRY_MS = 60_000;
+
+/**
+ * How long one attempt to open a connection to PostgreSQL (or to wait for a free one in the pool)
+ * may take, ms. Without it a server that does not answer (a dropped network, a black-holed
+ * address) holds a request for the operating system's TCP timeout, minutes.
+ */
+export const CONNECT_TIMEOUT_MS = 2_500;
+
+/**
+ * Longest a statement may run, ms: the server cancels it after this long (`statement_timeout`),
+ * and the client gives up waiting for an answer a little later (`query_timeout`, for a server
+ * that went silent). No statement of Storyforge comes near it; migrations run without it.
+ */
+export const STATEMENT_TIMEOUT_MS = 30_000;
+
+/**
+ * Per-call-chain override of the retry period of queries, ms. The HTTP API runs each request
+ * inside {@link withQueryRetryBudget}, so during an outage a request gives up within seconds
+ * (and answers 503) while the workers' queries keep retrying for the whole
+ * {@link DEFAULT_QUERY_RETRY_MS}.
+ */
+const queryRetryBudget = new AsyncLocalStorage<number>();
+
+/**
+ * Runs `fn` (and everything it starts) with queries retrying for at most `retryMs` while
+ * PostgreSQL is unreachable, instead of the connection's own period.
+ */
+export function withQueryRetryBudget<T>(retryMs: number, fn: () => T): T {
+  return queryRetryBudget.run(retryMs, fn);
+}
 
 /** First wait between two attempts, ms; doubles up to {@link RETRY_MAX_DELAY_MS}. */
 const RETRY_FIRST_DELAY_MS = 100;
@@ -58,19 +97,30 @@ export async function openDatabase(options: {
   queryRetryMs?: number;
 }): Promise<DatabaseConnection> {
   if (options.databaseUrl) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: 10,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      statement_timeout: STATEMENT_TIMEOUT_MS,
+      query_timeout: STATEMENT_TIMEOUT_MS + 5_000,
+    });
     const connectOnce = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+    const queryOnce = pool.query.bind(pool) as (text: string) => Promise<unknown>;
     retryWhileUnreachable(pool, describeServer(options.databaseUrl), options.queryRetryMs ?? DEFAULT_QUERY_RETRY_MS);
     const db = drizzlePg(pool, { schema });
     const client = await connectOnce(); // at start-up an unreachable server is reported at once
     try {
+      // Waiting for another process's migrations, and a long migration, are not runaway statements.
+      await client.query('SET statement_timeout = 0');
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       await migratePg(drizzlePg(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
-      client.release();
+      client.release(true); // not back to the pool: it has no statement timeout
     }
-    return { db: db as unknown as Database, kind: 'postgres', close: () => pool.end() };
+    const ping = (timeoutMs: number) => withTimeout(queryOnce('SELECT 1'), timeoutMs, 'PostgreSQL').then(() => undefined);
+    const installationId = await readInstallationId(db as unknown as Database);
+    return { db: db as unknown as Database, kind: 'postgres', installationId, ping, close: () => pool.end() };
   }
   const dir = path.join(options.dataDir, 'pglite');
   await fs.mkdir(dir, { recursive: true });
@@ -84,7 +134,9 @@ export async function openDatabase(options: {
       await client.close();
       await release();
     };
-    return { db: db as unknown as Database, kind: 'pglite', close };
+    const ping = (timeoutMs: number) => withTimeout(client.query('SELECT 1'), timeoutMs, 'PGlite').then(() => undefined);
+    const installationId = await readInstallationId(db as unknown as Database);
+    return { db: db as unknown as Database, kind: 'pglite', installationId, ping, close };
   } catch (error) {
     await release();
     throw error;
@@ -94,6 +146,19 @@ export async function openDatabase(options: {
 /** Thrown when PostgreSQL stayed unreachable for the whole retry period of a query. */
 export class DatabaseUnavailableError extends Error {
   override readonly name = 'DatabaseUnavailableError';
+}
+
+/** Rejects when `promise` has not settled within `ms`, naming `what`. */
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** SQLSTATEs of a lost or refused connection: class 08, and 57P01–57P03 (server shutting down or starting). */
@@ -109,7 +174,23 @@ export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (CONNECTION_SQLSTATES.has(code) || CONNECTION_ERRNOS.has(code))) return true;
-  return /Connection terminated|connection error and is not queryable/i.test(error.message);
+  // pg's own messages: a connection lost or refused mid-way, a connect attempt (or the wait for a
+  // pooled connection) over CONNECT_TIMEOUT_MS, a server that went silent during a query.
+  return /Connection terminated|connection error and is not queryable|timeout exceeded when trying to connect|Query read timeout/i.test(
+    error.message,
+  );
+}
+
+/**
+ * Whether an error (or any error in its `cause` chain, as Drizzle wraps driver errors) means the
+ * database could not be reached: {@link DatabaseUnavailableError} or a connection error.
+ * The HTTP API answers these with 503 `database-unavailable`.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 10; current = current.cause, depth++) {
+    if (current instanceof DatabaseUnavailableError || isConnectionError(current)) return true;
+  }
+  return false;
 }
 
 /** `host:port/database` of a connection string, without credentials, for messages. */
@@ -126,7 +207,8 @@ function describeServer(databaseUrl: string): string {
  * Makes the pool ride out a PostgreSQL restart or failover. Connection-level failures (see
  * {@link isConnectionError}) of `pool.query` (every Drizzle statement outside a transaction) and
  * of `pool.connect()` (how Drizzle starts a transaction; nothing has been sent yet) are retried
- * after 100 ms, doubling up to 2 s, for `retryMs` in all (a last attempt at the end); then it fails with
+ * after 100 ms, doubling up to 2 s, for `defaultRetryMs` in all, or the period the caller set with
+ * {@link withQueryRetryBudget} (a last attempt at the end); then it fails with
  * {@link DatabaseUnavailableError}. Statements on a checked-out client (inside a transaction) and
  * errors of the query itself are never retried. One warning is logged when an outage starts and
  * one line when the server answers again, not one per query. A statement cut off mid-flight is
@@ -136,13 +218,13 @@ function describeServer(databaseUrl: string): string {
  * client's), whose server went away and which would otherwise crash the process: logged once
  * per burst; the pool drops such a client.
  */
-function retryWhileUnreachable(pool: pg.Pool, server: string, retryMs: number): void {
+function retryWhileUnreachable(pool: pg.Pool, server: string, defaultRetryMs: number): void {
   const logger = new Logger('Database');
   let outageSince: number | undefined;
   const noteOutage = (error: Error) => {
     if (outageSince !== undefined) return;
     outageSince = Date.now();
-    logger.warn(`PostgreSQL at ${server} is unreachable (${error.message}); retrying queries for up to ${retryMs} ms`);
+    logger.warn(`PostgreSQL at ${server} is unreachable (${error.message}); retrying queries for up to ${defaultRetryMs} ms`);
   };
   const noteAnswer = () => {
     if (outageSince === undefined) return;
@@ -164,6 +246,7 @@ function retryWhileUnreachable(pool: pg.Pool, server: string, retryMs: number): 
 
   const retry = async <T>(attempt: () => Promise<T>): Promise<T> => {
     const started = Date.now();
+    const retryMs = queryRetryBudget.getStore() ?? defaultRetryMs;
     for (let delay = RETRY_FIRST_DELAY_MS; ; delay = Math.min(delay * 2, RETRY_MAX_DELAY_MS)) {
       try {
         const result = await attempt();

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   boolean,
+  check,
   index,
   integer,
   jsonb,
@@ -362,6 +363,22 @@ export const idempotencyKeys = pgTable(
     ...timestamps,
   },
   (t) => [uniqueIndex('idempotency_keys_user_scope_key_uq').on(t.userId, t.scope, t.key)],
+);
+
+/**
+ * This database's identity: one row, made at first start. Redis keys (queues, live events, rate
+ * limits, cancel signals) are prefixed with it, so installations with different databases never
+ * share work on one Redis (see installationQueuePrefix).
+ */
+export const installation = pgTable(
+  'installation',
+  {
+    /** Always true: the primary key that allows a single row. */
+    singleton: boolean('singleton').primaryKey().default(true),
+    id: uuid('id').notNull().defaultRandom(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check('installation_single_row', sql`${t.singleton}`)],
 );
 
 export type User = typeof users.$inferSelect;

@@ -9,7 +9,7 @@ import {
   type Story,
   storyStatus,
 } from '../db/schema.js';
-import { STEP_COLUMN } from '../repositories/story.repository.js';
+import { STEP_COLUMN, type StoryProgressRow } from '../repositories/story.repository.js';
 import { storyFraction } from '../services/batch-progress.js';
 import { AutoModeConfigDto, StoryStyleDto } from './story.dto.js';
 
@@ -210,12 +210,12 @@ export interface ChunkCounts {
 }
 
 /** Each step's state, by step name. */
-export function stepsOf(story: Story): StoryStepsView {
+export function stepsOf(story: StoryProgressRow): StoryStepsView {
   return Object.fromEntries(STEPS.map((step) => [step, story[STEP_COLUMN[step]]])) as StoryStepsView;
 }
 
 /** Story share of finished work, 0–100 (floor), from its steps and chunk counts. */
-export function storyPercentage(story: Story, counts: ChunkCounts): number {
+export function storyPercentage(story: StoryProgressRow, counts: ChunkCounts): number {
   return Math.floor(storyFraction({ story, fileName: '', ...counts }) * 100);
 }
 

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import type { AppConfig } from '../config/config.js';
+import { isDatabaseUnavailable } from '../db/database.js';
 import { fileTooLargeError, tooManyFilesError, uploadLimits } from '../services/intake-rules.js';
 import { IntakeError } from '../text/intake-error.js';
 import { ApiError, type ErrorBody } from './api-error.js';
@@ -24,6 +25,12 @@ const CODE_OF_STATUS: Record<number, string> = {
   503: 'unavailable',
 };
 
+/**
+ * Seconds a client is told to wait (`Retry-After`) when the database cannot be reached: about
+ * what a PostgreSQL restart or failover takes.
+ */
+export const DATABASE_RETRY_AFTER_S = 5;
+
 interface MulterLikeError {
   code?: string;
   field?: string;
@@ -33,11 +40,19 @@ interface MulterLikeError {
 /**
  * Turns any error into the one documented error body `{ statusCode, code, message, errors? }`.
  * Handles our {@link ApiError}, Nest's HttpExceptions (router 404, multer limits, throttling, body
- * parsing), IntakeError (unreadable uploads, with the file name), and anything else as a 500 whose
+ * parsing), IntakeError (unreadable uploads, with the file name), an unreachable database (503
+ * `database-unavailable`, see {@link isDatabaseUnavailable}), and anything else as a 500 whose
  * details are logged, not sent. `request` (when known) lets an upload refusal name the file as `files[i]`.
  */
 export function toErrorBody(exception: unknown, config: AppConfig, request?: object): ErrorBody {
   if (exception instanceof ApiError) return exception.body;
+  if (isDatabaseUnavailable(exception)) {
+    return {
+      statusCode: 503,
+      code: 'database-unavailable',
+      message: `The database does not answer; nothing was changed. Try again in ${DATABASE_RETRY_AFTER_S} seconds (Retry-After)`,
+    };
+  }
   if (exception instanceof IntakeError) return intakeBody(exception, exception.fileName ? 'file' : 'files');
   if (exception instanceof HttpException) {
     const statusCode = exception.getStatus();
@@ -113,7 +128,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
     const response = host.switchToHttp().getResponse<Response>();
-    if (body.statusCode >= 500) {
+    // An outage is logged once by the database module, not once per request.
+    if (body.statusCode >= 500 && body.code !== 'database-unavailable') {
       this.logger.error((exception as Error)?.message ?? String(exception), (exception as Error)?.stack);
     }
     if (response.headersSent) {
@@ -124,6 +140,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
     // A download may have set its own headers before it failed.
     response.removeHeader('Content-Disposition');
     response.setHeader('Content-Type', 'application/json; charset=utf-8');
+    if (body.code === 'database-unavailable') response.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_S));
     response.status(body.statusCode).json(body);
   }
 }

@@ -2,7 +2,8 @@ import { type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from '../app.module.js';
-import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { withQueryRetryBudget } from '../db/database.js';
 import { RedisIoAdapter } from '../gateways/redis-io.adapter.js';
 import { ContentTypeGuard } from './content-type.guard.js';
 import { ApiExceptionFilter } from './error.filter.js';
@@ -11,6 +12,13 @@ import { createValidationPipe } from './validation.js';
 
 /** Headers a browser client may read on cross-origin answers. */
 const EXPOSED_HEADERS = ['Content-Disposition', 'Content-Range', 'Accept-Ranges', 'Content-Length', 'Retry-After-auth', 'Retry-After-upload', 'Idempotent-Replayed'];
+
+/**
+ * How long a query of an HTTP request retries while PostgreSQL is unreachable, ms. Short, so that
+ * a request answers 503 `database-unavailable` within seconds (plus at most one connect timeout,
+ * `CONNECT_TIMEOUT_MS`) instead of hanging; workers keep their longer period.
+ */
+export const HTTP_QUERY_RETRY_MS = 2_000;
 
 /**
  * Builds the HTTP application exactly as `storyforge serve` runs it (tests use this too): the
@@ -30,6 +38,7 @@ export async function createHttpApp(
     bodyParser: false,
   });
   app.disable('x-powered-by');
+  app.use((_request: unknown, _response: unknown, next: () => void) => withQueryRetryBudget(HTTP_QUERY_RETRY_MS, next));
   app.set('trust proxy', config.http.trustProxy);
   app.useBodyParser('json', { limit: config.http.upload.maxBytes + 64 * 1024 });
   if (config.http.corsOrigins.length) {
@@ -38,7 +47,8 @@ export async function createHttpApp(
   app.useGlobalGuards(new ContentTypeGuard());
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ApiExceptionFilter(config));
-  const adapter = new RedisIoAdapter(app, config);
+  // The application's configuration: its queue prefix is the installation's (see AppModule).
+  const adapter = new RedisIoAdapter(app, app.get<AppConfig>(APP_CONFIG));
   await adapter.connect();
   app.useWebSocketAdapter(adapter);
   setupSwagger(app);

@@ -10,7 +10,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Storyforge API')
     .setDescription(
-      'Turns story files into narrated, illustrated stories. Every route except /health and /docs needs a JWT access token ' +
+      'Turns story files into narrated, illustrated stories. Every route except /health, /ready and /docs needs a JWT access token ' +
         '(POST /auth/login) or an API key. Every 4xx and 5xx answer has the body ErrorResponseDto. ' +
         'Live progress: Socket.IO at /socket.io (see docs/api.md).',
     )

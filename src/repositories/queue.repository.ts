@@ -178,9 +178,9 @@ export class QueueRepository implements OnModuleDestroy {
     return this.queue(name).getJobCountByTypes('waiting', 'delayed', 'active', 'prioritized', 'waiting-children');
   }
 
-  /** Checks that Redis answers (within 3 s); throws a message saying how to start it. */
-  async ping(): Promise<void> {
-    await probeRedis(this.config.redisUrl);
+  /** Checks that Redis answers (within `timeoutMs`, default 3 s); throws a message saying how to start it. */
+  async ping(timeoutMs?: number): Promise<void> {
+    await probeRedis(this.config.redisUrl, timeoutMs);
   }
 
   /** Removes every job and key of this prefix's queues (used by one-shot runs on a private prefix). */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, ne, notExists, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, ne, notExists, sql } from 'drizzle-orm';
 import { DATABASE, type DatabaseConnection } from '../db/database.js';
 import {
   type AudioChunk,
@@ -11,7 +11,28 @@ import {
   type Story,
   stories,
   type StoryMetadata,
+  uploads,
 } from '../db/schema.js';
+
+/** A story without its texts and metadata (which may be megabytes): what progress reports need. */
+export type StoryProgressRow = Omit<Story, 'originalContent' | 'generatedContent' | 'metadata'>;
+
+/** One story of a batch with its upload's file name and its chunk counts (see {@link StoryRepository.progressByBatch}). */
+export interface StoryProgressRecord {
+  story: StoryProgressRow;
+  /** The upload's original file name; null for a story made from text or whose upload is gone. */
+  uploadName: string | null;
+  images: { done: number; total: number };
+  audio: { done: number; total: number };
+}
+
+const { originalContent: _original, generatedContent: _generated, metadata: _metadata, ...progressColumns } = getTableColumns(stories);
+
+/** `(SELECT count(*) FROM chunks WHERE story_id = stories.id [AND status = 'completed'])`. */
+function chunkCount(table: typeof imageChunks | typeof audioChunks, completedOnly: boolean) {
+  const done = completedOnly ? sql` and ${table.status} = 'completed'` : sql``;
+  return sql<number>`(select count(*)::int from ${table} where ${table.storyId} = ${stories.id}${done})`;
+}
 
 /** Column of each step's status on a story. */
 export const STEP_COLUMN = {
@@ -104,6 +125,33 @@ export class StoryRepository {
   /** Deletes a story; its chunks and step runs go with it. */
   async delete(id: string): Promise<void> {
     await this.db.delete(stories).where(eq(stories.id, id));
+  }
+
+  /**
+   * Every story of a batch in position order, with its upload's file name and its image and audio
+   * chunk counts, in one statement (status polls and batch refreshes read this, so it must not
+   * grow with the stories: no query per story, and no story texts).
+   */
+  async progressByBatch(batchId: string): Promise<StoryProgressRecord[]> {
+    const rows = await this.db
+      .select({
+        story: progressColumns,
+        uploadName: uploads.originalName,
+        imagesTotal: chunkCount(imageChunks, false),
+        imagesDone: chunkCount(imageChunks, true),
+        audioTotal: chunkCount(audioChunks, false),
+        audioDone: chunkCount(audioChunks, true),
+      })
+      .from(stories)
+      .leftJoin(uploads, eq(uploads.id, stories.uploadId))
+      .where(eq(stories.batchId, batchId))
+      .orderBy(asc(stories.position));
+    return rows.map((row) => ({
+      story: row.story,
+      uploadName: row.uploadName,
+      images: { done: Number(row.imagesDone), total: Number(row.imagesTotal) },
+      audio: { done: Number(row.audioDone), total: Number(row.audioTotal) },
+    }));
   }
 
   listByBatch(batchId: string): Promise<Story[]> {

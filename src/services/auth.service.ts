@@ -7,6 +7,7 @@ import type { User } from '../db/schema.js';
 import { ApiError } from '../http/api-error.js';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository.js';
 import { AccountService, hashToken } from './account.service.js';
+import { SharedReads } from './shared-read.js';
 
 /** Claims of Storyforge's JWTs. */
 interface TokenClaims {
@@ -40,6 +41,9 @@ const unauthorized = (message = 'A valid access token or API key is needed') => 
  */
 @Injectable()
 export class AuthService {
+  /** Session and user reads of requests with the same token that arrive together. */
+  private readonly sessionReads = new SharedReads<[Awaited<ReturnType<RefreshTokenRepository['get']>>, Awaited<ReturnType<AccountService['getUser']>>]>();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly jwt: JwtService,
@@ -129,9 +133,11 @@ export class AuthService {
       return { id: found.user.id, email: found.user.email, apiKeyId: found.apiKey.id };
     }
     const claims = await this.verify(credential, 'access');
-    const session = await this.sessions.get(claims.sid);
+    // Both reads at once; requests of one session that arrive together share them.
+    const [session, user] = await this.sessionReads.run(`${claims.sid}:${claims.sub}`, () =>
+      Promise.all([this.sessions.get(claims.sid), this.accounts.getUser(claims.sub)]),
+    );
     if (!session || session.userId !== claims.sub || session.revokedAt) throw unauthorized('The session has ended; log in again');
-    const user = await this.accounts.getUser(claims.sub);
     if (!user) throw unauthorized();
     return { id: user.id, email: user.email, sessionId: session.id };
   }

@@ -1,9 +1,9 @@
-import type { BatchFileResult, BatchProgress, BatchStatus, StepName, Story } from '../db/schema.js';
-import { STEP_COLUMN, storyHasEnded } from '../repositories/story.repository.js';
+import type { BatchFileResult, BatchProgress, BatchStatus, StepName } from '../db/schema.js';
+import { STEP_COLUMN, storyHasEnded, type StoryProgressRow } from '../repositories/story.repository.js';
 import { STEPS } from '../db/schema.js';
 
 export interface StoryProgressInput {
-  story: Story;
+  story: StoryProgressRow;
   fileName: string;
   images: { done: number; total: number };
   audio: { done: number; total: number };
@@ -33,7 +33,7 @@ export function storyFraction(input: StoryProgressInput): number {
 }
 
 /** The step a story is working on now: the first running step, else the first queued one. */
-export function currentStep(story: Story): StepName | undefined {
+export function currentStep(story: StoryProgressRow): StepName | undefined {
   return (
     STEPS.find((step) => story[STEP_COLUMN[step]] === 'running') ??
     STEPS.find((step) => story[STEP_COLUMN[step]] === 'queued')

@@ -165,21 +165,20 @@ export class BatchService {
     return batch;
   }
 
-  /** The batch, each story with its chunk counts, and the summary computed from them (read only). */
+  /**
+   * The batch, each story with its chunk counts, and the summary computed from them (read only).
+   * Two statements whatever the number of stories: the batch, then its stories with file names
+   * and chunk counts ({@link StoryRepository.progressByBatch}).
+   */
   async snapshot(batchId: string): Promise<{ batch: BatchJob; inputs: StoryProgressInput[]; summary: BatchSummary } | undefined> {
     const batch = await this.batches.get(batchId);
     if (!batch) return undefined;
-    const stories = await this.stories.listByBatch(batchId);
-    const uploadIds = stories.flatMap((story) => (story.uploadId ? [story.uploadId] : []));
-    const names = new Map((await this.uploads.list(uploadIds)).map((upload) => [upload.id, upload.originalName]));
-    const inputs: StoryProgressInput[] = await Promise.all(
-      stories.map(async (story) => ({
-        story,
-        fileName: (story.uploadId && names.get(story.uploadId)) || story.title || story.id,
-        images: await this.stories.chunkCounts(story.id, 'images'),
-        audio: await this.stories.chunkCounts(story.id, 'audio'),
-      })),
-    );
+    const inputs: StoryProgressInput[] = (await this.stories.progressByBatch(batchId)).map(({ story, uploadName, images, audio }) => ({
+      story,
+      fileName: uploadName || story.title || story.id,
+      images,
+      audio,
+    }));
     return { batch, inputs, summary: summarizeBatch(inputs, batch.startedAt) };
   }
 }

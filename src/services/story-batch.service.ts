@@ -6,6 +6,7 @@ import type { BatchCreateStoryDto } from '../dtos/story.dto.js';
 import { ApiError, type FieldError, notFound } from '../http/api-error.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { BatchService, MAX_BATCH_FILES } from './batch.service.js';
+import { SharedReads } from './shared-read.js';
 import { checkProviderChoice, uploadIdFromUrl } from './story.service.js';
 
 /**
@@ -14,6 +15,9 @@ import { checkProviderChoice, uploadIdFromUrl } from './story.service.js';
  */
 @Injectable()
 export class StoryBatchService {
+  /** Status polls of one batch that arrive together share one database read. */
+  private readonly snapshots = new SharedReads<Awaited<ReturnType<BatchService['snapshot']>>>();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly batches: BatchService,
@@ -61,10 +65,11 @@ export class StoryBatchService {
 
   /**
    * The batch as it is now in the database: per-story results and step states, and a percentage
-   * computed from finished steps and chunks. @throws ApiError 404.
+   * computed from finished steps and chunks. Concurrent polls of the same batch share one read
+   * (two statements, see BatchService.snapshot). @throws ApiError 404.
    */
   async status(user: AuthUser, batchId: string): Promise<BatchStatusDto> {
-    const snapshot = await this.batches.snapshot(batchId);
+    const snapshot = await this.snapshots.run(batchId, () => this.batches.snapshot(batchId));
     if (!snapshot || snapshot.batch.userId !== user.id) throw notFound('Batch', batchId);
     return mapBatchStatus(snapshot.batch, snapshot.inputs, snapshot.summary);
   }

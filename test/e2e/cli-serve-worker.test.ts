@@ -19,7 +19,7 @@ describe('storyforge serve and worker', () => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('serve answers /health with the embedded database and stops on SIGTERM', async () => {
+  it('serve answers /health and /ready with the embedded database and stops on SIGTERM', async () => {
     const port = await freePort();
     prefixes.push(`sftest-serve-${port}`);
     const serve = startCli(['serve', '--port', String(port)], { DATA_DIR: path.join(dir, 'serve'), QUEUE_PREFIX: `sftest-serve-${port}` });
@@ -32,7 +32,10 @@ describe('storyforge serve and worker', () => {
           return undefined;
         }
       }, 60_000, 'serve to answer');
-      expect(body).toEqual({ status: 'ok', database: 'pglite', redis: 'ok' });
+      expect(body).toEqual({ status: 'ok' });
+      const ready = await fetch(`http://127.0.0.1:${port}/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready', database: { kind: 'pglite', status: 'up' }, redis: { status: 'up' } });
     } finally {
       await stopCli(serve);
     }

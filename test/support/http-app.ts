@@ -82,7 +82,14 @@ export interface HttpTestApp {
  * Starts the HTTP API as `storyforge serve` builds it, listening on a free port, with workers
  * (unless `workers: false`) on real Redis (a private prefix) and a fresh PostgreSQL database.
  */
-export async function startHttpTestApp(options: { env?: Record<string, string>; workers?: boolean } = {}): Promise<HttpTestApp> {
+export async function startHttpTestApp(
+  options: {
+    env?: Record<string, string>;
+    workers?: boolean;
+    /** Changes the fresh database's URL the app is given (e.g. to go through a proxy). */
+    databaseUrl?: (url: string) => string;
+  } = {},
+): Promise<HttpTestApp> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-http-'));
   let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
   let app: NestExpressApplication | undefined;
@@ -100,7 +107,7 @@ export async function startHttpTestApp(options: { env?: Record<string, string>; 
     database = await createTestDatabase();
     config = loadConfig({
       DATA_DIR: dataDir,
-      DATABASE_URL: database.url,
+      DATABASE_URL: options.databaseUrl ? options.databaseUrl(database.url) : database.url,
       QUEUE_PREFIX: `sftest-${randomBytes(4).toString('hex')}`,
       JOB_BACKOFF_MS: '200',
       LOG_LEVEL: 'warn',

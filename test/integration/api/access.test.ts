@@ -4,7 +4,7 @@ import { sampleBytes } from '../../support/samples.js';
 import { waitFor } from '../../support/test-app.js';
 
 /** Routes anyone may call. */
-const PUBLIC = new Set(['GET /health', 'POST /auth/register', 'POST /auth/login', 'POST /auth/refresh']);
+const PUBLIC = new Set(['GET /health', 'GET /ready', 'POST /auth/register', 'POST /auth/login', 'POST /auth/refresh']);
 
 /** Every route of the running app (Express's router), docs excluded. */
 function routesOf(t: HttpTestApp): { method: string; path: string }[] {

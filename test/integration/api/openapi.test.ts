@@ -46,7 +46,7 @@ describe('the OpenAPI document', () => {
         for (const parameter of operation.parameters ?? []) {
           expect(parameter.description, `${method} ${path} parameter ${parameter.name}`).toBeTruthy();
         }
-        const open = path === '/health' || ['/auth/register', '/auth/login', '/auth/refresh'].includes(path);
+        const open = path === '/health' || path === '/ready' || ['/auth/register', '/auth/login', '/auth/refresh'].includes(path);
         if (open) continue;
         expect(operation.security, `${method} ${path} security`).toEqual([{ bearer: [] }, { 'api-key': [] }]);
         expect(JSON.stringify(operation.responses['401']), `${method} ${path} 401`).toContain('#/components/schemas/ErrorResponseDto');

@@ -1,0 +1,179 @@
+/**
+ * Batch status under load: requests per second of `GET /stories/batch/:id/status` (a finished
+ * batch of nine stories) next to `GET /health`, each with 50 connections, in one run.
+ *
+ *   npm run bench:status                                   # embedded PGlite
+ *   npm run bench:status -- --database-url postgres://postgres@127.0.0.1:5432/test
+ *   npm run bench:status -- --seconds 10 --rounds 3
+ *
+ * Starts `storyforge serve` (dist/) as a child process on a free port, with a temporary DATA_DIR
+ * and its own queue prefix; with --database-url it creates a private database on that server and
+ * drops it afterwards. Over HTTP it registers a user, uploads the first 150 words of each of the
+ * nine sample stories (test/fixtures/samples/stories), runs them as one batch (images, audio, merge) to the end, then measures with autocannon:
+ * /health and the status route alternately, `--rounds` times each for `--seconds` (after a short
+ * warm-up), and prints a Markdown table for bench/RESULTS.md. Target: status ≥ 0.5 × /health.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const arg = (name: string): string | undefined => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const SECONDS = Number(arg('seconds') ?? 10);
+const ROUNDS = Number(arg('rounds') ?? 2);
+const CONNECTIONS = 50;
+const WORDS_PER_STORY = 150;
+
+/** A free TCP port on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** Creates a private database on the server of `url`; returns its URL and how to drop it. */
+async function privateDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `storyforge_bench_${randomBytes(4).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const own = new URL(url);
+  own.pathname = `/${name}`;
+  return { url: own.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** The first {@link WORDS_PER_STORY} words of each sample story (test/fixtures/samples/stories). */
+async function storyFiles(): Promise<{ name: string; text: string }[]> {
+  const folders = ['en', 'vi', 'other'].map((language) => `test/fixtures/samples/stories/${language}`);
+  const files: { name: string; text: string }[] = [];
+  for (const folder of folders) {
+    for (const name of (await fs.readdir(path.join(ROOT, folder))).filter((n) => n.endsWith('.txt')).sort()) {
+      const text = await fs.readFile(path.join(ROOT, folder, name), 'utf8');
+      files.push({ name, text: text.split(/\s+/).slice(0, WORDS_PER_STORY).join(' ') });
+    }
+  }
+  return files;
+}
+
+async function call(base: string, method: string, route: string, token?: string, body?: unknown | FormData): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  if (body !== undefined && !(body instanceof FormData)) headers['content-type'] = 'application/json';
+  const response = await fetch(`${base}${route}`, { method, headers, body: body instanceof FormData ? body : body === undefined ? undefined : JSON.stringify(body) });
+  const answer = await response.json();
+  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+interface Measured {
+  route: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function measure(label: string, url: string, token: string | undefined, seconds: number): Promise<Measured> {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return { route: label, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts };
+}
+
+async function main(): Promise<void> {
+  const databaseUrl = arg('database-url') ?? process.env.BENCH_DATABASE_URL;
+  const database = databaseUrl ? await privateDatabase(databaseUrl) : undefined;
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-bench-status-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let serve: ChildProcess | undefined;
+  try {
+    serve = spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), 'serve', '--port', String(port)], {
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        QUEUE_PREFIX: `sfbench-${randomBytes(4).toString('hex')}`,
+        LOG_LEVEL: 'warn',
+        ...(database ? { DATABASE_URL: database.url } : { DATABASE_URL: '' }),
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await waitFor('serve to answer', 180_000, async () => ((await fetch(`${base}/ready`)).ok ? true : undefined));
+    const { accessToken: token } = await call(base, 'POST', '/auth/register', undefined, { email: 'bench@example.com', password: 'correct horse battery staple' });
+    const form = new FormData();
+    for (const file of await storyFiles()) form.append('files', new Blob([file.text]), file.name);
+    const uploaded = await call(base, 'POST', '/file-upload/batch-upload', token, form);
+    const { batchId } = await call(base, 'POST', '/stories/batch-create', token, { fileIds: uploaded.files.map((f: { id: string }) => f.id) });
+    const started = Date.now();
+    const final = await waitFor('the batch to end', 15 * 60_000, async () => {
+      const status = await call(base, 'GET', `/stories/batch/${batchId}/status`, token);
+      return ['pending', 'processing'].includes(status.status) ? undefined : status;
+    });
+    const statusRoute = `/stories/batch/${batchId}/status`;
+    const bodyBytes = Buffer.byteLength(JSON.stringify(final));
+    const chunks = final.stories.reduce((sum: number, s: { images: { total: number }; audio: { total: number } }) => sum + s.images.total + s.audio.total, 0);
+    process.stderr.write(`Batch ${final.status} in ${((Date.now() - started) / 1000).toFixed(0)} s; measuring…\n`);
+
+    await measure('warm-up', `${base}/health`, undefined, 2);
+    await measure('warm-up', `${base}${statusRoute}`, token, 2);
+    const rows: Measured[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      rows.push(await measure('/health', `${base}/health`, undefined, SECONDS));
+      rows.push(await measure('status', `${base}${statusRoute}`, token, SECONDS));
+    }
+    const mean = (route: string) => {
+      const of = rows.filter((r) => r.route === route);
+      return of.reduce((sum, r) => sum + r.rps, 0) / of.length;
+    };
+    const ratio = mean('status') / mean('/health');
+    const lines = [
+      `${new Date().toISOString().slice(0, 10)}, ${database ? 'PostgreSQL' : 'embedded PGlite'}, ${CONNECTIONS} connections, ${ROUNDS} × ${SECONDS} s each, alternating; status of a finished batch of ${final.stories.length} stories (${chunks} chunks, ${bodyBytes} bytes of JSON); load average before: ${os.loadavg()[0].toFixed(1)}`,
+      '',
+      '| round | route | req/s | p50 (ms) | p99 (ms) | non-2xx | errors |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+      ...rows.map((r, i) => `| ${Math.floor(i / 2) + 1} | ${r.route === 'status' ? '`GET /stories/batch/:id/status`' : '`GET /health`'} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} |`),
+      '',
+      `Mean: /health ${mean('/health').toFixed(0)} req/s, status ${mean('status').toFixed(0)} req/s: **status = ${ratio.toFixed(2)} × /health** (target ≥ 0.5).`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    if (rows.some((r) => r.non2xx > 0 || r.errors > 0)) process.exitCode = 1;
+  } finally {
+    if (serve && serve.exitCode === null) {
+      const exited = new Promise((resolve) => serve!.once('exit', resolve));
+      serve.kill('SIGTERM');
+      await exited;
+    }
+    await database?.drop().catch(() => undefined);
+    await fs.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();
