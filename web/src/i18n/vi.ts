@@ -1,4 +1,4 @@
-import type { MessageKey } from './en';
+import type { MessageKey } from './en.js';
 
 /** Vietnamese words of the web page: the same keys as en.ts (the type and a test check it). */
 export const vi: Record<MessageKey, string> = {

@@ -93,9 +93,11 @@ export function BatchPage({ id }: { id: string }) {
               <div class="story-head">
                 <div>
                   <h3>
-                    <Link href={`/story/${story.storyId}`}>{story.title || story.file}</Link>
+                    <Link href={`/story/${story.storyId}`}>
+                      <span class="user-text">{story.title || story.file}</span>
+                    </Link>
                   </h3>
-                  <p class="muted small">{story.file}</p>
+                  <p class="muted small user-text">{story.file}</p>
                 </div>
                 <Status status={story.status} />
               </div>

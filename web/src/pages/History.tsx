@@ -37,7 +37,7 @@ export function HistoryPage() {
                   </h2>
                   <p class="muted small">
                     {t('history.stories', { n: batch.totalFiles })}
-                    {batch.files.length ? ` · ${batch.files.join(', ')}` : ''}
+                    {batch.files.length ? <span class="user-text"> · {batch.files.join(', ')}</span> : ''}
                   </p>
                 </div>
                 <Status status={batch.status} />

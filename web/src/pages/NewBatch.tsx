@@ -203,7 +203,7 @@ export function NewBatchPage() {
             {files.map((f) => (
               <li key={f.key} class={`file file-${f.state}`} data-state={f.state}>
                 <div class="file-main">
-                  <span class="file-name">{f.name}</span>
+                  <span class="file-name user-text">{f.name}</span>
                   <span class="muted small">
                     {formatBytes(f.size)}
                     {f.upload ? ` · ${t('common.words', { n: f.upload.wordCount.toLocaleString(lang) })} · ${f.upload.format}` : ''}

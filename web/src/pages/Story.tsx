@@ -68,7 +68,7 @@ export function StoryPage({ id }: { id: string }) {
             </p>
           )}
           <h1 id="story-title">
-            {title} <Status status={story.status} />
+            <span class="user-text">{title}</span> <Status status={story.status} />
           </h1>
           {running && <span class={`live ${connected ? 'on' : 'off'}`}>{connected ? t('batch.live') : t('common.offline')}</span>}
         </div>
@@ -134,7 +134,7 @@ export function StoryPage({ id }: { id: string }) {
 
         <section class="card story-text">
           <h2>{t('story.text')}</h2>
-          <div class="prose">
+          <div class="prose user-text">
             {(story.content ?? story.originalContent).split(/\n{2,}/).map((para, i) => (
               <p key={i}>{para}</p>
             ))}
@@ -162,7 +162,7 @@ export function StoryPage({ id }: { id: string }) {
                         {t('story.picture', { n: image.index + 1 })}
                         {image.placeholder ? ` · ${t('story.placeholder')}` : ''}
                       </span>
-                      <span class="caption-text">{image.text}</span>
+                      <span class="caption-text user-text">{image.text}</span>
                     </figcaption>
                   </figure>
                   <button type="button" class="secondary small regen" disabled={busy} onClick={() => regenerate(image.id)}>
@@ -182,7 +182,7 @@ export function StoryPage({ id }: { id: string }) {
             {story.audio.map((clip) => (
               <li key={clip.id}>
                 <span class="clip-label">{t('story.clip', { n: clip.index + 1 })}</span>
-                <span class="clip-text">{clip.text}</span>
+                <span class="clip-text user-text">{clip.text}</span>
                 {clip.url && clip.status === 'completed' ? (
                   <audio controls preload="none" src={clip.url} aria-label={t('story.clip', { n: clip.index + 1 })} />
                 ) : (
