@@ -74,6 +74,16 @@ function englishIn(text: string): string[] {
   return [...found];
 }
 
+/** Full-page screenshots at desktop and phone width: `<name>-desktop.png`, `<name>-phone.png`. */
+async function screenshots(page: Page, name: string): Promise<void> {
+  for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+    await page.setViewportSize(viewport);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: path.join(OUT, `${name}-${size}.png`), fullPage: true });
+  }
+  await page.setViewportSize(DESKTOP);
+}
+
 async function imageHash(page: Page, index: number): Promise<string> {
   const bytes = await page.evaluate(async (i) => {
     const img = document.querySelector<HTMLImageElement>(`.picture[data-index="${i}"] img`)!;
@@ -172,7 +182,9 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
     // Three sample files (one Vietnamese) and an empty .txt, through the file picker.
     const vietnamese = path.join(dir, 'vi_su_tich_cay_thi_la.txt');
     const full = await fs.readFile(sample('stories/vi/vi_su_tich_cay_thi_la.txt'), 'utf8');
-    await fs.writeFile(vietnamese, full.split(/\n\s*\n/).slice(0, 3).join('\n\n'));
+    // Its title and first sentences, about 60 words, so that the run stays short.
+    const words = full.split(/(?<=\s)/);
+    await fs.writeFile(vietnamese, words.slice(0, words.findIndex((_, i) => i >= 60 && /[.!?]\s*$/.test(words[i]!)) + 1).join('').trim() + '\n');
     const empty = path.join(dir, 'empty.txt');
     await fs.writeFile(empty, '');
     await page.setInputFiles('#file-input', [vietnamese, sample('docs/nwe_test04_unicode_headers.doc'), sample('docs/mammoth_tables.docx'), empty]);
@@ -194,10 +206,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
       await page.getByLabel(en['new.burn']).check();
     }
     const stepsPerStory = videoOverHttp ? 5 : 4;
-    await page.screenshot({ path: path.join(OUT, 'new-batch-desktop.png'), fullPage: true });
-    await page.setViewportSize(PHONE);
-    await page.screenshot({ path: path.join(OUT, 'new-batch-phone.png'), fullPage: true });
-    await page.setViewportSize(DESKTOP);
+    await screenshots(page, 'new-batch');
 
     await page.getByRole('button', { name: en['new.start'].replace('{n}', '3') }).click();
     await page.waitForURL(/\/batch\/[0-9a-f-]{36}$/);
@@ -218,10 +227,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
     );
     expect(finished.length).toBe(1 + 3 * stepsPerStory); // the batch, and text, pictures, narration, mix (and video) of each story
     expect([...seen].some((value) => value < 100)).toBe(true);
-    await page.screenshot({ path: path.join(OUT, 'batch-desktop.png'), fullPage: true });
-    await page.setViewportSize(PHONE);
-    await page.screenshot({ path: path.join(OUT, 'batch-phone.png'), fullPage: true });
-    await page.setViewportSize(DESKTOP);
+    await screenshots(page, 'batch');
 
     // Download all: one ZIP with a folder per story.
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download-all').click()]);
@@ -295,10 +301,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
     expect(await imageHash(page, 0)).not.toBe(before);
     // Wait for the video made again after the new picture, so that the story is settled for the screenshots.
     await page.locator('.story-page[data-status="completed"]').waitFor({ timeout: 120_000 });
-    await page.screenshot({ path: path.join(OUT, 'story-desktop.png'), fullPage: true });
-    await page.setViewportSize(PHONE);
-    await page.screenshot({ path: path.join(OUT, 'story-phone.png'), fullPage: true });
-    await page.setViewportSize(DESKTOP);
+    await screenshots(page, 'story');
 
     // Vietnamese: the choice is remembered across a reload, and no English is left on the three pages.
     await page.locator('#lang-vi').click();
@@ -317,7 +320,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
         await page.locator('.file[data-state="refused"]').waitFor();
       }
       expect(englishIn(await pageWords(page)), url).toEqual([]);
-      await page.screenshot({ path: path.join(OUT, `vi-${ready.slice(1)}-phone.png`), fullPage: true });
+      await screenshots(page, `vi-${ready.slice(1)}`);
     }
 
     // A title that looks like HTML is shown as text.
