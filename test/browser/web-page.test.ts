@@ -332,9 +332,17 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
     });
     expect(created.status).toBe(201);
     const xss = (await created.json()) as { id: string };
+    const generated = await fetch(`${base}/stories/${xss.id}/generate`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ autoMode: { enabled: false } }),
+    });
+    expect(generated.status).toBe(202);
     await page.goto(`${base}/story/${xss.id}`);
-    await page.locator('#story-title').waitFor();
-    expect(await page.locator('#story-title .user-text').textContent()).toBe('<img src=x onerror=alert(1)>');
+    // The title arrives with the story step's live events.
+    await expect
+      .poll(() => page.locator('#story-title .user-text').textContent(), { timeout: 30_000 })
+      .toBe('<img src=x onerror=alert(1)>');
     expect(await page.locator('#story-title img').count()).toBe(0);
 
     // Keyboard: the skip link is the first stop, the language buttons can be reached with Tab.
@@ -357,5 +365,28 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
     const api = await fetch(`${base}/stories/batches`);
     expect(api.status).toBe(401);
     expect(((await api.json()) as { code: string }).code).toBe('unauthorized');
+  });
+
+  it('the media cookie reads files but never writes', async () => {
+    const registered = await fetch(`${base}/auth/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: 'cookie@example.com', password: 'a good password' }),
+    });
+    const { accessToken } = (await registered.json()) as { accessToken: string };
+    const set = await fetch(`${base}/auth/cookie`, { method: 'POST', headers: { Authorization: `Bearer ${accessToken}` } });
+    expect(set.status).toBe(204);
+    const cookie = set.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^storyforge_token=[^;]+;/);
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Strict/i);
+    const pair = cookie.split(';')[0]!;
+    expect((await fetch(`${base}/auth/me`, { headers: { Cookie: pair } })).status).toBe(200);
+    expect((await fetch(`${base}/stories/batches`, { headers: { Cookie: pair } })).status).toBe(200);
+    const write = await fetch(`${base}/stories`, { method: 'POST', headers: { Cookie: pair, 'Content-Type': 'application/json' }, body: JSON.stringify({ text: 'Once.' }) });
+    expect(write.status).toBe(401);
+    const cleared = await fetch(`${base}/auth/cookie`, { method: 'DELETE' });
+    expect(cleared.status).toBe(204);
+    expect(cleared.headers.get('set-cookie')).toMatch(/storyforge_token=;/);
   });
 });

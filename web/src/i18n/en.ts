@@ -79,6 +79,7 @@ export const en = {
   'new.burn': 'Burn subtitles into the picture',
   'new.start': 'Start {n} stories',
   'new.startOne': 'Start 1 story',
+  'new.startNone': 'Start',
   'new.noFiles': 'Add at least one readable file to start.',
   'new.starting': 'Starting…',
   'batch.title': 'Batch',

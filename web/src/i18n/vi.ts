@@ -81,6 +81,7 @@ export const vi: Record<MessageKey, string> = {
   'new.burn': 'In phụ đề lên hình',
   'new.start': 'Bắt đầu {n} truyện',
   'new.startOne': 'Bắt đầu 1 truyện',
+  'new.startNone': 'Bắt đầu',
   'new.noFiles': 'Thêm ít nhất một tệp đọc được để bắt đầu.',
   'new.starting': 'Đang bắt đầu…',
   'batch.title': 'Lô truyện',

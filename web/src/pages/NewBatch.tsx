@@ -400,7 +400,7 @@ export function NewBatchPage() {
         <ErrorLine error={error} />
         {!ready.length && <p class="muted">{t('new.noFiles')}</p>}
         <button type="submit" class="primary big" disabled={!ready.length || starting || files.some((f) => f.state === 'uploading')}>
-          {starting ? t('new.starting') : ready.length === 1 ? t('new.startOne') : t('new.start', { n: ready.length })}
+          {starting ? t('new.starting') : ready.length === 0 ? t('new.startNone') : ready.length === 1 ? t('new.startOne') : t('new.start', { n: ready.length })}
         </button>
       </div>
     </form>
