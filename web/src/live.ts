@@ -28,8 +28,13 @@ export function useLive(rooms: { batchId?: string; storyIds?: string[] }, onChan
     const socket: Socket = io({ path: '/socket.io', auth: (cb) => cb({ token: accessToken() }), transports: ['websocket'] });
     socket.on('connect', async () => {
       setConnected(true);
-      if (rooms.batchId) await socket.emitWithAck('join-batch', { batchId: rooms.batchId });
-      for (const storyId of rooms.storyIds ?? []) await socket.emitWithAck('join-story', { storyId });
+      try {
+        if (rooms.batchId) await socket.emitWithAck('join-batch', { batchId: rooms.batchId });
+        for (const storyId of rooms.storyIds ?? []) await socket.emitWithAck('join-story', { storyId });
+      } catch {
+        // The page was left or the connection dropped while joining: the next connect joins again.
+        return;
+      }
       changed();
     });
     socket.on('disconnect', () => setConnected(false));
