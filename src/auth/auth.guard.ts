@@ -2,12 +2,13 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuthService } from '../services/auth.service.js';
-import { credentialFrom } from './auth-user.js';
+import { cookieCredential, credentialFrom } from './auth-user.js';
 import { IS_PUBLIC } from './decorators.js';
 
 /**
  * The global guard of the HTTP API: every route needs a JWT access token or an API key, except
- * those marked {@link Public}. Puts the caller on `request.user`.
+ * those marked {@link Public}. Reads and downloads (GET, HEAD) also take the access token from the
+ * web page's cookie ({@link cookieCredential}). Puts the caller on `request.user`.
  * @throws ApiError 401 `unauthorized` when the credential is missing, invalid, expired or revoked.
  */
 @Injectable()
@@ -22,7 +23,7 @@ export class AuthGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const request = context.switchToHttp().getRequest<Request & { user?: unknown }>();
-    request.user = await this.auth.authenticate(credentialFrom(request.headers));
+    request.user = await this.auth.authenticate(credentialFrom(request.headers) ?? cookieCredential(request.method, request.headers.cookie));
     return true;
   }
 }

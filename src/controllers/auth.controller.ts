@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import type { Request } from 'express';
-import { type AuthUser, credentialFrom } from '../auth/auth-user.js';
+import type { Request, Response } from 'express';
+import { type AuthUser, credentialFrom, TOKEN_COOKIE } from '../auth/auth-user.js';
+import { ApiError } from '../http/api-error.js';
 import { Auth, Authenticated, Public } from '../auth/decorators.js';
 import { LoginDto, LogoutDto, RefreshDto, RegisterDto, TokenResponseDto, UserDto } from '../dtos/auth.dto.js';
 import { ErrorResponseDto } from '../dtos/error.dto.js';
@@ -78,5 +79,36 @@ export class AuthController {
   @ApiOkResponse({ type: UserDto })
   me(@Auth() auth: AuthUser): Promise<UserDto> {
     return this.service.me(auth);
+  }
+
+  @Post('cookie')
+  @HttpCode(204)
+  @Authenticated()
+  @ApiOperation({
+    summary:
+      'Put this access token in an HttpOnly, SameSite=Strict cookie, so that <audio>, <video>, <img> and download links of the web page can read files. ' +
+      'The cookie is accepted on GET and HEAD only, and lasts as long as the token',
+  })
+  @ApiNoContentResponse({ description: 'Cookie set' })
+  @ApiErrors(400)
+  setCookie(@Auth() auth: AuthUser, @Req() req: Request, @Res({ passthrough: true }) res: Response): void {
+    const token = credentialFrom(req.headers);
+    if (!auth.sessionId || !token) throw new ApiError(400, 'not-a-session-token', 'Only a JWT access token (from /auth/login) can be put in a cookie, not an API key');
+    res.cookie(TOKEN_COOKIE, token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: req.secure,
+      path: '/',
+      maxAge: this.service.accessTtlS * 1000,
+    });
+  }
+
+  @Delete('cookie')
+  @Public()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Remove the cookie set by POST /auth/cookie' })
+  @ApiNoContentResponse({ description: 'Cookie removed' })
+  clearCookie(@Req() req: Request, @Res({ passthrough: true }) res: Response): void {
+    res.clearCookie(TOKEN_COOKIE, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/' });
   }
 }

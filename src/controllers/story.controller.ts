@@ -13,13 +13,16 @@ import {
 import type { Response } from 'express';
 import type { AuthUser } from '../auth/auth-user.js';
 import { Auth, Authenticated } from '../auth/decorators.js';
+import { BatchPageDto } from '../dtos/batch-list.dto.js';
 import { BatchCreatedDto, BatchStatusDto } from '../dtos/batch.dto.js';
+import { PageQueryDto } from '../dtos/pagination.dto.js';
 import { ErrorResponseDto } from '../dtos/error.dto.js';
 import { StoryDetailDto, StoryDto, StoryPageDto } from '../dtos/story-response.dto.js';
 import { BatchCreateStoryDto, CreateStoryDto, GenerateStoryDto, StoryListQueryDto } from '../dtos/story.dto.js';
 import { ApiErrors } from '../http/api-errors.decorator.js';
 import { ApiIndexParam, ApiUuidParam, IdempotencyKeyHeader, IndexParam, UuidParam } from '../http/params.js';
 import { sendFile, sendStreamedZip, sendZip } from '../http/send-file.js';
+import { BatchHistoryService } from '../services/batch-history.service.js';
 import { IdempotencyService, type IdempotentResult } from '../services/idempotency.service.js';
 import { StoryBatchService } from '../services/story-batch.service.js';
 import { StoryFileService } from '../services/story-file.service.js';
@@ -68,6 +71,7 @@ export class StoryController {
     private readonly files: StoryFileService,
     private readonly idempotency: IdempotencyService,
     private readonly replays: StoryReplayService,
+    private readonly history: BatchHistoryService,
   ) {}
 
   @Post()
@@ -130,6 +134,23 @@ export class StoryController {
   @ApiErrors(400, 404)
   batchStatus(@Auth() auth: AuthUser, @UuidParam('batchId') batchId: string): Promise<BatchStatusDto> {
     return this.batches.status(auth, batchId);
+  }
+
+  @Get('batches')
+  @ApiOperation({ summary: 'Your batches, newest first (history)' })
+  @ApiOkResponse({ type: BatchPageDto })
+  @ApiErrors(400)
+  listBatches(@Auth() auth: AuthUser, @Query() query: PageQueryDto): Promise<BatchPageDto> {
+    return this.history.list(auth, query);
+  }
+
+  @Get('batch/:batchId/package')
+  @ApiUuidParam('batchId', 'Batch id')
+  @ApiOperation({ summary: 'Download every story of a batch as one ZIP, one folder per story (story.md, story.json, images, clips, narration, subtitles, video)' })
+  @binary('The ZIP, streamed', 'application/zip')
+  @ApiErrors(400, 404)
+  batchPackage(@Auth() auth: AuthUser, @UuidParam('batchId') batchId: string, @Res() res: Response): Promise<void> {
+    return sendStreamedZip(res, () => this.history.package(auth, batchId));
   }
 
   @Get()

@@ -9,6 +9,7 @@ import { ContentTypeGuard } from './content-type.guard.js';
 import { ApiExceptionFilter } from './error.filter.js';
 import { setupSwagger } from './swagger.js';
 import { createValidationPipe } from './validation.js';
+import { serveWebPage } from './web-page.js';
 
 /** Headers a browser client may read on cross-origin answers. */
 const EXPOSED_HEADERS = ['Content-Disposition', 'Content-Range', 'Accept-Ranges', 'Content-Length', 'Retry-After-auth', 'Retry-After-upload', 'Idempotent-Replayed'];
@@ -22,8 +23,9 @@ export const HTTP_QUERY_RETRY_MS = 2_000;
 
 /**
  * Builds the HTTP application exactly as `storyforge serve` runs it (tests use this too): the
- * request validation, bodies only as JSON or multipart (ContentTypeGuard), the error body filter, CORS from CORS_ORIGINS, JSON bodies up to
- * UPLOAD_MAX_BYTES, Socket.IO with the Redis adapter, and Swagger at /docs (/docs-json).
+ * request validation, bodies only as JSON or multipart (ContentTypeGuard), the error body filter,
+ * CORS from CORS_ORIGINS, JSON bodies up to UPLOAD_MAX_BYTES, Socket.IO with the Redis adapter,
+ * Swagger at /docs (/docs-json), and the web page at / when it is built (dist/web).
  * Call `listen` on the result.
  * @param workers also run the queue workers in this process.
  * @throws Error when Redis does not answer.
@@ -52,5 +54,6 @@ export async function createHttpApp(
   await adapter.connect();
   app.useWebSocketAdapter(adapter);
   setupSwagger(app);
+  serveWebPage(app);
   return app;
 }

@@ -16,6 +16,7 @@ import { RateLimitRepository } from '../repositories/rate-limit.repository.js';
 import { AccountService } from '../services/account.service.js';
 import { ApiKeyService } from '../services/api-key.service.js';
 import { AuthService } from '../services/auth.service.js';
+import { BatchHistoryService } from '../services/batch-history.service.js';
 import { FileUploadService } from '../services/file-upload.service.js';
 import { RoomService } from '../services/room.service.js';
 import { StoryBatchService } from '../services/story-batch.service.js';
@@ -51,6 +52,7 @@ export const httpProviders: Provider[] = [
   FileUploadService,
   StoryService,
   StoryBatchService,
+  BatchHistoryService,
   StoryFileService,
   RoomService,
   EventsGateway,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { DATABASE, type DatabaseConnection } from '../db/database.js';
 import { type BatchJob, batchJobs, stories, type Story } from '../db/schema.js';
 
@@ -31,6 +31,22 @@ export class BatchRepository {
         : [];
       return { batch: created!, stories: rows };
     });
+  }
+
+  /** A user's batches, newest first, one page of them, and how many there are in all. */
+  async listByUser(userId: string, page: { offset: number; limit: number }): Promise<{ items: BatchJob[]; total: number }> {
+    const where = eq(batchJobs.userId, userId);
+    const [items, [count]] = await Promise.all([
+      this.db.select().from(batchJobs).where(where).orderBy(desc(batchJobs.createdAt), desc(batchJobs.id)).offset(page.offset).limit(page.limit),
+      this.db.select({ total: sql<number>`count(*)::int` }).from(batchJobs).where(where),
+    ]);
+    return { items, total: Number(count?.total ?? 0) };
+  }
+
+  /** Ids of a batch's stories, in the order of its files. */
+  async storyIds(batchId: string): Promise<string[]> {
+    const rows = await this.db.select({ id: stories.id }).from(stories).where(eq(stories.batchId, batchId)).orderBy(stories.position);
+    return rows.map((row) => row.id);
   }
 
   async get(id: string): Promise<BatchJob | undefined> {

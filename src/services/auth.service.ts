@@ -115,6 +115,11 @@ export class AuthService {
   }
 
   /** The signed-in user. @throws ApiError 401 when the account is gone. */
+  /** How long an access token lasts, seconds (ACCESS_TOKEN_TTL). */
+  get accessTtlS(): number {
+    return this.config.auth.accessTtlS;
+  }
+
   async me(user: AuthUser): Promise<IssuedTokens['user']> {
     const found = await this.accounts.getUser(user.id);
     if (!found) throw unauthorized();

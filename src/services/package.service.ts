@@ -53,6 +53,35 @@ export class PackageService {
   async streamPackage(storyId: string, output: Writable, signal?: AbortSignal): Promise<{ bytes: number; files: number }> {
     const prepared = await this.prepare(storyId);
     if (!prepared) throw new Error(`Story ${storyId} does not exist`);
+    return this.streamFolders([prepared], output, signal);
+  }
+
+  /**
+   * Streams several stories into one ZIP (a batch's "Download all"), each in its own folder named
+   * as {@link describe} names it (`NAME-2` … when two stories would share a name). Stories that
+   * no longer exist are left out.
+   * @returns the ZIP's size, bytes, and the number of files in it.
+   * @throws Error when reading a file or writing to `output` fails (the archive is then aborted).
+   */
+  async streamStories(storyIds: string[], output: Writable, signal?: AbortSignal): Promise<{ bytes: number; files: number }> {
+    const folders: { folder: string; files: StoryFileEntry[] }[] = [];
+    const used = new Set<string>();
+    for (const id of storyIds) {
+      const prepared = await this.prepare(id);
+      if (!prepared) continue;
+      let folder = prepared.folder;
+      for (let n = 2; used.has(folder); n++) folder = `${prepared.folder}-${n}`;
+      used.add(folder);
+      folders.push({ folder, files: prepared.files });
+    }
+    return this.streamFolders(folders, output, signal);
+  }
+
+  private async streamFolders(
+    folders: { folder: string; files: StoryFileEntry[] }[],
+    output: Writable,
+    signal?: AbortSignal,
+  ): Promise<{ bytes: number; files: number }> {
     const archive = new ZipArchive({ zlib: { level: 6 } });
     const failure = new Promise<never>((_, reject) => {
       archive.on('error', reject);
@@ -64,14 +93,18 @@ export class PackageService {
     try {
       archive.pipe(output);
       const date = new Date();
-      for (const file of prepared.files) {
-        const name = `${prepared.folder}/${file.path}`;
-        if ('key' in file) archive.append(this.storage.createReadStream(file.key), { name, date, store: STORED.test(file.path) });
-        else archive.append(Buffer.from(file.content, 'utf8'), { name, date });
+      let count = 0;
+      for (const { folder, files } of folders) {
+        for (const file of files) {
+          const name = `${folder}/${file.path}`;
+          if ('key' in file) archive.append(this.storage.createReadStream(file.key), { name, date, store: STORED.test(file.path) });
+          else archive.append(Buffer.from(file.content, 'utf8'), { name, date });
+          count++;
+        }
       }
       await Promise.race([archive.finalize(), failure]);
       await Promise.race([finished(output), failure]);
-      return { bytes: archive.pointer(), files: prepared.files.length };
+      return { bytes: archive.pointer(), files: count };
     } catch (error) {
       archive.abort();
       throw error;
