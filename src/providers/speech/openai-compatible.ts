@@ -1,6 +1,6 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import { experimental_generateSpeech as generateSpeech, type SpeechModel } from 'ai';
-import { callOpenAi, describeCall, openAiProviderSettings, type OpenAiCallContext } from '../openai-errors.js';
+import { callProvider, describeCall, openAiProviderSettings, type ProviderCallContext } from '../provider-call.js';
 import { ProviderError } from '../provider-error.js';
 import type { SpeechRequest, SpeechSynthesizer, SynthesizedSpeech } from '../types.js';
 
@@ -34,7 +34,7 @@ export class OpenAiCompatibleSpeechSynthesizer implements SpeechSynthesizer {
   readonly name = NAME;
   readonly maxInputChars = OPENAI_SPEECH_MAX_INPUT_CHARS;
   private readonly model: SpeechModel;
-  private readonly context: OpenAiCallContext;
+  private readonly context: ProviderCallContext;
 
   constructor(private readonly options: OpenAiCompatibleSpeechSynthesizerOptions) {
     this.model = createOpenAI(openAiProviderSettings(options)).speech(options.model);
@@ -60,7 +60,7 @@ export class OpenAiCompatibleSpeechSynthesizer implements SpeechSynthesizer {
       );
     }
     const voice = request.voice?.trim() || this.options.voice;
-    const result = await callOpenAi(this.context, request.signal, (signal) =>
+    const result = await callProvider(this.context, request.signal, (signal) =>
       generateSpeech({ model: this.model, text: request.text, voice, outputFormat: 'mp3', maxRetries: 0, abortSignal: signal }),
     );
     const data = result.audio.uint8Array;
