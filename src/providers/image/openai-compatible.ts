@@ -59,11 +59,15 @@ export class OpenAiCompatibleImageGenerator implements ImageGenerator {
   }
 }
 
-/** The request's prompt plus a short style hint built from the story's style. */
-export function buildImagePrompt(request: Pick<ImageRequest, 'prompt' | 'text' | 'style'>): string {
+/**
+ * The request's prompt, then the story's visual description (the same for every picture of the
+ * story, so that characters and style stay alike), then a short style hint from the story's style.
+ */
+export function buildImagePrompt(request: Pick<ImageRequest, 'prompt' | 'text' | 'style' | 'visualDescription'>): string {
   const subject = request.prompt.trim() || request.text.trim();
+  const visual = request.visualDescription?.trim();
   const hint = styleHint(request.style);
-  return hint ? `${subject}\n\n${hint}` : subject;
+  return [subject, visual ? `Characters, setting and art style: ${visual}` : '', hint].filter(Boolean).join('\n\n');
 }
 
 function styleHint(style: StoryStyle): string {
