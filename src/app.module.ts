@@ -9,6 +9,7 @@ import { MergeStep } from './pipeline/steps/merge.step.js';
 import { StoryStep } from './pipeline/steps/story.step.js';
 import { VideoStep } from './pipeline/steps/video.step.js';
 import { ProviderRegistry } from './providers/registry.js';
+import { ProviderLimitsRepository } from './repositories/provider-limits.repository.js';
 import { ApiKeyRepository } from './repositories/api-key.repository.js';
 import { BatchRepository } from './repositories/batch.repository.js';
 import { CancelSignalRepository } from './repositories/cancel-signal.repository.js';
@@ -81,6 +82,7 @@ export class AppModule {
         RefreshTokenRepository,
         LiveEventsRepository,
         IdempotencyRepository,
+        ProviderLimitsRepository,
         ProviderRegistry,
         StoryStep,
         ImagesStep,

@@ -115,6 +115,18 @@ export class StoryRepository {
   }
 
   /**
+   * Appends one line to `metadata.fallbacks` (which part a fallback provider made), atomically,
+   * keeping at most 200 lines.
+   */
+  async addFallback(id: string, line: string): Promise<void> {
+    const appended = sql`coalesce(${stories.metadata} -> 'fallbacks', '[]'::jsonb) || ${JSON.stringify([line])}::jsonb`;
+    await this.db
+      .update(stories)
+      .set({ metadata: sql`jsonb_set(${stories.metadata}, '{fallbacks}', (case when jsonb_array_length(${appended}) > 200 then ${stories.metadata} -> 'fallbacks' else ${appended} end))` })
+      .where(eq(stories.id, id));
+  }
+
+  /**
    * Moves a step from one of `from` to `to`, atomically.
    * @returns true when this call made the change (so exactly one of several racing callers wins).
    */

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import type { AutoModeConfig, BatchJob, BatchSettings, Story } from '../db/schema.js';
+import type { AutoModeConfig, BatchJob, BatchSettings, Story, StoryProviders } from '../db/schema.js';
 import type { StoryStyle } from '../providers/types.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
 import { EventsRepository } from '../repositories/events.repository.js';
@@ -19,6 +19,8 @@ export interface CreateBatchInput {
   /** ISO 639-1 code for every story; detected per story when absent. */
   language?: string;
   autoMode?: Partial<AutoModeConfig>;
+  /** Providers for every story (already checked, see ProviderChoiceService); the server's defaults when absent. */
+  providers?: StoryProviders;
 }
 
 /** A value as PostgreSQL's jsonb gives it back (fields that are undefined are left out). */
@@ -86,6 +88,7 @@ export class BatchService {
       style: input.style ?? {},
       customPrompt: input.customPrompt,
       language: input.language,
+      ...(input.providers && Object.keys(input.providers).length ? { providers: input.providers } : {}),
     };
     const created = await this.batches.createWithStories(
       { userId: input.userId, settings, totalFiles: input.uploadIds.length },
@@ -98,6 +101,7 @@ export class BatchService {
         style: input.style ?? {},
         language: input.language ?? null,
         autoMode,
+        providers: input.providers ?? {},
         ...initialStepStatuses(autoMode),
       })),
     );

@@ -3,6 +3,7 @@ import { ProviderRegistry } from '../../providers/registry.js';
 import { EventsRepository } from '../../repositories/events.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
 import { StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
+import { imageSeedOf } from './story.step.js';
 
 /**
  * The `images` step, one job per image chunk: generates the chunk's image and stores it under
@@ -31,7 +32,7 @@ export class ImagesStep {
 
     const done = chunk.status === 'completed' && chunk.storageKey && (await this.storage.exists(chunk.storageKey));
     if (!done) {
-      const generator = this.providers.imageGenerator();
+      const generator = this.providers.imageGenerator(story.providers.images);
       const image = await generator.generate({
         prompt: chunk.prompt,
         text: chunk.text,
@@ -40,13 +41,16 @@ export class ImagesStep {
         title: story.title ?? '',
         style: story.style,
         language: story.language ?? 'en',
+        visualDescription: story.metadata.visualDescription,
+        seed: story.metadata.imageSeed ?? imageSeedOf(storyId),
         signal,
       });
+      const provider = image.provider ?? generator.name;
       const key = artifactKeys.image(storyId, chunk.index, image.extension);
       await this.storage.write(key, image.data);
       const recorded = await this.stories.completeChunk('images', chunk, {
         storageKey: key,
-        provider: generator.name,
+        provider,
         model: image.model,
         placeholder: image.placeholder,
       });
@@ -57,7 +61,8 @@ export class ImagesStep {
       }
       // A chunk made again may come back in another format: its earlier file goes.
       if (chunk.storageKey && chunk.storageKey !== key) await this.storage.remove(chunk.storageKey);
-      await this.stories.mergeMetadata(storyId, { providers: { images: { provider: generator.name, model: image.model } } });
+      await this.stories.mergeMetadata(storyId, { providers: { images: { provider, model: image.model } } });
+      if (provider !== generator.name) await this.stories.addFallback(storyId, `images ${chunk.index + 1}: ${provider} (after ${generator.name})`);
     }
 
     const counts = await this.stories.chunkCounts(storyId, 'images');

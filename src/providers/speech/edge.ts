@@ -5,6 +5,7 @@ import { makeScratchDir } from '../../repositories/scratch.js';
 import { callProvider, describeCall, type ProviderCallContext } from '../provider-call.js';
 import { ProviderError } from '../provider-error.js';
 import type { SpeechRequest, SpeechSynthesizer, SynthesizedSpeech } from '../types.js';
+import { EDGE_VOICES, voiceSpeaks } from '../voices.js';
 import { checkSpeechText } from './speech-input.js';
 
 /** What the Edge client library offers: node-edge-tts's `EdgeTTS` (or a test's subclass of it). */
@@ -22,8 +23,8 @@ export interface EdgeClientOptions {
 }
 
 export interface EdgeSpeechOptions {
-  /** Voice when the request names none, e.g. `vi-VN-HoaiMyNeural`. */
-  voice: string;
+  /** Voice when the request names none, e.g. `vi-VN-HoaiMyNeural`; by the request's language when absent. */
+  voice?: string;
   timeoutMs: number;
   /** Characters per call (from configuration; default {@link EDGE_MAX_INPUT_CHARS}). */
   maxInputChars?: number;
@@ -69,7 +70,10 @@ export class EdgeSpeechSynthesizer implements SpeechSynthesizer {
 
   async synthesize(request: SpeechRequest): Promise<SynthesizedSpeech> {
     checkSpeechText(request.text, this.maxInputChars, this.context);
-    const voice = request.voice?.trim() || this.options.voice;
+    const voice = request.voice?.trim() || this.options.voice || edgeVoiceFor(request.language);
+    if (!voice) {
+      throw new ProviderError(`${describeCall(this.context)}: no Edge voice is known for language "${request.language}"; name one (GET /voices?provider=edge)`, 'permanent', this.name);
+    }
     const lang = /^[a-z]{2,3}-[A-Z]{2}/.exec(voice)?.[0] ?? request.language;
     const dir = await makeScratchDir('edge-');
     const file = path.join(dir, 'clip.mp3');
@@ -96,6 +100,11 @@ export class EdgeSpeechSynthesizer implements SpeechSynthesizer {
       await rm(dir, { recursive: true, force: true });
     }
   }
+}
+
+/** The first bundled Edge voice that speaks `language` (ISO 639-1), or undefined. */
+export function edgeVoiceFor(language: string): string | undefined {
+  return EDGE_VOICES.find((voice) => voiceSpeaks(voice.language, language))?.id;
 }
 
 /** The client's word-boundary file (`[{part, start, end}]`, ms) as word timings; undefined when absent. */

@@ -14,6 +14,8 @@ export interface OpenAiCompatibleSpeechSynthesizerOptions {
   voice: string;
   /** Deadline for one call, ms. */
   timeoutMs: number;
+  /** Characters per call (from configuration); default and most {@link OPENAI_SPEECH_MAX_INPUT_CHARS}. */
+  maxInputChars?: number;
 }
 
 const NAME = 'openai-compatible';
@@ -32,11 +34,12 @@ export const OPENAI_SPEECH_MAX_INPUT_CHARS = 4096;
  */
 export class OpenAiCompatibleSpeechSynthesizer implements SpeechSynthesizer {
   readonly name = NAME;
-  readonly maxInputChars = OPENAI_SPEECH_MAX_INPUT_CHARS;
+  readonly maxInputChars: number;
   private readonly model: SpeechModel;
   private readonly context: ProviderCallContext;
 
   constructor(private readonly options: OpenAiCompatibleSpeechSynthesizerOptions) {
+    this.maxInputChars = options.maxInputChars ?? OPENAI_SPEECH_MAX_INPUT_CHARS;
     this.model = createOpenAI(openAiProviderSettings(options)).speech(options.model);
     this.context = {
       provider: NAME,
