@@ -30,6 +30,7 @@ import { IdempotencyService } from './services/idempotency.service.js';
 import { LiveEventsService } from './services/live-events.service.js';
 import { OrchestratorService } from './services/orchestrator.service.js';
 import { PackageService } from './services/package.service.js';
+import { ProviderChoiceService } from './services/provider-choice.service.js';
 import { ReconcilerService } from './services/reconciler.service.js';
 import { RecoveryService } from './services/recovery.service.js';
 import { RollbackService } from './services/rollback.service.js';
@@ -84,6 +85,7 @@ export class AppModule {
         IdempotencyRepository,
         ProviderLimitsRepository,
         ProviderRegistry,
+        ProviderChoiceService,
         StoryStep,
         ImagesStep,
         AudioStep,

@@ -168,7 +168,7 @@ export class ProviderRegistry {
    * is the smallest of the chain's, so every chunk fits whichever provider speaks it. The
    * request's voice goes to the chosen provider; a fallback uses its own configured voice.
    */
-  speechSynthesizer(spec: string = this.config.providers.speechSynthesizer): SpeechSynthesizer & { chain: string[] } {
+  speechSynthesizer(spec: string = this.config.providers.speechSynthesizer, options: { fallback?: boolean } = {}): SpeechSynthesizer & { chain: string[] } {
     return this.cached(
       'speech',
       spec,
@@ -183,6 +183,7 @@ export class ProviderRegistry {
           return { ...result, provider };
         },
       }),
+      options.fallback ?? true,
     );
   }
 
@@ -196,10 +197,11 @@ export class ProviderRegistry {
     factories: Record<string, Factory<T>>,
     call: (instance: T, request: Req) => Promise<Res>,
     build: (members: ChainMember<Req, Res>[], instances: T[]) => W,
+    withFallback = true,
   ): W {
-    const key = `${capability}|${spec}`;
+    const key = `${capability}|${spec}|${withFallback}`;
     if (this.cache.has(key)) return this.cache.get(key) as W;
-    const specs = [spec, ...this.config.providers.fallback[capability].filter((s) => s !== spec)];
+    const specs = [spec, ...(withFallback ? this.config.providers.fallback[capability].filter((s) => s !== spec) : [])];
     const members: ChainMember<Req, Res>[] = [];
     const firsts: T[] = [];
     for (const memberSpec of specs) {
