@@ -10,6 +10,7 @@ import { MergeStep } from './pipeline/steps/merge.step.js';
 import { StoryStep } from './pipeline/steps/story.step.js';
 import { VideoStep } from './pipeline/steps/video.step.js';
 import { ProviderRegistry } from './providers/registry.js';
+import { ProviderLimitsRepository } from './repositories/provider-limits.repository.js';
 import { ApiKeyRepository } from './repositories/api-key.repository.js';
 import { BatchRepository } from './repositories/batch.repository.js';
 import { CancelSignalRepository } from './repositories/cancel-signal.repository.js';
@@ -30,6 +31,7 @@ import { IdempotencyService } from './services/idempotency.service.js';
 import { LiveEventsService } from './services/live-events.service.js';
 import { OrchestratorService } from './services/orchestrator.service.js';
 import { PackageService } from './services/package.service.js';
+import { ProviderChoiceService } from './services/provider-choice.service.js';
 import { ReconcilerService } from './services/reconciler.service.js';
 import { RecoveryService } from './services/recovery.service.js';
 import { RollbackService } from './services/rollback.service.js';
@@ -90,7 +92,9 @@ export class AppModule {
         RefreshTokenRepository,
         LiveEventsRepository,
         IdempotencyRepository,
+        ProviderLimitsRepository,
         ProviderRegistry,
+        ProviderChoiceService,
         StoryStep,
         ImagesStep,
         AudioStep,

@@ -67,6 +67,9 @@ program
   .option('--words-per-image <n>', 'words per image chunk (wordPerChunkImage)', wordsBetween(CHUNK_WORD_LIMITS.image))
   .option('--words-per-audio <n>', 'words per audio chunk (wordPerChunkAudio)', wordsBetween(CHUNK_WORD_LIMITS.audio))
   .option('--voice <name>', 'voice name for the speech synthesizer')
+  .option('--writer <choice>', 'story writer, provider[:model], e.g. gemini:gemini-2.5-flash (default STORY_WRITER)')
+  .option('--image-engine <choice>', 'image generator, provider[:model], e.g. comfyui (default IMAGE_GENERATOR)')
+  .option('--speech <choice>', 'speech synthesizer, provider[:model][:voice], e.g. edge:vi-VN-HoaiMyNeural (default SPEECH_SYNTHESIZER)')
   .action(async (files: string[], options) => {
     process.exitCode = await runCommand(files, options, loadConfig());
   });

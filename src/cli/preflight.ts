@@ -13,7 +13,8 @@ export async function checkBinaries(config: AppConfig): Promise<void> {
     [config.binaries.ffmpeg, '-version', 'ffmpeg'],
     [config.binaries.ffprobe, '-version', 'ffmpeg'],
   ];
-  if (config.providers.speechSynthesizer === 'espeak-ng') needed.push([config.binaries.espeakNg, '--version', 'espeak-ng']);
+  const speech = [config.providers.speechSynthesizer, ...config.providers.fallback.speech];
+  if (speech.some((spec) => spec.split(':')[0] === 'espeak-ng')) needed.push([config.binaries.espeakNg, '--version', 'espeak-ng']);
   const missing: string[] = [];
   for (const [binary, flag, pkg] of needed) {
     try {

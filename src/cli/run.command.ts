@@ -1,9 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AppConfig } from '../config/config.js';
+import type { StoryProviders } from '../db/schema.js';
+import { ApiError } from '../http/api-error.js';
 import type { StoryStyle } from '../providers/types.js';
 import { UserRepository } from '../repositories/user.repository.js';
 import { BatchService, MAX_BATCH_FILES } from '../services/batch.service.js';
+import { ProviderChoiceService } from '../services/provider-choice.service.js';
 import { videoBlockers } from '../services/requested-steps.js';
 import { UploadService } from '../services/upload.service.js';
 import { IntakeError } from '../text/intake-error.js';
@@ -28,6 +31,12 @@ export interface RunOptions {
   wordsPerImage?: number;
   wordsPerAudio?: number;
   voice?: string;
+  /** `provider[:model]` of the story writer. */
+  writer?: string;
+  /** `provider[:model]` of the image generator (`--images` is taken by `--no-images`). */
+  imageEngine?: string;
+  /** `provider[:model][:voice]` of the speech synthesizer. */
+  speech?: string;
 }
 
 export { EXIT };
@@ -57,6 +66,18 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
   const session = await BatchSession.open(config, options.out);
   const { app } = session;
   try {
+    let providers: StoryProviders;
+    try {
+      providers = await app.get(ProviderChoiceService).check(
+        { writer: options.writer, images: options.imageEngine, speech: options.speech },
+        { language: options.language, audioVoice: options.voice, field: '--' },
+      );
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      const flags: Record<string, string> = { '--.writer': '--writer', '--.images': '--image-engine', '--.speech': '--speech', 'autoMode.audioVoice': '--voice' };
+      for (const e of error.errors ?? []) process.stderr.write(`${flags[e.field] ?? e.field}: ${e.message}\n`);
+      return EXIT.usage;
+    }
     const user = await app.get(UserRepository).ensure(LOCAL_USER_EMAIL, 'Command line');
     const uploadService = app.get(UploadService);
     const unreadable: Unreadable[] = [];
@@ -91,6 +112,7 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
         style: Object.fromEntries(Object.entries(style).filter(([, v]) => v)) as StoryStyle,
         customPrompt: options.prompt,
         language: options.language,
+        providers,
         autoMode: {
           enabled: true,
           generateImages: options.images,

@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { type Capability, IMAGE_GENERATORS, parseChoice, PROVIDER_NAMES, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../providers/catalog.js';
 import { X264_PRESETS, type X264Preset } from '../media/video.js';
 import { isKnownLanguage, LANGUAGE_RULE } from '../text/language.js';
 
@@ -36,6 +38,63 @@ const optionalText = z
   .string()
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+/** A comma-separated list of API keys (several keys of one vendor are used in turn). */
+const keyList = z
+  .string()
+  .optional()
+  .transform((value) => (value ?? '').split(',').map((key) => key.trim()).filter(Boolean));
+
+/** `provider[:model][:voice]` of one capability, checked against the provider names. */
+const choiceOf = (capability: Capability, names: readonly string[], fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((spec) => names.includes(parseChoice(capability, spec)?.provider ?? ''), {
+      message: `must be one of ${names.join(', ')}, optionally followed by :model${capability === 'speech' ? ' and/or :voice' : ''}`,
+    });
+
+/** A comma-separated fallback chain of choices, tried in order after the first provider. */
+const chainOf = (capability: Capability) =>
+  z
+    .string()
+    .default('')
+    .transform((value) => value.split(',').map((spec) => spec.trim()).filter(Boolean))
+    .refine((specs) => specs.every((spec) => PROVIDER_NAMES[capability].includes(parseChoice(capability, spec)?.provider ?? '')), {
+      message: `each entry must be one of ${PROVIDER_NAMES[capability].join(', ')} (comma-separated, optionally with :model/:voice)`,
+    });
+
+/** Limits of one provider; every field optional (absent = no limit of that kind, or the provider's own). */
+export const providerLimitSchema = z
+  .object({
+    /** Calls in flight at once across every worker process. */
+    maxConcurrent: z.number().int().min(1).max(1000).optional(),
+    /** Calls started per rolling minute across every worker process. */
+    rpm: z.number().int().min(1).max(100_000).optional(),
+    /** Deadline of one call, ms (overrides PROVIDER_TIMEOUT_MS). */
+    timeoutMs: z.number().int().min(1000).max(3_600_000).optional(),
+    /** Largest text one speech call takes, characters; audio chunks are cut to fit. */
+    maxInputChars: z.number().int().min(50).max(1_000_000).optional(),
+  })
+  .strict();
+
+export type ProviderLimit = z.infer<typeof providerLimitSchema>;
+
+const limitsSchema = z
+  .string()
+  .default('{}')
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON such as {"gemini":{"maxConcurrent":2,"rpm":10},"speech.edge":{"maxConcurrent":4}}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().regex(/^(?:(?:writer|images|speech)\.)?[a-z0-9-]+$/, 'keys are a provider name, or capability.provider (writer|images|speech)'), providerLimitSchema));
+
+/** The ComfyUI workflow shipped with Storyforge (assets/comfyui/txt2img.json, beside src/ and dist/). */
+export const DEFAULT_COMFYUI_WORKFLOW = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../assets/comfyui/txt2img.json');
 
 /**
  * Every environment variable Storyforge reads, with its default. README.md's configuration table
@@ -75,12 +134,39 @@ export const envSchema = z.object({
   RATE_LIMIT_AUTH: intFrom(10, 1, 100_000),
   RATE_LIMIT_UPLOAD: intFrom(30, 1, 100_000),
 
-  STORY_WRITER: z.enum(['source', 'openai-compatible']).default('source'),
-  IMAGE_GENERATOR: z.enum(['card', 'openai-compatible']).default('card'),
-  SPEECH_SYNTHESIZER: z.enum(['espeak-ng', 'openai-compatible']).default('espeak-ng'),
+  STORY_WRITER: choiceOf('writer', STORY_WRITERS, 'source'),
+  IMAGE_GENERATOR: choiceOf('images', IMAGE_GENERATORS, 'card'),
+  SPEECH_SYNTHESIZER: choiceOf('speech', SPEECH_SYNTHESIZERS, 'espeak-ng'),
+  WRITER_FALLBACK: chainOf('writer'),
+  IMAGES_FALLBACK: chainOf('images'),
+  SPEECH_FALLBACK: chainOf('speech'),
+  FALLBACK_AFTER_MS: intFrom(300_000, 0, 86_400_000),
+  PROVIDER_LIMITS: limitsSchema,
+
+  GEMINI_API_KEY: keyList,
+  GEMINI_BASE_URL: z.string().url().default('https://generativelanguage.googleapis.com/v1beta'),
+  GEMINI_CHAT_MODEL: z.string().default('gemini-2.5-flash'),
+  GEMINI_IMAGE_MODEL: z.string().default('imagen-4.0-generate-001'),
+  GEMINI_SPEECH_MODEL: z.string().default('gemini-2.5-flash-preview-tts'),
+  GEMINI_SPEECH_VOICE: z.string().default('Kore'),
+  ANTHROPIC_API_KEY: keyList,
+  ANTHROPIC_BASE_URL: z.string().url().default('https://api.anthropic.com/v1'),
+  ANTHROPIC_MODEL: z.string().default('claude-sonnet-4-5'),
+  ELEVENLABS_API_KEY: keyList,
+  ELEVENLABS_BASE_URL: z.string().url().default('https://api.elevenlabs.io'),
+  ELEVENLABS_MODEL: z.string().default('eleven_multilingual_v2'),
+  ELEVENLABS_VOICE: z.string().default('21m00Tcm4TlvDq8ikWAM'),
+  EDGE_VOICE: optionalText,
+  AUTOMATIC1111_URL: z.string().url().default('http://127.0.0.1:7860'),
+  AUTOMATIC1111_AUTH: optionalText,
+  AUTOMATIC1111_MODEL: optionalText,
+  COMFYUI_URL: z.string().url().default('http://127.0.0.1:8188'),
+  COMFYUI_WORKFLOW: z.string().default(DEFAULT_COMFYUI_WORKFLOW),
+  COMFYUI_MODEL: z.string().default('sd_xl_base_1.0.safetensors'),
+  COMFYUI_API_KEY: optionalText,
 
   OPENAI_BASE_URL: z.string().url().default('https://api.openai.com/v1'),
-  OPENAI_API_KEY: optionalText,
+  OPENAI_API_KEY: keyList,
   OPENAI_CHAT_MODEL: z.string().default('gpt-4o-mini'),
   OPENAI_IMAGE_MODEL: z.string().default('gpt-image-1'),
   OPENAI_IMAGE_SIZE: z.string().regex(/^\d+x\d+$/).default('1536x1024'),
@@ -165,14 +251,30 @@ export interface AppConfig {
     refreshTtlS: number;
   };
   providers: {
-    storyWriter: Env['STORY_WRITER'];
-    imageGenerator: Env['IMAGE_GENERATOR'];
-    speechSynthesizer: Env['SPEECH_SYNTHESIZER'];
+    /** Default choice per capability, `provider[:model][:voice]` (see providers/catalog.ts). */
+    storyWriter: string;
+    imageGenerator: string;
+    speechSynthesizer: string;
+    /** Choices tried in order after the first one fails for good or stays down (see fallbackAfterMs). */
+    fallback: Record<Capability, string[]>;
+    /** How long a provider may keep failing with retryable errors before the fallback is used, ms; 0 = at once. */
+    fallbackAfterMs: number;
     /** Per-call timeout for networked providers, ms. */
     timeoutMs: number;
+    /** Limits by `provider` or `capability.provider` (the latter wins field by field). */
+    limits: Record<string, ProviderLimit>;
+    gemini: { baseUrl: string; apiKeys: string[]; chatModel: string; imageModel: string; speechModel: string; speechVoice: string };
+    anthropic: { baseUrl: string; apiKeys: string[]; model: string };
+    elevenlabs: { baseUrl: string; apiKeys: string[]; model: string; voice: string };
+    /** Default Edge voice; by the story's language when absent. */
+    edge: { voice?: string };
+    /** `auth` is `user:password` of `--api-auth`. */
+    automatic1111: { baseUrl: string; auth?: string; model?: string };
+    comfyui: { baseUrl: string; workflowFile: string; model: string; apiKey?: string };
     openai: {
       baseUrl: string;
-      apiKey?: string;
+      /** Several keys are used in turn by the `openai` and `openai-compatible` providers. */
+      apiKeys: string[];
       chatModel: string;
       imageModel: string;
       imageSize: `${number}x${number}`;
@@ -268,10 +370,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       storyWriter: e.STORY_WRITER,
       imageGenerator: e.IMAGE_GENERATOR,
       speechSynthesizer: e.SPEECH_SYNTHESIZER,
+      fallback: { writer: e.WRITER_FALLBACK, images: e.IMAGES_FALLBACK, speech: e.SPEECH_FALLBACK },
+      fallbackAfterMs: e.FALLBACK_AFTER_MS,
       timeoutMs: e.PROVIDER_TIMEOUT_MS,
+      limits: e.PROVIDER_LIMITS,
+      gemini: {
+        baseUrl: e.GEMINI_BASE_URL,
+        apiKeys: e.GEMINI_API_KEY,
+        chatModel: e.GEMINI_CHAT_MODEL,
+        imageModel: e.GEMINI_IMAGE_MODEL,
+        speechModel: e.GEMINI_SPEECH_MODEL,
+        speechVoice: e.GEMINI_SPEECH_VOICE,
+      },
+      anthropic: { baseUrl: e.ANTHROPIC_BASE_URL, apiKeys: e.ANTHROPIC_API_KEY, model: e.ANTHROPIC_MODEL },
+      elevenlabs: { baseUrl: e.ELEVENLABS_BASE_URL, apiKeys: e.ELEVENLABS_API_KEY, model: e.ELEVENLABS_MODEL, voice: e.ELEVENLABS_VOICE },
+      edge: { voice: e.EDGE_VOICE },
+      automatic1111: { baseUrl: e.AUTOMATIC1111_URL, auth: e.AUTOMATIC1111_AUTH, model: e.AUTOMATIC1111_MODEL },
+      comfyui: { baseUrl: e.COMFYUI_URL, workflowFile: path.resolve(e.COMFYUI_WORKFLOW), model: e.COMFYUI_MODEL, apiKey: e.COMFYUI_API_KEY },
       openai: {
         baseUrl: e.OPENAI_BASE_URL,
-        apiKey: e.OPENAI_API_KEY,
+        apiKeys: e.OPENAI_API_KEY,
         chatModel: e.OPENAI_CHAT_MODEL,
         imageModel: e.OPENAI_IMAGE_MODEL,
         imageSize: e.OPENAI_IMAGE_SIZE as `${number}x${number}`,

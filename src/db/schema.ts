@@ -165,6 +165,8 @@ export interface BatchSettings {
   style: StoryStyle;
   customPrompt?: string;
   language?: string;
+  /** Providers chosen for every story of the batch. */
+  providers?: StoryProviders;
 }
 
 export const batchJobs = pgTable(
@@ -188,8 +190,21 @@ export const batchJobs = pgTable(
   (t) => [index('batch_jobs_user_idx').on(t.userId)],
 );
 
+/** Providers chosen for one story, each `provider[:model][:voice]` (see providers/catalog.ts). */
+export interface StoryProviders {
+  writer?: string;
+  images?: string;
+  speech?: string;
+}
+
 /** Story metadata: word counts, timings, and which provider and model made each part. */
 export interface StoryMetadata {
+  /** Characters, setting and art style from the story writer, carried by every image prompt. */
+  visualDescription?: string;
+  /** Seed given to every image of the story (generators that take one draw alike pictures). */
+  imageSeed?: number;
+  /** Parts made by a fallback provider, e.g. `audio 3: espeak-ng (after edge)`. */
+  fallbacks?: string[];
   sourceWordCount?: number;
   wordCount?: number;
   /** How the language was chosen. */
@@ -251,6 +266,8 @@ export const stories = pgTable(
     /** ISO 639-1 code. */
     language: text('language'),
     autoMode: jsonb('auto_mode').$type<AutoModeConfig>().notNull(),
+    /** Providers chosen for this story (`provider[:model][:voice]` per capability); absent = the server's defaults. */
+    providers: jsonb('providers').$type<StoryProviders>().notNull().default(sql`'{}'::jsonb`),
     status: storyStatus('status').notNull().default('pending'),
     storyStep: stepStatus('story_step').notNull().default('pending'),
     imagesStep: stepStatus('images_step').notNull().default('pending'),

@@ -103,6 +103,9 @@ export class BatchStoryStatusDto {
 
   @ApiProperty({ description: 'Download address of the narration once merged', example: '/stories/5a7c9e1b-2d4f-4a6c-8e0b-1c3d5e7f9a2b/narration', nullable: true, type: String })
   narrationUrl!: string | null;
+
+  @ApiProperty({ description: 'Parts a fallback provider made, e.g. `audio 3: espeak-ng (after edge)`; empty when none', example: [], type: [String] })
+  fallbacks!: string[];
 }
 
 export class BatchStatusDto {
@@ -130,6 +133,9 @@ export class BatchStatusDto {
   @ApiProperty({ description: 'Each story with its steps and chunk counts', type: [BatchStoryStatusDto] })
   stories!: BatchStoryStatusDto[];
 
+  @ApiProperty({ description: 'True when a fallback provider made some part of some story (see stories[].fallbacks)', example: false })
+  fallbackUsed!: boolean;
+
   @ApiProperty({ description: 'When the batch was made', example: '2026-01-31T09:12:44.120Z' })
   createdAt!: Date;
 
@@ -151,7 +157,7 @@ export function mapBatchStatus(batch: BatchJob, inputs: StoryProgressInput[], su
     failedFiles: summary.failedFiles,
     progress: summary.progress,
     results: summary.results,
-    stories: inputs.map(({ story, fileName, images, audio }) => ({
+    stories: inputs.map(({ story, fileName, images, audio, fallbacks }) => ({
       storyId: story.id,
       file: fileName,
       title: story.title,
@@ -161,7 +167,9 @@ export function mapBatchStatus(batch: BatchJob, inputs: StoryProgressInput[], su
       audio,
       percentage: storyPercentage(story, { images, audio }),
       narrationUrl: story.narrationKey && story.mergeStep === 'completed' ? storyUrls.narration(story.id) : null,
+      fallbacks: fallbacks ?? [],
     })),
+    fallbackUsed: inputs.some(({ fallbacks }) => (fallbacks?.length ?? 0) > 0),
     createdAt: batch.createdAt,
     startedAt: batch.startedAt,
     completedAt: batch.completedAt,

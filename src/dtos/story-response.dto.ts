@@ -131,6 +131,12 @@ export class ImageChunkDto {
 
   @ApiProperty({ description: 'True when the image is a stand-in card (offline `card` generator)', example: true })
   placeholder!: boolean;
+
+  @ApiProperty({ description: 'Provider that made it (a fallback when not the chosen one), once made', example: 'comfyui', nullable: true, type: String })
+  provider!: string | null;
+
+  @ApiProperty({ description: 'Model that made it, once made', example: 'sd_xl_base_1.0.safetensors', nullable: true, type: String })
+  model!: string | null;
 }
 
 export class AudioChunkDto {
@@ -154,9 +160,18 @@ export class AudioChunkDto {
 
   @ApiProperty({ description: 'Voice used', example: 'vi', nullable: true, type: String })
   voice!: string | null;
+
+  @ApiProperty({ description: 'Provider that made it (a fallback when not the chosen one), once made', example: 'edge', nullable: true, type: String })
+  provider!: string | null;
+
+  @ApiProperty({ description: 'Model that made it, once made', example: 'edge-read-aloud', nullable: true, type: String })
+  model!: string | null;
 }
 
 export class StoryDetailDto extends StoryDto {
+  @ApiProperty({ description: 'Providers chosen for this story (`provider[:model][:voice]`); absent ones are the server defaults', example: { speech: 'edge:vi-VN-HoaiMyNeural' } })
+  providers!: { writer?: string; images?: string; speech?: string };
+
   @ApiProperty({ description: 'The text the story was made from', example: 'Sự tích Hồ Ba Bể\n\nNgày xửa ngày xưa…' })
   originalContent!: string;
 
@@ -260,6 +275,7 @@ export function mapStoryDetail(story: Story, images: ImageChunk[], audio: AudioC
     style: story.style,
     customPrompt: story.customPrompt,
     autoMode: story.autoMode,
+    providers: story.providers,
     metadata: story.metadata,
     images: images.map((chunk) => ({
       id: chunk.id,
@@ -269,6 +285,8 @@ export function mapStoryDetail(story: Story, images: ImageChunk[], audio: AudioC
       status: chunk.status,
       url: done(chunk) ? storyUrls.image(story.id, chunk.index) : null,
       placeholder: chunk.placeholder,
+      provider: chunk.provider,
+      model: chunk.model,
     })),
     audio: audio.map((chunk) => ({
       id: chunk.id,
@@ -278,6 +296,8 @@ export function mapStoryDetail(story: Story, images: ImageChunk[], audio: AudioC
       url: done(chunk) ? storyUrls.clip(story.id, chunk.index) : null,
       durationMs: chunk.durationMs,
       voice: chunk.voice,
+      provider: chunk.provider,
+      model: chunk.model,
     })),
     imagesZipUrl: images.some(done) ? storyUrls.imagesZip(story.id) : null,
   };

@@ -18,7 +18,7 @@ import {
 } from 'class-validator';
 import { storyStatus } from '../db/schema.js';
 import { VIDEO_ASPECTS, type VideoAspect } from '../media/video.js';
-import { IMAGE_GENERATORS, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../providers/registry.js';
+import { IMAGE_GENERATORS, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../providers/catalog.js';
 import { MAX_BATCH_FILES } from '../services/batch.service.js';
 import { LANGUAGE_CODES, LANGUAGE_RULE } from '../text/language.js';
 import { PageQueryDto } from './pagination.dto.js';
@@ -124,24 +124,29 @@ export class AutoModeConfigDto {
 }
 
 /**
- * Which provider makes each part. This server runs the providers its configuration names
- * (STORY_WRITER, IMAGE_GENERATOR, SPEECH_SYNTHESIZER); naming another answers 422.
+ * Which provider makes each part, `provider[:model]` (speech: `provider[:model][:voice]`), e.g.
+ * `gemini:gemini-2.5-flash`, `comfyui`, `edge:vi-VN-HoaiMyNeural`. Absent parts use the server's
+ * defaults (STORY_WRITER, IMAGE_GENERATOR, SPEECH_SYNTHESIZER). A choice that cannot work answers
+ * 422 `invalid-provider-choice` before anything is stored (GET /providers, GET /voices list what can).
  */
 export class ProviderChoiceDto {
-  @ApiPropertyOptional({ description: 'Story writer', enum: STORY_WRITERS, example: 'source' })
+  @ApiPropertyOptional({ description: `Story writer: ${STORY_WRITERS.join(', ')}, optionally :model`, example: 'gemini:gemini-2.5-flash', maxLength: 200 })
   @IsOptional()
-  @IsIn(STORY_WRITERS)
-  storyWriter?: (typeof STORY_WRITERS)[number];
+  @IsString()
+  @MaxLength(200)
+  writer?: string;
 
-  @ApiPropertyOptional({ description: 'Image generator', enum: IMAGE_GENERATORS, example: 'card' })
+  @ApiPropertyOptional({ description: `Image generator: ${IMAGE_GENERATORS.join(', ')}, optionally :model`, example: 'comfyui', maxLength: 200 })
   @IsOptional()
-  @IsIn(IMAGE_GENERATORS)
-  imageGenerator?: (typeof IMAGE_GENERATORS)[number];
+  @IsString()
+  @MaxLength(200)
+  images?: string;
 
-  @ApiPropertyOptional({ description: 'Speech synthesizer', enum: SPEECH_SYNTHESIZERS, example: 'espeak-ng' })
+  @ApiPropertyOptional({ description: `Speech synthesizer: ${SPEECH_SYNTHESIZERS.join(', ')}, optionally :model and/or :voice`, example: 'edge:vi-VN-HoaiMyNeural', maxLength: 200 })
   @IsOptional()
-  @IsIn(SPEECH_SYNTHESIZERS)
-  speechSynthesizer?: (typeof SPEECH_SYNTHESIZERS)[number];
+  @IsString()
+  @MaxLength(200)
+  speech?: string;
 }
 
 /** What every way of making stories shares. */
@@ -163,7 +168,7 @@ class StorySettingsDto {
   @IsIn(LANGUAGE_CODES, { message: `language ${LANGUAGE_RULE}` })
   language?: string;
 
-  @ApiPropertyOptional({ description: 'Providers to use (must be the ones this server runs)', type: ProviderChoiceDto })
+  @ApiPropertyOptional({ description: 'Providers for this story or batch (GET /providers lists them)', type: ProviderChoiceDto })
   @IsOptional()
   @ValidateNested()
   @Type(() => ProviderChoiceDto)

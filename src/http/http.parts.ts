@@ -9,6 +9,7 @@ import { ApiKeyController } from '../controllers/api-key.controller.js';
 import { AuthController } from '../controllers/auth.controller.js';
 import { FileUploadController } from '../controllers/file-upload.controller.js';
 import { HealthController } from '../controllers/health.controller.js';
+import { ProviderController } from '../controllers/provider.controller.js';
 import { RecoveryController } from '../controllers/recovery.controller.js';
 import { StoryController } from '../controllers/story.controller.js';
 import { EventsGateway } from '../gateways/events.gateway.js';
@@ -21,12 +22,13 @@ import { FileUploadService } from '../services/file-upload.service.js';
 import { RoomService } from '../services/room.service.js';
 import { StoryBatchService } from '../services/story-batch.service.js';
 import { StoryFileService } from '../services/story-file.service.js';
+import { VoicePreviewService } from '../services/voice-preview.service.js';
 import { StoryService } from '../services/story.service.js';
 import { RateLimitGuard } from './rate-limit.js';
 import { multerOptions } from './upload.options.js';
 
 /** Every HTTP controller (the OpenAPI document lists all of their routes). */
-export const httpControllers: Type[] = [HealthController, AuthController, ApiKeyController, FileUploadController, StoryController, RecoveryController];
+export const httpControllers: Type[] = [HealthController, AuthController, ApiKeyController, FileUploadController, StoryController, RecoveryController, ProviderController];
 
 /** Modules the HTTP role needs: multer with the upload limits of the configuration. */
 export function httpImports(config: AppConfig): DynamicModule[] {
@@ -54,6 +56,7 @@ export const httpProviders: Provider[] = [
   StoryBatchService,
   BatchHistoryService,
   StoryFileService,
+  VoicePreviewService,
   RoomService,
   EventsGateway,
 ];

@@ -11,20 +11,43 @@ export class ProviderError extends Error {
    * Absent when the server said nothing (or nothing readable).
    */
   declare readonly retryAfterMs?: number;
+  /**
+   * Set when the API key used is at fault and should rest while other keys carry on:
+   * `rate-limit` (HTTP 429), `quota` (the key's quota or credit is used up), `auth` (401/403,
+   * a revoked or wrong key). See {@link keyRestMs} for how long.
+   */
+  declare readonly keyFault?: KeyFault;
+  /** HTTP status of the failed call, when there was one. */
+  declare readonly status?: number;
 
   constructor(
     message: string,
     readonly kind: 'transient' | 'permanent',
     readonly provider: string,
-    options?: { cause?: unknown; retryAfterMs?: number },
+    options?: { cause?: unknown; retryAfterMs?: number; keyFault?: KeyFault; status?: number },
   ) {
     super(message, options);
     this.name = 'ProviderError';
+    if (options?.keyFault) this.keyFault = options.keyFault;
+    if (options?.status !== undefined) this.status = options.status;
     const retryAfterMs = options?.retryAfterMs;
     if (retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
       this.retryAfterMs = Math.min(Math.ceil(retryAfterMs), MAX_RETRY_AFTER_MS);
     }
   }
+}
+
+export type KeyFault = 'rate-limit' | 'quota' | 'auth';
+
+/**
+ * How long a key at fault rests before it is used again, ms: a 429 for its Retry-After (else
+ * 60 s), a used-up quota for its Retry-After (else 1 hour), a refused key (401/403) 1 hour
+ * (fixing it needs a person).
+ */
+export function keyRestMs(error: ProviderError): number {
+  if (error.keyFault === 'rate-limit') return error.retryAfterMs ?? 60_000;
+  if (error.keyFault === 'quota') return error.retryAfterMs ?? MAX_RETRY_AFTER_MS;
+  return MAX_RETRY_AFTER_MS;
 }
 
 /**

@@ -32,8 +32,15 @@ export interface WrittenStory {
   content: string;
   /** Image prompts in story order, one per image chunk; may be empty (the chunk text is used). */
   imagePrompts: string[];
+  /**
+   * Characters, setting and art style in a few sentences (English), sent with every image prompt
+   * of the story so that its pictures look alike; absent when the writer gives none (`source`).
+   */
+  visualDescription?: string;
   /** Model or engine that wrote it, stored in story metadata. */
   model: string;
+  /** Provider that wrote it, when not the writer's own name (a fallback chain sets it). */
+  provider?: string;
 }
 
 export interface StoryWriter {
@@ -53,6 +60,10 @@ export interface ImageRequest {
   title: string;
   style: StoryStyle;
   language: string;
+  /** The story's visual description (characters, setting, art style), carried by every prompt. */
+  visualDescription?: string;
+  /** One seed per story (0 … 2^31−1), so that generators that take one draw alike pictures. */
+  seed?: number;
   signal?: AbortSignal;
 }
 
@@ -64,6 +75,8 @@ export interface GeneratedImage {
   /** True when the image is a stand-in (the offline `card` generator), not an illustration. */
   placeholder: boolean;
   model: string;
+  /** Provider that made it, when not the generator's own name (a fallback chain sets it). */
+  provider?: string;
 }
 
 export interface ImageGenerator {
@@ -88,6 +101,10 @@ export interface SynthesizedSpeech {
   /** Voice actually used. */
   voice: string;
   model: string;
+  /** Provider that made it, when not the synthesizer's own name (a fallback chain sets it). */
+  provider?: string;
+  /** Word timings within the clip, ms from its start, when the engine reports them (Edge). */
+  words?: { text: string; startMs: number; endMs: number }[];
 }
 
 export interface SpeechSynthesizer {

@@ -24,6 +24,8 @@ export interface StoryProgressRecord {
   uploadName: string | null;
   images: { done: number; total: number };
   audio: { done: number; total: number };
+  /** The fallbacks this story used (`metadata.fallbacks`), e.g. "audio 2: espeak-ng (after edge)". */
+  fallbacks: string[];
 }
 
 const { originalContent: _original, generatedContent: _generated, metadata: _metadata, ...progressColumns } = getTableColumns(stories);
@@ -141,6 +143,7 @@ export class StoryRepository {
         imagesDone: chunkCount(imageChunks, true),
         audioTotal: chunkCount(audioChunks, false),
         audioDone: chunkCount(audioChunks, true),
+        fallbacks: sql<string[]>`coalesce(${stories.metadata} -> 'fallbacks', '[]'::jsonb)`,
       })
       .from(stories)
       .leftJoin(uploads, eq(uploads.id, stories.uploadId))
@@ -151,6 +154,7 @@ export class StoryRepository {
       uploadName: row.uploadName,
       images: { done: Number(row.imagesDone), total: Number(row.imagesTotal) },
       audio: { done: Number(row.audioDone), total: Number(row.audioTotal) },
+      fallbacks: Array.isArray(row.fallbacks) ? row.fallbacks : [],
     }));
   }
 
@@ -205,6 +209,18 @@ export class StoryRepository {
         .where(eq(stories.id, id));
       return true;
     });
+  }
+
+  /**
+   * Appends one line to `metadata.fallbacks` (which part a fallback provider made), atomically,
+   * keeping at most 200 lines.
+   */
+  async addFallback(id: string, line: string): Promise<void> {
+    const appended = sql`coalesce(${stories.metadata} -> 'fallbacks', '[]'::jsonb) || ${JSON.stringify([line])}::jsonb`;
+    await this.db
+      .update(stories)
+      .set({ metadata: sql`jsonb_set(${stories.metadata}, '{fallbacks}', (case when jsonb_array_length(${appended}) > 200 then ${stories.metadata} -> 'fallbacks' else ${appended} end))` })
+      .where(eq(stories.id, id));
   }
 
   /**

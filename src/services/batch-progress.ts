@@ -7,6 +7,8 @@ export interface StoryProgressInput {
   fileName: string;
   images: { done: number; total: number };
   audio: { done: number; total: number };
+  /** The fallbacks this story used, e.g. "audio 2: espeak-ng (after edge)"; none when absent. */
+  fallbacks?: string[];
 }
 
 /**

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import type { AutoModeConfig, BatchJob, BatchSettings, Story } from '../db/schema.js';
+import type { AutoModeConfig, BatchJob, BatchSettings, Story, StoryProviders } from '../db/schema.js';
 import type { StoryStyle } from '../providers/types.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
 import { EventsRepository } from '../repositories/events.repository.js';
@@ -20,6 +20,8 @@ export interface CreateBatchInput {
   /** ISO 639-1 code for every story; detected per story when absent. */
   language?: string;
   autoMode?: Partial<AutoModeConfig>;
+  /** Providers for every story (already checked, see ProviderChoiceService); the server's defaults when absent. */
+  providers?: StoryProviders;
 }
 
 /** A value as PostgreSQL's jsonb gives it back (fields that are undefined are left out). */
@@ -96,6 +98,7 @@ export class BatchService {
       style: input.style ?? {},
       customPrompt: input.customPrompt,
       language: input.language,
+      ...(input.providers && Object.keys(input.providers).length ? { providers: input.providers } : {}),
     };
     const created = await this.batches.createWithStories(
       { userId: input.userId, settings, totalFiles: input.uploadIds.length },
@@ -108,6 +111,7 @@ export class BatchService {
         style: input.style ?? {},
         language: input.language ?? null,
         autoMode,
+        providers: input.providers ?? {},
         ...initialStepStatuses(autoMode),
       })),
     );
@@ -173,11 +177,12 @@ export class BatchService {
   async snapshot(batchId: string): Promise<{ batch: BatchJob; inputs: StoryProgressInput[]; summary: BatchSummary } | undefined> {
     const batch = await this.batches.get(batchId);
     if (!batch) return undefined;
-    const inputs: StoryProgressInput[] = (await this.stories.progressByBatch(batchId)).map(({ story, uploadName, images, audio }) => ({
+    const inputs: StoryProgressInput[] = (await this.stories.progressByBatch(batchId)).map(({ story, uploadName, images, audio, fallbacks }) => ({
       story,
       fileName: uploadName || story.title || story.id,
       images,
       audio,
+      fallbacks,
     }));
     return { batch, inputs, summary: summarizeBatch(inputs, batch.startedAt) };
   }

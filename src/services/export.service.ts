@@ -25,8 +25,8 @@ export interface StoryDocument {
   /** Sentence subtitles timed on the narration, in the written form. */
   subtitles: { srt: string; vtt: string; cues?: number } | null;
   video: { file: string; preset?: string; width?: number; height?: number; durationMs?: number } | null;
-  images: { index: number; file: string | null; text: string; prompt: string; placeholder: boolean; model: string | null }[];
-  audio: { index: number; file: string | null; text: string; spokenText: string; durationMs: number | null; voice: string | null }[];
+  images: { index: number; file: string | null; text: string; prompt: string; placeholder: boolean; provider: string | null; model: string | null }[];
+  audio: { index: number; file: string | null; text: string; spokenText: string; durationMs: number | null; provider: string | null; model: string | null; voice: string | null }[];
 }
 
 /** One file of a story's folder: its path in the folder, and its stored key or its text. */
@@ -123,11 +123,11 @@ export class ExportService {
     };
     for (const chunk of images) {
       const file = await copy(chunk.storageKey, chunk.storageKey ? `images/${path.basename(chunk.storageKey)}` : '');
-      doc.images.push({ index: chunk.index, file, text: chunk.text, prompt: chunk.prompt, placeholder: chunk.placeholder, model: chunk.model });
+      doc.images.push({ index: chunk.index, file, text: chunk.text, prompt: chunk.prompt, placeholder: chunk.placeholder, provider: chunk.provider, model: chunk.model });
     }
     for (const chunk of audio) {
       const file = await copy(chunk.storageKey, chunk.storageKey ? `audio/${path.basename(chunk.storageKey)}` : '');
-      doc.audio.push({ index: chunk.index, file, text: chunk.text, spokenText: chunk.spokenText, durationMs: chunk.durationMs, voice: chunk.voice });
+      doc.audio.push({ index: chunk.index, file, text: chunk.text, spokenText: chunk.spokenText, durationMs: chunk.durationMs, provider: chunk.provider, model: chunk.model, voice: chunk.voice });
     }
     const narration = await copy(story.narrationKey, 'narration.mp3');
     if (narration) doc.narration = { file: narration, durationMs: story.metadata.narration?.durationMs };

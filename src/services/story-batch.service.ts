@@ -6,8 +6,9 @@ import type { BatchCreateStoryDto } from '../dtos/story.dto.js';
 import { ApiError, type FieldError, notFound } from '../http/api-error.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { BatchService, MAX_BATCH_FILES } from './batch.service.js';
+import { ProviderChoiceService } from './provider-choice.service.js';
 import { SharedReads } from './shared-read.js';
-import { checkProviderChoice, uploadIdFromUrl } from './story.service.js';
+import { uploadIdFromUrl } from './story.service.js';
 
 /**
  * Batches over the API (seed: POST /stories/batch-create, GET /stories/batch/:id/status): checks
@@ -22,16 +23,18 @@ export class StoryBatchService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly batches: BatchService,
     private readonly uploads: UploadRepository,
+    private readonly choices: ProviderChoiceService,
   ) {}
 
   /**
    * Creates a batch with one story per file (fileIds first, then fileUrls) and queues it.
    * @throws ApiError 400 when no file, or more than UPLOAD_MAX_FILES (at most {@link MAX_BATCH_FILES}),
    * are given; 404 naming
-   * each upload that does not exist or is another user's; 422 `provider-not-enabled`.
+   * each upload that does not exist or is another user's; 422 `invalid-provider-choice` (checked
+   * first: nothing is stored or queued).
    */
   async create(user: AuthUser, dto: BatchCreateStoryDto): Promise<BatchCreatedDto> {
-    checkProviderChoice(this.config, dto.providers);
+    const providers = await this.choices.check(dto.providers, { language: dto.language, audioVoice: dto.autoMode?.audioVoice });
     const refs = [
       ...(dto.fileIds ?? []).map((id, i) => ({ id: id.toLowerCase(), field: `fileIds[${i}]` })),
       ...(dto.fileUrls ?? []).map((url, i) => ({ id: uploadIdFromUrl(url)!, field: `fileUrls[${i}]` })),
@@ -59,6 +62,7 @@ export class StoryBatchService {
       customPrompt: dto.customPrompt,
       language: dto.language,
       autoMode: dto.autoMode,
+      providers,
     });
     return mapBatchCreated(batch, stories, new Map([...found.values()].map((upload) => [upload.id, upload.originalName])));
   }

@@ -4,7 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { Story } from '../db/schema.js';
 import { pageOf, type PageQueryDto } from '../dtos/pagination.dto.js';
 import { mapStory, mapStoryDetail, type StoryDetailDto, type StoryDto, type StoryPageDto } from '../dtos/story-response.dto.js';
-import { type CreateStoryDto, type GenerateStoryDto, type ProviderChoiceDto, type StoryListQueryDto, UPLOAD_URL_PATTERN } from '../dtos/story.dto.js';
+import { type CreateStoryDto, type GenerateStoryDto, type StoryListQueryDto, UPLOAD_URL_PATTERN } from '../dtos/story.dto.js';
 import { ApiError, notFound } from '../http/api-error.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { artifactKeys, StorageRepository } from '../repositories/storage.repository.js';
@@ -13,30 +13,12 @@ import { UploadRepository } from '../repositories/upload.repository.js';
 import { normalizeText } from '../text/normalize.js';
 import { BatchService } from './batch.service.js';
 import { OrchestratorService } from './orchestrator.service.js';
+import { ProviderChoiceService } from './provider-choice.service.js';
 import { RecoveryService } from './recovery.service.js';
 import { initialStepStatuses } from './requested-steps.js';
 
 /** Steps a user may start by hand (auto mode off, or to retry a failed one). */
 export type ManualStep = 'images' | 'audio' | 'merge';
-
-/**
- * @throws ApiError 422 `provider-not-enabled` when a choice names a provider this server does not
- * run (the configuration picks one per capability).
- */
-export function checkProviderChoice(config: AppConfig, choice: ProviderChoiceDto | undefined): void {
-  if (!choice) return;
-  const running = {
-    storyWriter: config.providers.storyWriter,
-    imageGenerator: config.providers.imageGenerator,
-    speechSynthesizer: config.providers.speechSynthesizer,
-  };
-  const errors = (Object.keys(running) as (keyof typeof running)[])
-    .filter((key) => choice[key] !== undefined && choice[key] !== running[key])
-    .map((key) => ({ field: `providers.${key}`, message: `this server runs "${running[key]}", not "${choice[key]}"` }));
-  if (errors.length) {
-    throw new ApiError(422, 'provider-not-enabled', `Provider not enabled on this server: ${errors.map((e) => `${e.field} (${e.message})`).join('; ')}`, errors);
-  }
-}
 
 /** The upload id in an upload URL (absolute or relative), or undefined. */
 export function uploadIdFromUrl(url: string): string | undefined {
@@ -58,16 +40,17 @@ export class StoryService {
     private readonly batches: BatchService,
     private readonly orchestrator: OrchestratorService,
     private readonly recovery: RecoveryService,
+    private readonly choices: ProviderChoiceService,
   ) {}
 
   /**
    * Makes one story (status `pending`) from text or from one of the user's uploads. Nothing runs
    * until POST /stories/:id/generate.
    * @throws ApiError 400 unless exactly one of text, fileId and fileUrl is given; 404 for an
-   * unknown upload; 422 `provider-not-enabled`.
+   * unknown upload; 422 `invalid-provider-choice`.
    */
   async create(user: AuthUser, dto: CreateStoryDto): Promise<StoryDetailDto> {
-    checkProviderChoice(this.config, dto.providers);
+    const providers = await this.choices.check(dto.providers, { language: dto.language, audioVoice: dto.autoMode?.audioVoice });
     const sources = (['text', 'fileId', 'fileUrl'] as const).filter((key) => dto[key] !== undefined);
     if (sources.length !== 1) {
       const fields = sources.length ? sources : (['text', 'fileId', 'fileUrl'] as const);
@@ -99,6 +82,7 @@ export class StoryService {
       style: dto.style ?? {},
       language: dto.language ?? null,
       autoMode,
+      providers,
       ...initialStepStatuses(autoMode),
     });
     return mapStoryDetail(story, [], []);
@@ -109,8 +93,10 @@ export class StoryService {
    * @throws ApiError 404; 409 `step-not-startable` when the story step is queued, running or done.
    */
   async generate(user: AuthUser, id: string, dto: GenerateStoryDto): Promise<StoryDto> {
-    checkProviderChoice(this.config, dto.providers);
     const story = await this.owned(user, id);
+    const providers = dto.providers
+      ? await this.choices.check(dto.providers, { language: dto.language ?? story.language ?? undefined, audioVoice: dto.autoMode?.audioVoice })
+      : undefined;
     if (story.storyStep !== 'pending' && story.storyStep !== 'failed') {
       throw new ApiError(409, 'step-not-startable', `The story step is ${story.storyStep}; a story is generated once (make a new story to start over)`);
     }
@@ -126,6 +112,7 @@ export class StoryService {
       ...(dto.style ? { style: dto.style } : {}),
       ...(dto.customPrompt !== undefined ? { customPrompt: dto.customPrompt } : {}),
       ...(dto.language !== undefined ? { language: dto.language } : {}),
+      ...(providers ? { providers: { ...story.providers, ...providers } } : {}),
     });
     await this.orchestrator.start(id);
     return this.summary(await this.stories.getOrThrow(id));

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { AutoModeConfig, BatchJob } from '../../src/db/schema.js';
+import type { AutoModeConfig, BatchJob, StoryProviders } from '../../src/db/schema.js';
 import { UserRepository } from '../../src/repositories/user.repository.js';
 import { BatchRepository } from '../../src/repositories/batch.repository.js';
 import { BatchService } from '../../src/services/batch.service.js';
@@ -12,7 +12,7 @@ import { waitFor } from './test-app.js';
 export async function runBatch(
   app: INestApplicationContext,
   files: string[],
-  options: { language?: string; autoMode?: Partial<AutoModeConfig>; timeoutMs?: number } = {},
+  options: { language?: string; autoMode?: Partial<AutoModeConfig>; providers?: StoryProviders; timeoutMs?: number } = {},
 ): Promise<BatchJob> {
   const user = await app.get(UserRepository).ensure('tester@storyforge.invalid', 'Tester');
   const uploads = [];
@@ -26,6 +26,7 @@ export async function runBatch(
     uploadIds: uploads.map((u) => u.id),
     language: options.language,
     autoMode: options.autoMode,
+    providers: options.providers,
   });
   const batches = app.get(BatchRepository);
   return waitFor(

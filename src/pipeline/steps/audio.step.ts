@@ -34,13 +34,14 @@ export class AudioStep {
 
     const done = chunk.status === 'completed' && chunk.storageKey && (await this.storage.exists(chunk.storageKey));
     if (!done) {
-      const synthesizer = this.providers.speechSynthesizer();
+      const synthesizer = this.providers.speechSynthesizer(story.providers.speech);
       const speech = await synthesizer.synthesize({
         text: chunk.spokenText,
         language: story.language ?? 'en',
         voice: story.autoMode.audioVoice,
         signal,
       });
+      const provider = speech.provider ?? synthesizer.name;
       const key = artifactKeys.clip(storyId, chunk.index, speech.extension);
       // Made beside its key and put in place only when recorded (see StoryRepository.completeChunk).
       const staged = await this.storage.stage(key, speech.data);
@@ -51,7 +52,7 @@ export class AudioStep {
         recorded = await this.stories.completeChunk(
           'audio',
           chunk,
-          { storageKey: key, provider: synthesizer.name, model: speech.model, voice: speech.voice, durationMs },
+          { storageKey: key, provider, model: speech.model, voice: speech.voice, durationMs },
           (current) => placeUnlessFinished(this.storage, current, staged, key),
         );
       } finally {
@@ -63,8 +64,9 @@ export class AudioStep {
       // A chunk made again may come back in another format: its earlier file goes.
       if (chunk.storageKey && chunk.storageKey !== key) await this.storage.remove(chunk.storageKey);
       await this.stories.mergeMetadata(storyId, {
-        providers: { audio: { provider: synthesizer.name, model: speech.model, voice: speech.voice } },
+        providers: { audio: { provider, model: speech.model, voice: speech.voice } },
       });
+      if (provider !== synthesizer.name) await this.stories.addFallback(storyId, `audio ${chunk.index + 1}: ${provider} (after ${synthesizer.name})`);
     }
 
     const counts = await this.stories.chunkCounts(storyId, 'audio');

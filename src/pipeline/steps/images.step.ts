@@ -4,6 +4,7 @@ import { EventsRepository } from '../../repositories/events.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
 import { StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
 import { placeUnlessFinished } from './chunk-file.js';
+import { imageSeedOf } from './story.step.js';
 
 /**
  * The `images` step, one job per image chunk: generates the chunk's image and stores it under
@@ -32,7 +33,7 @@ export class ImagesStep {
 
     const done = chunk.status === 'completed' && chunk.storageKey && (await this.storage.exists(chunk.storageKey));
     if (!done) {
-      const generator = this.providers.imageGenerator();
+      const generator = this.providers.imageGenerator(story.providers.images);
       const image = await generator.generate({
         prompt: chunk.prompt,
         text: chunk.text,
@@ -41,8 +42,11 @@ export class ImagesStep {
         title: story.title ?? '',
         style: story.style,
         language: story.language ?? 'en',
+        visualDescription: story.metadata.visualDescription,
+        seed: story.metadata.imageSeed ?? imageSeedOf(storyId),
         signal,
       });
+      const provider = image.provider ?? generator.name;
       const key = artifactKeys.image(storyId, chunk.index, image.extension);
       // Made beside its key and put in place only when recorded (see StoryRepository.completeChunk).
       const staged = await this.storage.stage(key, image.data);
@@ -51,7 +55,7 @@ export class ImagesStep {
         recorded = await this.stories.completeChunk(
           'images',
           chunk,
-          { storageKey: key, provider: generator.name, model: image.model, placeholder: image.placeholder },
+          { storageKey: key, provider, model: image.model, placeholder: image.placeholder },
           (current) => placeUnlessFinished(this.storage, current, staged, key),
         );
       } finally {
@@ -62,7 +66,8 @@ export class ImagesStep {
       if (!recorded) return false;
       // A chunk made again may come back in another format: its earlier file goes.
       if (chunk.storageKey && chunk.storageKey !== key) await this.storage.remove(chunk.storageKey);
-      await this.stories.mergeMetadata(storyId, { providers: { images: { provider: generator.name, model: image.model } } });
+      await this.stories.mergeMetadata(storyId, { providers: { images: { provider, model: image.model } } });
+      if (provider !== generator.name) await this.stories.addFallback(storyId, `images ${chunk.index + 1}: ${provider} (after ${generator.name})`);
     }
 
     const counts = await this.stories.chunkCounts(storyId, 'images');

@@ -11,6 +11,14 @@ import { detectLanguage } from '../../text/language.js';
 import { isSpeakable, toSpokenText } from '../../text/speech-text.js';
 import { countWords } from '../../text/words.js';
 
+/**
+ * The image seed of a story (0 … 2^31−1), from its id: the same for every picture of the story
+ * and every retry, so that generators that take a seed draw alike pictures.
+ */
+export function imageSeedOf(storyId: string): number {
+  return Number.parseInt(storyId.replace(/-/g, '').slice(0, 8), 16) & 0x7fffffff;
+}
+
 /** Longest image chunk, characters: keeps image prompts well inside every image API's limit. */
 const MAX_IMAGE_CHUNK_CHARS = 3000;
 
@@ -47,8 +55,8 @@ export class StoryStep {
     const language = story.language ?? detected ?? this.config.defaults.language;
     const languageSource: StoryMetadata['languageSource'] = story.language ? 'given' : detected ? 'detected' : 'default';
 
-    const writer = this.providers.storyWriter();
-    const speech = this.providers.speechSynthesizer();
+    const writer = this.providers.storyWriter(story.providers.writer);
+    const speech = this.providers.speechSynthesizer(story.providers.speech);
     const written = await writer.write({
       sourceText: story.originalContent,
       fileName: upload?.originalName,
@@ -89,11 +97,15 @@ export class StoryStep {
       generatedContent: written.content,
       language,
     });
+    const writerName = written.provider ?? writer.name;
     await this.stories.mergeMetadata(storyId, {
       languageSource,
+      visualDescription: written.visualDescription,
+      imageSeed: imageSeedOf(storyId),
+      ...(writerName !== writer.name ? { fallbacks: [`story: ${writerName} (after ${writer.name})`] } : {}),
       sourceWordCount: countWords(story.originalContent, language),
       wordCount: countWords(written.content, language),
-      providers: { story: { provider: writer.name, model: written.model } },
+      providers: { story: { provider: writerName, model: written.model } },
       stepDurationsMs: { story: Math.round(performance.now() - startedAt) },
     });
     await this.stories.transitionStep(storyId, 'story', ['running', 'queued', 'pending'], 'completed');

@@ -1,6 +1,6 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateImage, type ImageModel } from 'ai';
-import { callOpenAi, describeCall, openAiProviderSettings, type OpenAiCallContext } from '../openai-errors.js';
+import { callProvider, describeCall, openAiProviderSettings, type ProviderCallContext } from '../provider-call.js';
 import { ProviderError } from '../provider-error.js';
 import type { GeneratedImage, ImageGenerator, ImageRequest, StoryStyle } from '../types.js';
 
@@ -22,12 +22,12 @@ const NAME = 'openai-compatible';
  * Draws one illustration per chunk with any server that speaks OpenAI's `/v1/images/generations`
  * (OpenAI gpt-image / DALL·E, LocalAI, …) through the AI SDK. The image comes back as
  * `b64_json`; its type (PNG, JPEG, WebP) is read from the bytes, not trusted from the server.
- * Errors are {@link ProviderError}s sorted as in `openai-errors.ts`; the SDK never retries.
+ * Errors are {@link ProviderError}s sorted as in `provider-call.ts`; the SDK never retries.
  */
 export class OpenAiCompatibleImageGenerator implements ImageGenerator {
   readonly name = NAME;
   private readonly model: ImageModel;
-  private readonly context: OpenAiCallContext;
+  private readonly context: ProviderCallContext;
 
   constructor(private readonly options: OpenAiCompatibleImageGeneratorOptions) {
     this.model = createOpenAI(openAiProviderSettings(options)).image(options.model);
@@ -42,7 +42,7 @@ export class OpenAiCompatibleImageGenerator implements ImageGenerator {
 
   async generate(request: ImageRequest): Promise<GeneratedImage> {
     const prompt = buildImagePrompt(request);
-    const result = await callOpenAi(this.context, request.signal, (signal) =>
+    const result = await callProvider(this.context, request.signal, (signal) =>
       generateImage({ model: this.model, prompt, size: this.options.size, n: 1, maxRetries: 0, abortSignal: signal }),
     );
     const data = result.image.uint8Array;
@@ -59,11 +59,15 @@ export class OpenAiCompatibleImageGenerator implements ImageGenerator {
   }
 }
 
-/** The request's prompt plus a short style hint built from the story's style. */
-export function buildImagePrompt(request: Pick<ImageRequest, 'prompt' | 'text' | 'style'>): string {
+/**
+ * The request's prompt, then the story's visual description (the same for every picture of the
+ * story, so that characters and style stay alike), then a short style hint from the story's style.
+ */
+export function buildImagePrompt(request: Pick<ImageRequest, 'prompt' | 'text' | 'style' | 'visualDescription'>): string {
   const subject = request.prompt.trim() || request.text.trim();
+  const visual = request.visualDescription?.trim();
   const hint = styleHint(request.style);
-  return hint ? `${subject}\n\n${hint}` : subject;
+  return [subject, visual ? `Characters, setting and art style: ${visual}` : '', hint].filter(Boolean).join('\n\n');
 }
 
 function styleHint(style: StoryStyle): string {

@@ -1,6 +1,6 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import { experimental_generateSpeech as generateSpeech, type SpeechModel } from 'ai';
-import { callOpenAi, describeCall, openAiProviderSettings, type OpenAiCallContext } from '../openai-errors.js';
+import { callProvider, describeCall, openAiProviderSettings, type ProviderCallContext } from '../provider-call.js';
 import { ProviderError } from '../provider-error.js';
 import type { SpeechRequest, SpeechSynthesizer, SynthesizedSpeech } from '../types.js';
 
@@ -14,6 +14,8 @@ export interface OpenAiCompatibleSpeechSynthesizerOptions {
   voice: string;
   /** Deadline for one call, ms. */
   timeoutMs: number;
+  /** Characters per call (from configuration); default and most {@link OPENAI_SPEECH_MAX_INPUT_CHARS}. */
+  maxInputChars?: number;
 }
 
 const NAME = 'openai-compatible';
@@ -32,11 +34,12 @@ export const OPENAI_SPEECH_MAX_INPUT_CHARS = 4096;
  */
 export class OpenAiCompatibleSpeechSynthesizer implements SpeechSynthesizer {
   readonly name = NAME;
-  readonly maxInputChars = OPENAI_SPEECH_MAX_INPUT_CHARS;
+  readonly maxInputChars: number;
   private readonly model: SpeechModel;
-  private readonly context: OpenAiCallContext;
+  private readonly context: ProviderCallContext;
 
   constructor(private readonly options: OpenAiCompatibleSpeechSynthesizerOptions) {
+    this.maxInputChars = options.maxInputChars ?? OPENAI_SPEECH_MAX_INPUT_CHARS;
     this.model = createOpenAI(openAiProviderSettings(options)).speech(options.model);
     this.context = {
       provider: NAME,
@@ -60,7 +63,7 @@ export class OpenAiCompatibleSpeechSynthesizer implements SpeechSynthesizer {
       );
     }
     const voice = request.voice?.trim() || this.options.voice;
-    const result = await callOpenAi(this.context, request.signal, (signal) =>
+    const result = await callProvider(this.context, request.signal, (signal) =>
       generateSpeech({ model: this.model, text: request.text, voice, outputFormat: 'mp3', maxRetries: 0, abortSignal: signal }),
     );
     const data = result.audio.uint8Array;

@@ -117,7 +117,7 @@ describe('openai-compatible providers over HTTP', () => {
       expect(third[2]!.content).toBe(wrongShape);
       expect(third[3]!.content).toContain('story: ');
       expect(third[3]!.content).toContain('imagePrompts: ');
-      expect(third[3]!.content).toContain('{"title": string, "story": string, "imagePrompts": string[]}');
+      expect(third[3]!.content).toContain('{"title": string, "story": string, "imagePrompts": string[], "visualDescription": string}');
       for (const request of server.requestsTo('chat')) expect(request.body.response_format).toEqual({ type: 'json_object' });
     });
 

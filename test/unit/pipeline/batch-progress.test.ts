@@ -15,6 +15,7 @@ const base: Story = {
   style: {},
   language: null,
   autoMode: { enabled: true, generateImages: true, generateAudio: true, mergeAudio: true, wordPerChunkImage: 100, wordPerChunkAudio: 50 },
+  providers: {},
   status: 'processing',
   storyStep: 'pending',
   imagesStep: 'pending',

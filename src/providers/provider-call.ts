@@ -1,14 +1,15 @@
 import { APICallError, JSONParseError, NoImageGeneratedError, NoSpeechGeneratedError, RetryError } from 'ai';
-import { parseRetryAfterMs, ProviderError } from './provider-error.js';
+import { type KeyFault, parseRetryAfterMs, ProviderError } from './provider-error.js';
 
 /**
- * Error handling shared by the `openai-compatible` providers (story writer, image generator,
- * speech synthesizer): one deadline per call, and one mapping from what the AI SDK throws to a
- * {@link ProviderError} that says whether a retry can help.
+ * Error handling shared by every networked provider (story writers, image generators, speech
+ * synthesizers): one deadline per call, and one mapping from what the AI SDK (or
+ * {@link fetchChecked} for vendors called over plain REST) throws to a {@link ProviderError} that
+ * says whether a retry can help and whether the API key in use should rest.
  */
 
 /** Who is calling, used in error messages. Never holds the API key. */
-export interface OpenAiCallContext {
+export interface ProviderCallContext {
   /** Provider name stored in {@link ProviderError.provider}, e.g. `openai-compatible`. */
   provider: string;
   /** What the call does, e.g. `story writer`; starts every message. */
@@ -26,8 +27,8 @@ export interface OpenAiCallContext {
  * (`AbortSignal.any` + `AbortSignal.timeout`). A deadline that passes becomes a transient
  * ProviderError; a caller's abort is rethrown unchanged (it is a cancel, not a provider failure).
  */
-export async function callOpenAi<T>(
-  context: OpenAiCallContext,
+export async function callProvider<T>(
+  context: ProviderCallContext,
   callerSignal: AbortSignal | undefined,
   call: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
@@ -64,7 +65,7 @@ export async function callOpenAi<T>(
  *
  * A {@link ProviderError} passes through unchanged.
  */
-export function toProviderError(error: unknown, context: OpenAiCallContext): ProviderError {
+export function toProviderError(error: unknown, context: ProviderCallContext): ProviderError {
   if (error instanceof ProviderError) return error;
   if (RetryError.isInstance(error) && error.lastError !== undefined) return toProviderError(error.lastError, context);
 
@@ -75,7 +76,7 @@ export function toProviderError(error: unknown, context: OpenAiCallContext): Pro
       // body, a proxy's HTML page), JSON of the wrong shape is a server that speaks another dialect.
       const unreadable = JSONParseError.isInstance(error.cause);
       return new ProviderError(
-        `${describeCall(context)}: the server's answer is ${unreadable ? 'not valid JSON' : 'not in the OpenAI wire format'}` +
+        `${describeCall(context)}: the server's answer is ${unreadable ? 'not valid JSON' : `not in the ${context.provider} wire format`}` +
           `: ${describeCause(error)}`,
         unreadable ? 'transient' : 'permanent',
         context.provider,
@@ -86,11 +87,13 @@ export function toProviderError(error: unknown, context: OpenAiCallContext): Pro
     const what = status !== undefined ? `HTTP ${status}: ${serverMessage(error)}` : `cannot reach ${safeUrl(context.baseUrl)}: ${error.message}`;
     const retryAfter = error.responseHeaders?.['retry-after'];
     const retryAfterMs = status === 429 || status === 503 ? parseRetryAfterMs(error.responseHeaders) : undefined;
+    const keyFault = keyFaultOf(status, serverMessage(error));
     return new ProviderError(
       `${describeCall(context)}: ${what}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}`,
-      retryable ? 'transient' : 'permanent',
+      // A used-up quota comes back; a refused key (auth) does not, though another key may work.
+      retryable || keyFault === 'quota' ? 'transient' : 'permanent',
       context.provider,
-      { cause: error, retryAfterMs },
+      { cause: error, retryAfterMs, keyFault, status },
     );
   }
 
@@ -110,6 +113,48 @@ export function toProviderError(error: unknown, context: OpenAiCallContext): Pro
   }
 
   return new ProviderError(`${describeCall(context)}: ${errorText(error)}`, 'permanent', context.provider, { cause: error });
+}
+
+const QUOTA = /insufficient_quota|quota_exceeded|exceeded your current quota|exceeds your quota|credit balance|billing/i;
+
+/**
+ * Whether the API key is at fault: 401/403 → `auth`; a 429 (or ElevenLabs' 401) naming a used-up
+ * quota or credit → `quota`; another 429 → `rate-limit`; otherwise undefined.
+ */
+export function keyFaultOf(status: number | undefined, message: string): KeyFault | undefined {
+  if (status === 429) return QUOTA.test(message) ? 'quota' : 'rate-limit';
+  if (status === 401 || status === 403) return QUOTA.test(message) ? 'quota' : 'auth';
+  return undefined;
+}
+
+/**
+ * One HTTP call to a vendor's REST API with the AI SDK's error type: a non-2xx answer throws an
+ * {@link APICallError} (status, headers, body, `isRetryable` for 408/409/429/5xx) so that
+ * {@link toProviderError} sorts it like the SDK-based providers' errors. The request body is not
+ * kept in the error (it may be large); header values never appear in messages.
+ * @throws APICallError for a non-2xx answer; fetch's own errors (connection refused …) unchanged.
+ */
+export async function fetchChecked(url: string, init: RequestInit & { signal: AbortSignal }): Promise<Response> {
+  const response = await fetch(url, init);
+  if (response.ok) return response;
+  const body = await response.text().catch(() => '');
+  let data: unknown;
+  try {
+    data = JSON.parse(body);
+  } catch {
+    data = undefined;
+  }
+  const status = response.status;
+  throw new APICallError({
+    message: response.statusText || `HTTP ${status}`,
+    url: safeUrl(url),
+    requestBodyValues: undefined,
+    statusCode: status,
+    responseHeaders: Object.fromEntries(response.headers.entries()),
+    responseBody: body,
+    isRetryable: status === 408 || status === 409 || status === 429 || status >= 500,
+    data,
+  });
 }
 
 /**
@@ -186,12 +231,12 @@ function errorText(error: unknown): string {
 }
 
 /** `story writer (model gpt-4o-mini at https://api.openai.com/v1)`: how every error message starts. */
-export function describeCall(context: OpenAiCallContext): string {
+export function describeCall(context: ProviderCallContext): string {
   return `${context.capability} (model ${context.model} at ${safeUrl(context.baseUrl)})`;
 }
 
 /** The URL without user info or query string, which may hold credentials. */
-function safeUrl(url: string): string {
+export function safeUrl(url: string): string {
   try {
     const parsed = new URL(url);
     parsed.username = '';

@@ -1,0 +1,1 @@
+ALTER TABLE "stories" ADD COLUMN "providers" jsonb DEFAULT '{}'::jsonb NOT NULL;
