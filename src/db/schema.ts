@@ -12,6 +12,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { StoryStyle } from '../providers/types.js';
+import type { ClipWordTimings } from '../media/word-timings.js';
 
 /**
  * The database schema. PostgreSQL is the source of truth: everything in Redis can be rebuilt
@@ -213,8 +214,8 @@ export interface StoryMetadata {
     /** Silence the merge put between clips, ms (the timeline uses it). */
     pauseMs?: number;
   };
-  /** Subtitles made with the narration: cue count, and how far the timeline's end is from the decoded narration's. */
-  subtitles?: { cues: number; timelineDurationMs: number; driftMs: number };
+  /** Subtitles made with the narration: cue count, word count (subtitles.words.vtt when > 0), and how far the timeline's end is from the decoded narration's. */
+  subtitles?: { cues: number; timelineDurationMs: number; driftMs: number; words?: number };
   /** The rendered video. */
   video?: {
     preset: '16:9' | '9:16';
@@ -314,6 +315,11 @@ export const audioChunks = pgTable(
     voice: text('voice'),
     /** Decoded duration of the clip, ms (ffprobe/ffmpeg), never assumed. */
     durationMs: integer('duration_ms'),
+    /**
+     * When each word of the clip is spoken, clip-relative ms: from the speech provider when it
+     * reports them, else estimated from the clip (see media/word-timings.ts).
+     */
+    words: jsonb('words').$type<ClipWordTimings>(),
   },
   (t) => [uniqueIndex('audio_chunks_story_index_uq').on(t.storyId, t.index)],
 );

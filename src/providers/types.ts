@@ -88,6 +88,8 @@ export interface SynthesizedSpeech {
   /** Voice actually used. */
   voice: string;
   model: string;
+  /** When the provider reports them: each word and when it is spoken, clip-relative ms. */
+  words?: { text: string; startMs: number; endMs: number }[];
 }
 
 export interface SpeechSynthesizer {

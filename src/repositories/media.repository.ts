@@ -11,6 +11,9 @@ import {
   buildCardArgs,
   buildGainLimiterArgs,
   buildDurationProbeArgs,
+  buildSilenceDetectArgs,
+  parseSilences,
+  type Silence,
   buildJoinClipsArgs,
   buildLoudnormApplyArgs,
   buildLoudnormMeasureArgs,
@@ -179,6 +182,15 @@ export class MediaRepository {
     } catch (error) {
       throw new Error(`${file}: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  /**
+   * The silences of a file's first audio stream (quieter than −40 dBFS for ≥ 120 ms), ms, in order;
+   * one still open at the end ends at `durationMs`.
+   */
+  async silences(file: string, durationMs: number, signal?: AbortSignal): Promise<Silence[]> {
+    const { stderr } = await this.run(this.ffmpeg, buildSilenceDetectArgs(file), signal);
+    return parseSilences(stderr, durationMs);
   }
 
   /** Joins clips into one mono 16-bit WAV at `sampleRate`, `pauseMs` of silence between clips. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { Story } from '../db/schema.js';
+import { groupWords, toWordVtt } from '../media/captions.js';
 import { buildCues, type SubtitleCue, toSrt, toVtt } from '../media/subtitles.js';
 import { buildTimeline, type Timeline } from '../media/timeline.js';
 import { artifactKeys, StorageRepository } from '../repositories/storage.repository.js';
@@ -37,7 +38,7 @@ export class TimelineService {
       content: story.generatedContent ?? '',
       language: story.language ?? this.config.defaults.language,
       pauseMs: story.metadata.narration?.pauseMs ?? this.config.narration.pauseMs,
-      clips: audio.map((chunk) => ({ text: chunk.text, durationMs: chunk.durationMs! })),
+      clips: audio.map((chunk) => ({ text: chunk.text, durationMs: chunk.durationMs!, words: chunk.words?.words })),
       images: images.map((chunk) => ({ index: chunk.index, text: chunk.text })),
     });
   }
@@ -53,20 +54,26 @@ export class TimelineService {
   }
 
   /**
-   * Writes `subtitles.srt` and `subtitles.vtt` under the story's deterministic keys and records
-   * them on the story (key, cue count, drift).
+   * Writes `subtitles.srt`, `subtitles.vtt` and (when the clips have word timings)
+   * `subtitles.words.vtt` under the story's deterministic keys and records them on the story
+   * (key, cue count, word count, drift).
    */
   async writeSubtitles(story: Story, narrationDurationMs: number): Promise<StorySubtitles> {
     const result = await this.subtitles(story, narrationDurationMs);
     const srtKey = artifactKeys.subtitles(story.id, 'srt');
     await this.storage.write(srtKey, Buffer.from(toSrt(result.cues), 'utf8'));
     await this.storage.write(artifactKeys.subtitles(story.id, 'vtt'), Buffer.from(toVtt(result.cues, story.language ?? undefined), 'utf8'));
+    const groups = groupWords(result.timeline.words, { durationMs: narrationDurationMs });
+    const wordsKey = artifactKeys.wordSubtitles(story.id);
+    if (groups.length) await this.storage.write(wordsKey, Buffer.from(toWordVtt(groups, story.language ?? undefined), 'utf8'));
+    else await this.storage.remove(wordsKey);
     await this.stories.update(story.id, { subtitlesKey: srtKey });
     await this.stories.mergeMetadata(story.id, {
       subtitles: {
         cues: result.cues.length,
         timelineDurationMs: Math.round(result.timeline.durationMs),
         driftMs: Math.round(result.driftMs * 10) / 10,
+        words: result.timeline.words.length,
       },
     });
     return result;
