@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AppConfig } from '../config/config.js';
+import type { CaptionOptions, CaptionPosition, CaptionPreset } from '../media/captions.js';
 import type { StoryStyle } from '../providers/types.js';
 import { UserRepository } from '../repositories/user.repository.js';
 import { BatchService, MAX_BATCH_FILES } from '../services/batch.service.js';
@@ -24,6 +25,14 @@ export interface RunOptions {
   video?: boolean;
   videoPreset?: '16:9' | '9:16';
   burnSubtitles?: boolean;
+  /** Caption look (`--captions`, `--caption-*`); a preset implies `burnSubtitles`. */
+  captions?: CaptionPreset;
+  captionSize?: number;
+  captionColour?: string;
+  captionHighlight?: string;
+  captionOutlineColour?: string;
+  captionOutline?: number;
+  captionPosition?: CaptionPosition;
   wordsPerImage?: number;
   wordsPerAudio?: number;
   voice?: string;
@@ -41,7 +50,8 @@ export const LOCAL_USER_EMAIL = 'local@storyforge.invalid';
  * usage or no readable input.
  */
 export async function runCommand(inputs: string[], options: RunOptions, config: AppConfig): Promise<number> {
-  const video = options.video === true || options.videoPreset !== undefined || options.burnSubtitles === true;
+  const burnSubtitles = options.burnSubtitles === true || options.captions !== undefined;
+  const video = options.video === true || options.videoPreset !== undefined || burnSubtitles;
   if (video && !(options.images && options.audio && options.merge)) {
     process.stderr.write('--video needs the images and the merged narration: leave out --no-images, --no-audio and --no-merge.\n');
     return EXIT.usage;
@@ -95,7 +105,8 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
           mergeAudio: options.merge,
           renderVideo: video,
           videoPreset: options.videoPreset,
-          burnSubtitles: options.burnSubtitles === true,
+          burnSubtitles,
+          captions: captionOptions(options),
           audioVoice: options.voice,
           wordPerChunkImage: options.wordsPerImage,
           wordPerChunkAudio: options.wordsPerAudio,
@@ -108,4 +119,19 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
   } finally {
     await session.close();
   }
+}
+
+/** The `--caption-*` options as stored on the batch (only those given). */
+function captionOptions(options: RunOptions): CaptionOptions | undefined {
+  const captions: CaptionOptions = {
+    preset: options.captions,
+    size: options.captionSize,
+    colour: options.captionColour,
+    highlightColour: options.captionHighlight,
+    outlineColour: options.captionOutlineColour,
+    outline: options.captionOutline,
+    position: options.captionPosition,
+  };
+  const given = Object.fromEntries(Object.entries(captions).filter(([, v]) => v !== undefined)) as CaptionOptions;
+  return Object.keys(given).length ? given : undefined;
 }

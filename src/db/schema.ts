@@ -13,6 +13,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import type { StoryStyle } from '../providers/types.js';
 import type { ClipWordTimings } from '../media/word-timings.js';
+import type { CaptionOptions, CaptionPreset } from '../media/captions.js';
 
 /**
  * The database schema. PostgreSQL is the source of truth: everything in Redis can be rebuilt
@@ -158,6 +159,8 @@ export interface AutoModeConfig {
   videoPreset?: '16:9' | '9:16';
   /** Draw the subtitles into the picture as well (they are always a soft track). */
   burnSubtitles?: boolean;
+  /** How burned captions look: preset (`classic`, `shorts`), size, colours, outline, position. */
+  captions?: CaptionOptions;
 }
 
 export interface BatchSettings {
@@ -226,6 +229,8 @@ export interface StoryMetadata {
     /** Images shown (an image with almost no narration time is left out). */
     slides: number;
     burnedSubtitles: boolean;
+    /** The caption preset burned in (when burned). */
+    captions?: CaptionPreset;
     /** Wall time of the render, ms, and video seconds made per wall second. */
     renderMs: number;
     speed: number;

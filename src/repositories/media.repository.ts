@@ -21,7 +21,7 @@ import {
   type FfmpegColor,
 } from '../media/ffmpeg-args.js';
 import { fontFamilyName } from '../media/font-name.js';
-import { type SubtitleCue, toAss } from '../media/subtitles.js';
+import { type BurnCaptions, captionScript } from '../media/captions.js';
 import {
   buildConcatList,
   buildMuxArgs,
@@ -119,8 +119,8 @@ export interface RenderVideoOptions {
   durationMs: number;
   /** An SRT file added as a soft subtitle track. */
   subtitlesFile?: string;
-  /** Cues to burn into the picture, drawn with this font (it needs the text's glyphs). */
-  burnIn?: { cues: SubtitleCue[]; fontFile: string };
+  /** Captions to burn into the picture (preset, look, cues, word groups), drawn with this font (it needs the text's glyphs). */
+  burnIn?: BurnCaptions & { fontFile: string };
   width: number;
   height: number;
   fps: number;
@@ -361,7 +361,7 @@ export class MediaRepository {
         await copyFile(options.burnIn.fontFile, path.join(fontsDir, `subtitles${path.extname(options.burnIn.fontFile) || '.ttf'}`));
         const fontName = fontFamilyName(fontData) ?? path.basename(options.burnIn.fontFile).replace(/\.[^.]+$/, '');
         const assFile = path.join(dir, 'subtitles.ass');
-        await writeFile(assFile, toAss(options.burnIn.cues, { width, height, fontName }), 'utf8');
+        await writeFile(assFile, captionScript(options.burnIn, { width, height, fontName }), 'utf8');
         burnIn = { assFile, fontsDir };
       }
 
