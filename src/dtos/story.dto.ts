@@ -17,6 +17,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { storyStatus } from '../db/schema.js';
+import { CaptionOptionsDto } from './captions.dto.js';
 import { IMAGE_GENERATORS, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../providers/registry.js';
 import { MAX_BATCH_FILES } from '../services/batch.service.js';
 import { PageQueryDto } from './pagination.dto.js';
@@ -106,6 +107,12 @@ export class AutoModeConfigDto {
   @IsString()
   @MaxLength(2000)
   customPromptAudio?: string;
+
+  @ApiPropertyOptional({ description: 'How burned-in captions look (preset, size, colours, outline, position)', type: CaptionOptionsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CaptionOptionsDto)
+  captions?: CaptionOptionsDto;
 }
 
 /**
