@@ -23,7 +23,9 @@ import {
 import { fontFamilyName } from '../media/font-name.js';
 import { type BurnCaptions, captionScript } from '../media/captions.js';
 import {
+  buildChapterMetadata,
   buildConcatList,
+  type Chapter,
   buildMuxArgs,
   buildSegmentArgs,
   buildSegmentFilterGraph,
@@ -131,6 +133,8 @@ export interface RenderVideoOptions {
   /** ISO 639-2 code of the audio and subtitle tracks. */
   language?: string;
   title?: string;
+  /** Chapters of the MP4 (one per image), ms on the narration. */
+  chapters?: Chapter[];
   outFile: string;
   /** Parent folder of the temporary files (default: the system's). */
   workDir?: string;
@@ -379,6 +383,11 @@ export class MediaRepository {
       // 3. Join, add narration and subtitles.
       const concatList = path.join(dir, 'segments.ffconcat');
       await writeFile(concatList, buildConcatList(segmentFiles), 'utf8');
+      let chaptersFile: string | undefined;
+      if (options.chapters?.length) {
+        chaptersFile = path.join(dir, 'chapters.ffmeta');
+        await writeFile(chaptersFile, buildChapterMetadata(options.chapters), 'utf8');
+      }
       await this.writeAtomically(options.outFile, 'mp4', (tmp) =>
         this.run(
           this.ffmpeg,
@@ -389,6 +398,7 @@ export class MediaRepository {
             durationMs: options.durationMs,
             language: options.language,
             title: options.title,
+            chaptersFile,
             audioBitrateKbps: options.audioBitrateKbps,
             outFile: tmp,
           }),

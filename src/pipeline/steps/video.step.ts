@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { groupWords, resolveCaptionStyle } from '../../media/captions.js';
-import { trackLanguage, videoSize, type VideoAspect } from '../../media/video.js';
+import { chapterTitle, trackLanguage, videoSize, type VideoAspect } from '../../media/video.js';
 import { EventsRepository } from '../../repositories/events.repository.js';
 import { MediaRepository } from '../../repositories/media.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
@@ -92,6 +92,11 @@ export class VideoStep {
         audioBitrateKbps,
         language: trackLanguage(story.language),
         title: story.title ?? undefined,
+        chapters: timeline.images.map((image) => ({
+          startMs: image.startMs,
+          endMs: image.endMs,
+          title: chapterTitle(chunks[byIndex.get(image.index)!]!.text),
+        })),
         outFile,
         workDir: dir,
         signal,

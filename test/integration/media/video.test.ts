@@ -150,9 +150,20 @@ describe('MediaRepository.renderVideo (real ffmpeg)', () => {
   beforeAll(async () => {
     video = path.join(nasty, 'out: video.mp4');
     const started = performance.now();
-    const result = await media.renderVideo(renderOptions({}));
+    const chapters = STARTS.map((startMs, i) => ({ startMs, endMs: STARTS[i + 1] ?? DURATION_MS, title: ['Ngày xửa ngày xưa…', 'a=b; #2 \\ ok', 'Hết'][i]! }));
+    const result = await media.renderVideo(renderOptions({ chapters }));
     console.log(`render 480×270, ${DURATION_MS / 1000} s: ${Math.round(performance.now() - started)} ms`, result);
     expect(result).toEqual({ frames: (DURATION_MS / 1000) * FPS, slides: 3, segments: 1 });
+  });
+
+  it('has one chapter per image, titled, at the image changes', async () => {
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-show_chapters', '-of', 'json', `file:${video}`]);
+    const { chapters } = JSON.parse(stdout) as { chapters: { start_time: string; end_time: string; tags: { title: string } }[] };
+    expect(chapters.map((c) => [Number(c.start_time), c.tags.title])).toEqual([
+      [0, 'Ngày xửa ngày xưa…'],
+      [3, 'a=b; #2 \\ ok'],
+      [6.2, 'Hết'],
+    ]);
   });
 
   it('writes H.264 + AAC with the subtitles as a mov_text track, as long as the narration, moov first', async () => {
