@@ -8,6 +8,7 @@ import { EXIT, runCommand } from './cli/run.command.js';
 import { retryCommand } from './cli/retry.command.js';
 import { serveCommand, workerCommand } from './cli/serve.command.js';
 import { CHUNK_WORD_LIMITS, loadConfig } from './config/config.js';
+import { CAPTION_POSITIONS, CAPTION_PRESETS, HEX_COLOUR } from './media/captions.js';
 import { isKnownLanguage, LANGUAGE_RULE } from './text/language.js';
 
 /** The version in package.json (next to dist/ and src/). */
@@ -28,6 +29,17 @@ const wordsBetween = (limits: { min: number; max: number }) => (value: string): 
     throw new InvalidArgumentError(`must be a whole number from ${limits.min} to ${limits.max}`);
   }
   return n;
+};
+
+const shareBetween = (min: number, max: number) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`must be a number from ${min} to ${max}`);
+  return n;
+};
+
+const hexColour = (value: string): string => {
+  if (!HEX_COLOUR.test(value)) throw new InvalidArgumentError('must be a colour written #RRGGBB, e.g. #FFD700');
+  return value;
 };
 
 const language = (value: string): string => {
@@ -64,6 +76,17 @@ program
     ]),
   )
   .option('--burn-subtitles', 'draw the subtitles into the video too; implies --video')
+  .addOption(
+    new Option('--captions <preset>', 'look of burned captions: classic (sentences at the bottom) or shorts (1-4 words, spoken word highlighted); implies --burn-subtitles').choices([
+      ...CAPTION_PRESETS,
+    ]),
+  )
+  .option('--caption-size <share>', 'caption text height as a share of the frame height, 0.02-0.15', shareBetween(0.02, 0.15))
+  .option('--caption-colour <#RRGGBB>', 'caption text colour', hexColour)
+  .option('--caption-highlight <#RRGGBB>', 'colour of the spoken word (shorts)', hexColour)
+  .option('--caption-outline-colour <#RRGGBB>', 'caption outline colour', hexColour)
+  .option('--caption-outline <share>', 'outline width as a share of the text height, 0-0.3', shareBetween(0, 0.3))
+  .addOption(new Option('--caption-position <where>', 'where captions sit').choices([...CAPTION_POSITIONS]))
   .option('--words-per-image <n>', 'words per image chunk (wordPerChunkImage)', wordsBetween(CHUNK_WORD_LIMITS.image))
   .option('--words-per-audio <n>', 'words per audio chunk (wordPerChunkAudio)', wordsBetween(CHUNK_WORD_LIMITS.audio))
   .option('--voice <name>', 'voice name for the speech synthesizer')

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { AppConfig } from '../config/config.js';
 import type { StoryProviders } from '../db/schema.js';
 import { ApiError } from '../http/api-error.js';
+import type { CaptionOptions, CaptionPosition, CaptionPreset } from '../media/captions.js';
 import type { StoryStyle } from '../providers/types.js';
 import { UserRepository } from '../repositories/user.repository.js';
 import { BatchService, MAX_BATCH_FILES } from '../services/batch.service.js';
@@ -28,6 +29,14 @@ export interface RunOptions {
   video?: boolean;
   videoPreset?: '16:9' | '9:16';
   burnSubtitles?: boolean;
+  /** Caption look (`--captions`, `--caption-*`); a preset implies `burnSubtitles`. */
+  captions?: CaptionPreset;
+  captionSize?: number;
+  captionColour?: string;
+  captionHighlight?: string;
+  captionOutlineColour?: string;
+  captionOutline?: number;
+  captionPosition?: CaptionPosition;
   wordsPerImage?: number;
   wordsPerAudio?: number;
   voice?: string;
@@ -51,7 +60,8 @@ export const LOCAL_USER_EMAIL = 'local@storyforge.invalid';
  * usage or no readable input.
  */
 export async function runCommand(inputs: string[], options: RunOptions, config: AppConfig): Promise<number> {
-  const video = options.video === true || options.videoPreset !== undefined || options.burnSubtitles === true;
+  const burnSubtitles = options.burnSubtitles === true || options.captions !== undefined;
+  const video = options.video === true || options.videoPreset !== undefined || burnSubtitles;
   const blockers = videoBlockers({ renderVideo: video, generateImages: options.images, generateAudio: options.audio, mergeAudio: options.merge });
   if (blockers.length) {
     const flags = { generateImages: '--no-images', generateAudio: '--no-audio', mergeAudio: '--no-merge' };
@@ -120,7 +130,8 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
           mergeAudio: options.merge,
           renderVideo: video,
           videoPreset: options.videoPreset,
-          burnSubtitles: options.burnSubtitles === true,
+          burnSubtitles,
+          captions: captionOptions(options),
           audioVoice: options.voice,
           wordPerChunkImage: options.wordsPerImage,
           wordPerChunkAudio: options.wordsPerAudio,
@@ -133,4 +144,19 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
   } finally {
     await session.close();
   }
+}
+
+/** The `--caption-*` options as stored on the batch (only those given). */
+function captionOptions(options: RunOptions): CaptionOptions | undefined {
+  const captions: CaptionOptions = {
+    preset: options.captions,
+    size: options.captionSize,
+    colour: options.captionColour,
+    highlightColour: options.captionHighlight,
+    outlineColour: options.captionOutlineColour,
+    outline: options.captionOutline,
+    position: options.captionPosition,
+  };
+  const given = Object.fromEntries(Object.entries(captions).filter(([, v]) => v !== undefined)) as CaptionOptions;
+  return Object.keys(given).length ? given : undefined;
 }

@@ -13,6 +13,8 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { StoryStyle } from '../providers/types.js';
+import type { ClipWordTimings } from '../media/word-timings.js';
+import type { CaptionOptions, CaptionPreset } from '../media/captions.js';
 
 /**
  * The database schema. PostgreSQL is the source of truth: everything in Redis can be rebuilt
@@ -158,6 +160,8 @@ export interface AutoModeConfig {
   videoPreset?: '16:9' | '9:16';
   /** Draw the subtitles into the picture as well (they are always a soft track). */
   burnSubtitles?: boolean;
+  /** How burned captions look: preset (`classic`, `shorts`), size, colours, outline, position. */
+  captions?: CaptionOptions;
 }
 
 export interface BatchSettings {
@@ -229,8 +233,8 @@ export interface StoryMetadata {
     /** Silence the merge put between clips, ms (the timeline uses it). */
     pauseMs?: number;
   };
-  /** Subtitles made with the narration: cue count, and how far the timeline's end is from the decoded narration's. */
-  subtitles?: { cues: number; timelineDurationMs: number; driftMs: number };
+  /** Subtitles made with the narration: cue count, word count (subtitles.words.vtt when > 0), and how far the timeline's end is from the decoded narration's. */
+  subtitles?: { cues: number; timelineDurationMs: number; driftMs: number; words?: number };
   /** The rendered video. */
   video?: {
     preset: '16:9' | '9:16';
@@ -241,6 +245,8 @@ export interface StoryMetadata {
     /** Images shown (an image with almost no narration time is left out). */
     slides: number;
     burnedSubtitles: boolean;
+    /** The caption preset burned in (when burned). */
+    captions?: CaptionPreset;
     /** Wall time of the render, ms, and video seconds made per wall second. */
     renderMs: number;
     speed: number;
@@ -332,6 +338,11 @@ export const audioChunks = pgTable(
     voice: text('voice'),
     /** Decoded duration of the clip, ms (ffprobe/ffmpeg), never assumed. */
     durationMs: integer('duration_ms'),
+    /**
+     * When each word of the clip is spoken, clip-relative ms: from the speech provider when it
+     * reports them, else estimated from the clip (see media/word-timings.ts).
+     */
+    words: jsonb('words').$type<ClipWordTimings>(),
   },
   (t) => [uniqueIndex('audio_chunks_story_index_uq').on(t.storyId, t.index)],
 );

@@ -19,6 +19,7 @@ import {
 import { storyStatus } from '../db/schema.js';
 import { VIDEO_ASPECTS, type VideoAspect } from '../media/video.js';
 import { IMAGE_GENERATORS, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../providers/catalog.js';
+import { CaptionOptionsDto } from './captions.dto.js';
 import { MAX_BATCH_FILES } from '../services/batch.service.js';
 import { LANGUAGE_CODES, LANGUAGE_RULE } from '../text/language.js';
 import { PageQueryDto } from './pagination.dto.js';
@@ -121,6 +122,12 @@ export class AutoModeConfigDto {
   @IsOptional()
   @IsBoolean()
   burnSubtitles?: boolean;
+
+  @ApiPropertyOptional({ description: 'How burned-in captions look (preset, size, colours, outline, position)', type: CaptionOptionsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => CaptionOptionsDto)
+  captions?: CaptionOptionsDto;
 }
 
 /**

@@ -456,3 +456,53 @@ export function truncateLine(text: string, maxChars: number): string {
   if (chars.length <= maxChars) return chars.join('');
   return `${chars.slice(0, maxChars - 1).join('').trimEnd()}…`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Silences in a clip (for word timings)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Finds the silences of an audio file with `silencedetect` (quieter than `noiseDb` dBFS for at
+ * least `minSilenceMs`); ffmpeg prints them on stderr, read with {@link parseSilences}.
+ */
+export function buildSilenceDetectArgs(file: string, noiseDb = -40, minSilenceMs = 120): string[] {
+  return [
+    '-hide_banner',
+    '-nostats',
+    '-i',
+    fileUrl(file),
+    '-map',
+    '0:a:0',
+    '-af',
+    `silencedetect=n=${noiseDb}dB:d=${(minSilenceMs / 1000).toFixed(3)}`,
+    '-f',
+    'null',
+    '-',
+  ];
+}
+
+/** A silence in a clip, ms. */
+export interface Silence {
+  startMs: number;
+  endMs: number;
+}
+
+/**
+ * Reads the stderr of {@link buildSilenceDetectArgs}: the silences in order, ms. A silence still
+ * open at the end of the file ends at `durationMs`.
+ */
+export function parseSilences(stderr: string, durationMs: number): Silence[] {
+  const silences: Silence[] = [];
+  let open: number | undefined;
+  for (const line of stderr.split(/\r?\n/)) {
+    const start = /silence_start: (-?[\d.]+)/.exec(line);
+    if (start) open = Math.max(0, Number(start[1]) * 1000);
+    const end = /silence_end: (-?[\d.]+)/.exec(line);
+    if (end && open !== undefined) {
+      silences.push({ startMs: open, endMs: Math.min(durationMs, Number(end[1]) * 1000) });
+      open = undefined;
+    }
+  }
+  if (open !== undefined) silences.push({ startMs: open, endMs: durationMs });
+  return silences;
+}

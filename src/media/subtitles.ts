@@ -1,6 +1,7 @@
 /**
  * Subtitles from the narration timeline: sentence-level cues in the written form, long sentences
- * split so that every cue fits on two lines, and the SRT, WebVTT and ASS (for burning in) texts.
+ * split so that every cue fits on two lines, and the SRT and WebVTT texts (ASS for burning in:
+ * captions.ts).
  * Pure functions.
  */
 
@@ -149,53 +150,4 @@ export function toVtt(cues: SubtitleCue[], language?: string): string {
     .map((cue) => `${formatTimestamp(cue.startMs, '.')} --> ${formatTimestamp(cue.endMs, '.')}\n${cue.lines.map(escape).join('\n')}\n`)
     .join('\n');
   return `${header}\n${body}`;
-}
-
-export interface AssStyle {
-  /** Video size: the script's PlayResX / PlayResY, so sizes below are pixels. */
-  width: number;
-  height: number;
-  /** Font family name (as the font file names itself). */
-  fontName: string;
-}
-
-/** ASS time: `H:MM:SS.cc`. */
-function assTime(ms: number): string {
-  const cs = Math.max(0, Math.round(ms / 10));
-  const h = Math.floor(cs / 360_000);
-  const m = Math.floor(cs / 6000) % 60;
-  const s = Math.floor(cs / 100) % 60;
-  return `${h}:${pad(m)}:${pad(s)}.${pad(cs % 100)}`;
-}
-
-/**
- * An ASS script for burning the cues in with libass: white text with a dark outline, bottom
- * centre, sized for the frame (about 4.5 % of the height, and small enough that 42 characters fit
- * the width). Braces and backslashes in the text are replaced so that they are never read as tags.
- */
-export function toAss(cues: SubtitleCue[], style: AssStyle): string {
-  const { width, height } = style;
-  const fontSize = Math.max(8, Math.round(Math.min(height * 0.045, (width * 0.9) / 23)));
-  const outline = Math.max(1, Math.round(fontSize / 16));
-  const marginV = Math.round(height * 0.06);
-  const marginH = Math.round(width * 0.05);
-  const fontName = style.fontName.replace(/[,\r\n]/g, ' ');
-  const text = (lines: string[]) => lines.map((l) => l.replace(/\\/g, '\u2216').replace(/\{/g, '(').replace(/\}/g, ')')).join('\\N');
-  return [
-    '[Script Info]',
-    'ScriptType: v4.00+',
-    `PlayResX: ${width}`,
-    `PlayResY: ${height}`,
-    'WrapStyle: 0',
-    'ScaledBorderAndShadow: yes',
-    '',
-    '[V4+ Styles]',
-    'Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding',
-    `Style: Default,${fontName},${fontSize},&H00FFFFFF,&H00FFFFFF,&H00000000,&H80000000,0,0,0,0,100,100,0,0,1,${outline},${Math.max(1, Math.round(outline / 2))},2,${marginH},${marginH},${marginV},1`,
-    '',
-    '[Events]',
-    'Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text',
-    ...cues.map((cue) => `Dialogue: 0,${assTime(cue.startMs)},${assTime(cue.endMs)},Default,,0,0,0,,${text(cue.lines)}`),
-    '',
-  ].join('\n');
 }

@@ -10,16 +10,20 @@
  * - Image chunks and audio chunks are cut separately from the same story text; an image starts
  *   when the first character of its text is spoken (by character offsets into the story text). An
  *   image that starts where a clip starts takes over in the middle of the pause before that clip.
+ * - A clip's word timings (media/word-timings.ts) move onto the narration by the clip's start.
  */
 
 import { splitSentences } from '../text/chunking.js';
 import { speechWeight, toDisplayText, toSpokenText } from '../text/speech-text.js';
+import { shiftWords, type WordTiming } from './word-timings.js';
 
 export interface TimelineClipInput {
   /** The chunk's text as written (a substring of the story text). */
   text: string;
   /** Decoded duration of the clip, ms. */
   durationMs: number;
+  /** The clip's word timings, clip-relative ms (none for a clip made before they were kept). */
+  words?: WordTiming[] | null;
 }
 
 export interface TimelineImageInput {
@@ -70,6 +74,8 @@ export interface Timeline {
   clips: (TimedSpan & { index: number })[];
   sentences: TimedSentence[];
   images: TimedImage[];
+  /** Every clip's words moved onto the narration (clip start added), ms, in order. */
+  words: WordTiming[];
 }
 
 /**
@@ -92,6 +98,7 @@ export function buildTimeline(input: TimelineInput): Timeline {
   const clipOffsets = locateChunks(content, input.clips.map((c) => c.text));
   const clips: Timeline['clips'] = [];
   const sentences: TimedSentence[] = [];
+  const words: WordTiming[] = [];
   let cursorMs = 0;
   input.clips.forEach((clip, i) => {
     const startMs = i === 0 ? 0 : cursorMs + pauseMs;
@@ -100,6 +107,7 @@ export function buildTimeline(input: TimelineInput): Timeline {
     const base = clipOffsets[i]!;
     clips.push({ index: i, startMs, endMs, charStart: base, charEnd: base < 0 ? -1 : base + clip.text.length });
     sentences.push(...timeSentences(clip.text, base, i, startMs, endMs, language));
+    if (clip.words) words.push(...shiftWords(clip.words, startMs));
   });
   const durationMs = cursorMs;
 
@@ -120,7 +128,7 @@ export function buildTimeline(input: TimelineInput): Timeline {
       charEnd: imageOffsets[k]! < 0 ? -1 : imageOffsets[k]! + image.text.length,
     };
   });
-  return { durationMs, clips, sentences, images };
+  return { durationMs, clips, sentences, images, words };
 }
 
 /** The sentences of one clip, each with its share of the clip's time. */

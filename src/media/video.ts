@@ -451,11 +451,38 @@ export interface MuxArgsOptions {
   /** ISO 639-2 code for the audio and subtitle tracks (`vie`, `eng` …). */
   language?: string;
   title?: string;
+  /** An FFMETADATA1 file with the chapters ({@link buildChapterMetadata}). */
+  chaptersFile?: string;
   audioBitrateKbps: number;
   outFile: string;
 }
 
-/** Joins the segments without re-encoding, adds the narration as AAC and the subtitles as mov_text, `+faststart`. */
+/** A chapter of the MP4: from `startMs` to `endMs` on the narration, named `title`. */
+export interface Chapter {
+  startMs: number;
+  endMs: number;
+  title: string;
+}
+
+/**
+ * An FFMETADATA1 text with one chapter per entry (time base 1/1000, so times are ms); `=`, `;`,
+ * `#`, `\` and line ends in titles escaped as the format wants. Chapters without time are left out.
+ */
+export function buildChapterMetadata(chapters: Chapter[]): string {
+  const escape = (s: string) => s.replace(/[\\=;#]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+  const blocks = chapters
+    .filter((c) => Math.round(c.endMs) > Math.round(c.startMs))
+    .map((c) => `[CHAPTER]\nTIMEBASE=1/1000\nSTART=${Math.round(c.startMs)}\nEND=${Math.round(c.endMs)}\ntitle=${escape(c.title)}\n`);
+  return `;FFMETADATA1\n${blocks.join('')}`;
+}
+
+/** A chapter title from a text: its first `maxWords` words, with `…` when it goes on. */
+export function chapterTitle(text: string, maxWords = 6): string {
+  const words = text.replace(/[#*_`>]/g, ' ').split(/\s+/u).filter(Boolean);
+  return words.length > maxWords ? `${words.slice(0, maxWords).join(' ')}…` : words.join(' ');
+}
+
+/** Joins the segments without re-encoding, adds the narration as AAC, the subtitles as mov_text and the chapters, `+faststart`. */
 export function buildMuxArgs(options: MuxArgsOptions): string[] {
   const args = [
     ...FFMPEG_COMMON,
@@ -470,6 +497,10 @@ export function buildMuxArgs(options: MuxArgsOptions): string[] {
     fileUrl(options.narrationFile),
   ];
   if (options.subtitlesFile) args.push('-f', 'srt', '-i', fileUrl(options.subtitlesFile));
+  if (options.chaptersFile) {
+    const input = options.subtitlesFile ? 3 : 2;
+    args.push('-f', 'ffmetadata', '-i', fileUrl(options.chaptersFile), '-map_chapters', String(input));
+  }
   args.push('-map', '0:v:0', '-map', '1:a:0');
   if (options.subtitlesFile) args.push('-map', '2:s:0');
   args.push('-c:v', 'copy', '-c:a', 'aac', '-b:a', `${options.audioBitrateKbps}k`);

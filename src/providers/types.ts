@@ -103,7 +103,7 @@ export interface SynthesizedSpeech {
   model: string;
   /** Provider that made it, when not the synthesizer's own name (a fallback chain sets it). */
   provider?: string;
-  /** Word timings within the clip, ms from its start, when the engine reports them (Edge). */
+  /** When the provider reports them (Edge, ElevenLabs): each word and when it is spoken, clip-relative ms. */
   words?: { text: string; startMs: number; endMs: number }[];
 }
 

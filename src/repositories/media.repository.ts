@@ -11,6 +11,9 @@ import {
   buildCardArgs,
   buildGainLimiterArgs,
   buildDurationProbeArgs,
+  buildSilenceDetectArgs,
+  parseSilences,
+  type Silence,
   buildJoinClipsArgs,
   buildLoudnormApplyArgs,
   buildLoudnormMeasureArgs,
@@ -18,9 +21,11 @@ import {
   type FfmpegColor,
 } from '../media/ffmpeg-args.js';
 import { fontFamilyName } from '../media/font-name.js';
-import { type SubtitleCue, toAss } from '../media/subtitles.js';
+import { type BurnCaptions, captionScript } from '../media/captions.js';
 import {
+  buildChapterMetadata,
   buildConcatList,
+  type Chapter,
   buildMuxArgs,
   buildSegmentArgs,
   buildSegmentFilterGraph,
@@ -116,8 +121,8 @@ export interface RenderVideoOptions {
   durationMs: number;
   /** An SRT file added as a soft subtitle track. */
   subtitlesFile?: string;
-  /** Cues to burn into the picture, drawn with this font (it needs the text's glyphs). */
-  burnIn?: { cues: SubtitleCue[]; fontFile: string };
+  /** Captions to burn into the picture (preset, look, cues, word groups), drawn with this font (it needs the text's glyphs). */
+  burnIn?: BurnCaptions & { fontFile: string };
   width: number;
   height: number;
   fps: number;
@@ -128,6 +133,8 @@ export interface RenderVideoOptions {
   /** ISO 639-2 code of the audio and subtitle tracks. */
   language?: string;
   title?: string;
+  /** Chapters of the MP4 (one per image), ms on the narration. */
+  chapters?: Chapter[];
   outFile: string;
   /** Parent folder of the temporary files (default: the system's). */
   workDir?: string;
@@ -179,6 +186,15 @@ export class MediaRepository {
     } catch (error) {
       throw new Error(`${file}: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  /**
+   * The silences of a file's first audio stream (quieter than −40 dBFS for ≥ 120 ms), ms, in order;
+   * one still open at the end ends at `durationMs`.
+   */
+  async silences(file: string, durationMs: number, signal?: AbortSignal): Promise<Silence[]> {
+    const { stderr } = await this.run(this.ffmpeg, buildSilenceDetectArgs(file), signal);
+    return parseSilences(stderr, durationMs);
   }
 
   /** Joins clips into one mono 16-bit WAV at `sampleRate`, `pauseMs` of silence between clips. */
@@ -349,7 +365,7 @@ export class MediaRepository {
         await copyFile(options.burnIn.fontFile, path.join(fontsDir, `subtitles${path.extname(options.burnIn.fontFile) || '.ttf'}`));
         const fontName = fontFamilyName(fontData) ?? path.basename(options.burnIn.fontFile).replace(/\.[^.]+$/, '');
         const assFile = path.join(dir, 'subtitles.ass');
-        await writeFile(assFile, toAss(options.burnIn.cues, { width, height, fontName }), 'utf8');
+        await writeFile(assFile, captionScript(options.burnIn, { width, height, fontName }), 'utf8');
         burnIn = { assFile, fontsDir };
       }
 
@@ -367,6 +383,11 @@ export class MediaRepository {
       // 3. Join, add narration and subtitles.
       const concatList = path.join(dir, 'segments.ffconcat');
       await writeFile(concatList, buildConcatList(segmentFiles), 'utf8');
+      let chaptersFile: string | undefined;
+      if (options.chapters?.length) {
+        chaptersFile = path.join(dir, 'chapters.ffmeta');
+        await writeFile(chaptersFile, buildChapterMetadata(options.chapters), 'utf8');
+      }
       await this.writeAtomically(options.outFile, 'mp4', (tmp) =>
         this.run(
           this.ffmpeg,
@@ -377,6 +398,7 @@ export class MediaRepository {
             durationMs: options.durationMs,
             language: options.language,
             title: options.title,
+            chaptersFile,
             audioBitrateKbps: options.audioBitrateKbps,
             outFile: tmp,
           }),

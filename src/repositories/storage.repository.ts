@@ -168,6 +168,8 @@ export const artifactKeys = {
   audioFolder: (storyId: string) => `stories/${storyId}/audio`,
   narration: (storyId: string) => `stories/${storyId}/narration.mp3`,
   subtitles: (storyId: string, format: 'srt' | 'vtt') => `stories/${storyId}/subtitles.${format}`,
+  /** Word-level WebVTT (phrases with inline word timestamps). */
+  wordSubtitles: (storyId: string) => `stories/${storyId}/subtitles.words.vtt`,
   video: (storyId: string) => `stories/${storyId}/video.mp4`,
   story: (storyId: string) => `stories/${storyId}`,
 };

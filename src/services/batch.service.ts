@@ -74,6 +74,7 @@ export class BatchService {
       renderVideo: partial.renderVideo ?? false,
       videoPreset: partial.videoPreset ?? '16:9',
       burnSubtitles: partial.burnSubtitles ?? false,
+      ...(partial.captions ? { captions: partial.captions } : {}),
     };
   }
 

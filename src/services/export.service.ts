@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Injectable } from '@nestjs/common';
-import type { BatchJob, Story } from '../db/schema.js';
+import type { AudioChunk, BatchJob, Story } from '../db/schema.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
 import { artifactKeys, StorageRepository } from '../repositories/storage.repository.js';
 import { STEP_COLUMN, StoryRepository } from '../repositories/story.repository.js';
@@ -23,10 +23,14 @@ export interface StoryDocument {
   metadata: Story['metadata'];
   narration: { file: string; durationMs?: number } | null;
   /** Sentence subtitles timed on the narration, in the written form. */
-  subtitles: { srt: string; vtt: string; cues?: number } | null;
+  subtitles: { srt: string; vtt: string; cues?: number; wordsVtt?: string } | null;
   video: { file: string; preset?: string; width?: number; height?: number; durationMs?: number } | null;
   images: { index: number; file: string | null; text: string; prompt: string; placeholder: boolean; provider: string | null; model: string | null }[];
-  audio: { index: number; file: string | null; text: string; spokenText: string; durationMs: number | null; provider: string | null; model: string | null; voice: string | null }[];
+  audio: {
+    index: number; file: string | null; text: string; spokenText: string; durationMs: number | null; provider: string | null; model: string | null; voice: string | null;
+    /** When each word is spoken, clip-relative ms, from the provider or estimated (`source`). */
+    words: AudioChunk['words'];
+  }[];
 }
 
 /** One file of a story's folder: its path in the folder, and its stored key or its text. */
@@ -91,7 +95,7 @@ export class ExportService {
 
   /**
    * The files of a story's folder (only those that exist): story.md, story.json, images/,
-   * audio/, narration.mp3, subtitles.srt, subtitles.vtt, video.mp4; and story.json's content.
+   * audio/, narration.mp3, subtitles.srt, subtitles.vtt, subtitles.words.vtt, video.mp4; and story.json's content.
    */
   async storyFiles(story: Story, sourceFile: string | null): Promise<{ doc: StoryDocument; files: StoryFileEntry[] }> {
     // Chunks of a step that was not asked for are left out (they exist for a later manual start).
@@ -127,13 +131,14 @@ export class ExportService {
     }
     for (const chunk of audio) {
       const file = await copy(chunk.storageKey, chunk.storageKey ? `audio/${path.basename(chunk.storageKey)}` : '');
-      doc.audio.push({ index: chunk.index, file, text: chunk.text, spokenText: chunk.spokenText, durationMs: chunk.durationMs, provider: chunk.provider, model: chunk.model, voice: chunk.voice });
+      doc.audio.push({ index: chunk.index, file, text: chunk.text, spokenText: chunk.spokenText, durationMs: chunk.durationMs, provider: chunk.provider, model: chunk.model, voice: chunk.voice, words: chunk.words });
     }
     const narration = await copy(story.narrationKey, 'narration.mp3');
     if (narration) doc.narration = { file: narration, durationMs: story.metadata.narration?.durationMs };
     const srt = await copy(story.subtitlesKey, 'subtitles.srt');
     const vtt = await copy(story.subtitlesKey ? artifactKeys.subtitles(story.id, 'vtt') : null, 'subtitles.vtt');
-    if (srt && vtt) doc.subtitles = { srt, vtt, cues: story.metadata.subtitles?.cues };
+    const wordsVtt = story.subtitlesKey ? await copy(artifactKeys.wordSubtitles(story.id), 'subtitles.words.vtt') : null;
+    if (srt && vtt) doc.subtitles = { srt, vtt, cues: story.metadata.subtitles?.cues, ...(wordsVtt ? { wordsVtt } : {}) };
     const video = story.videoStep === 'completed' ? await copy(story.videoKey, 'video.mp4') : null;
     if (video) {
       const meta = story.metadata.video;

@@ -30,7 +30,7 @@ export class RollbackService {
         removed = await this.unfinishedChunkFiles(storyId, step);
         break;
       case 'merge':
-        removed = await this.removeKeys([artifactKeys.narration(storyId), artifactKeys.subtitles(storyId, 'srt'), artifactKeys.subtitles(storyId, 'vtt')]);
+        removed = await this.removeKeys([artifactKeys.narration(storyId), artifactKeys.subtitles(storyId, 'srt'), artifactKeys.subtitles(storyId, 'vtt'), artifactKeys.wordSubtitles(storyId)]);
         await this.stories.update(storyId, { narrationKey: null, subtitlesKey: null });
         break;
       case 'video':

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { Story, StoryMetadata } from '../db/schema.js';
+import { groupWords, toWordVtt } from '../media/captions.js';
 import { buildCues, type SubtitleCue, toSrt, toVtt } from '../media/subtitles.js';
 import { buildTimeline, type Timeline } from '../media/timeline.js';
 import { artifactKeys } from '../repositories/storage.repository.js';
@@ -36,7 +37,7 @@ export class TimelineService {
       content: story.generatedContent ?? '',
       language: story.language ?? this.config.defaults.language,
       pauseMs: story.metadata.narration?.pauseMs ?? this.config.narration.pauseMs,
-      clips: audio.map((chunk) => ({ text: chunk.text, durationMs: chunk.durationMs! })),
+      clips: audio.map((chunk) => ({ text: chunk.text, durationMs: chunk.durationMs!, words: chunk.words?.words })),
       images: images.map((chunk) => ({ index: chunk.index, text: chunk.text })),
     });
   }
@@ -53,7 +54,8 @@ export class TimelineService {
 
   /**
    * The subtitle files of a story timed on a narration of `narrationDurationMs`: `subtitles.srt`
-   * and `subtitles.vtt` under the story's deterministic keys (UTF-8 bytes), the key recorded on the
+   * and `subtitles.vtt` (and `subtitles.words.vtt` when the clips have word timings) under the story's
+   * deterministic keys (UTF-8 bytes), the key recorded on the
    * story (the SRT's), and the metadata to record (cue count, drift). Nothing is written here: the
    * step that made the narration writes them with it (StoryRepository.completeStepWithOutput).
    */
@@ -63,18 +65,22 @@ export class TimelineService {
   ): Promise<{ result: StorySubtitles; files: Array<{ key: string; bytes: Buffer }>; subtitlesKey: string; metadata: StoryMetadata }> {
     const result = await this.subtitles(story, narrationDurationMs);
     const subtitlesKey = artifactKeys.subtitles(story.id, 'srt');
+    const groups = groupWords(result.timeline.words, { durationMs: narrationDurationMs });
+    const files = [
+      { key: subtitlesKey, bytes: Buffer.from(toSrt(result.cues), 'utf8') },
+      { key: artifactKeys.subtitles(story.id, 'vtt'), bytes: Buffer.from(toVtt(result.cues, story.language ?? undefined), 'utf8') },
+    ];
+    if (groups.length) files.push({ key: artifactKeys.wordSubtitles(story.id), bytes: Buffer.from(toWordVtt(groups, story.language ?? undefined), 'utf8') });
     return {
       result,
       subtitlesKey,
-      files: [
-        { key: subtitlesKey, bytes: Buffer.from(toSrt(result.cues), 'utf8') },
-        { key: artifactKeys.subtitles(story.id, 'vtt'), bytes: Buffer.from(toVtt(result.cues, story.language ?? undefined), 'utf8') },
-      ],
+      files,
       metadata: {
         subtitles: {
           cues: result.cues.length,
           timelineDurationMs: Math.round(result.timeline.durationMs),
           driftMs: Math.round(result.driftMs * 10) / 10,
+          words: result.timeline.words.length,
         },
       },
     };

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { acceptProviderWords, type ClipWordTimings, estimateWordTimings, type ProviderWordTiming } from '../../media/word-timings.js';
+import { toDisplayText } from '../../text/speech-text.js';
 import { ProviderRegistry } from '../../providers/registry.js';
 import { EventsRepository } from '../../repositories/events.repository.js';
 import { MediaRepository } from '../../repositories/media.repository.js';
@@ -8,7 +10,8 @@ import { placeUnlessFinished } from './chunk-file.js';
 
 /**
  * The `audio` step, one job per audio chunk: synthesises the chunk's spoken text, stores the clip
- * under its deterministic key (`stories/<id>/audio/NNN.<ext>`) and records its decoded duration.
+ * under its deterministic key (`stories/<id>/audio/NNN.<ext>`) and records its decoded duration
+ * and word timings.
  * A finished chunk whose file exists is skipped.
  */
 @Injectable()
@@ -49,10 +52,11 @@ export class AudioStep {
       try {
         // Read from the decoded stream: a clip that does not decode fails this chunk, not the merge.
         const durationMs = Math.round(await this.media.durationMs(staged, signal));
+        const words: ClipWordTimings = await this.wordTimings(toDisplayText(chunk.text), story.language ?? 'en', staged, durationMs, speech.words, signal);
         recorded = await this.stories.completeChunk(
           'audio',
           chunk,
-          { storageKey: key, provider, model: speech.model, voice: speech.voice, durationMs },
+          { storageKey: key, provider, model: speech.model, voice: speech.voice, durationMs, words },
           (current) => placeUnlessFinished(this.storage, current, staged, key),
         );
       } finally {
@@ -74,5 +78,23 @@ export class AudioStep {
     const completed = await this.stories.completeStepIfAllChunksDone(storyId, 'audio');
     if (completed) this.events.emit({ type: 'step', storyId, batchId: story.batchId, step: 'audio', state: 'done', ...counts });
     return completed;
+  }
+
+  /**
+   * The clip's word timings: the provider's when it reported usable ones, else estimated from the
+   * chunk's written text, the clip's duration and its measured silences.
+   */
+  private async wordTimings(
+    text: string,
+    language: string,
+    clipFile: string,
+    durationMs: number,
+    provided: ProviderWordTiming[] | undefined,
+    signal?: AbortSignal,
+  ): Promise<ClipWordTimings> {
+    const accepted = acceptProviderWords(provided, durationMs);
+    if (accepted) return { source: 'provider', words: accepted };
+    const silences = await this.media.silences(clipFile, durationMs, signal);
+    return { source: 'estimate', words: estimateWordTimings(text, { language, durationMs, silences }) };
   }
 }

@@ -2,7 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
-import { trackLanguage, videoSize, type VideoAspect } from '../../media/video.js';
+import { groupWords, resolveCaptionStyle } from '../../media/captions.js';
+import { chapterTitle, trackLanguage, videoSize, type VideoAspect } from '../../media/video.js';
 import { EventsRepository } from '../../repositories/events.repository.js';
 import { MediaRepository } from '../../repositories/media.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
@@ -64,6 +65,7 @@ export class VideoStep {
     const { width, height } = videoSize(aspect, this.config.video.scale);
     const { fps, crossfadeMs, preset, crf, audioBitrateKbps, subtitleFontFile } = this.config.video;
     const burn = story.autoMode.burnSubtitles === true && cues.length > 0;
+    const captionStyle = resolveCaptionStyle(story.autoMode.captions);
     if (burn && !(await fs.access(subtitleFontFile).then(() => true, () => false))) {
       // Retrying cannot help: the configuration has to change.
       throw new PermanentStepError(`font file ${JSON.stringify(subtitleFontFile)} cannot be read (SUBTITLE_FONT_FILE); burned-in subtitles need it`);
@@ -83,7 +85,7 @@ export class VideoStep {
         narrationFile,
         durationMs,
         subtitlesFile,
-        burnIn: burn ? { cues, fontFile: subtitleFontFile } : undefined,
+        burnIn: burn ? { style: captionStyle, cues, groups: groupWords(timeline.words, { durationMs }), fontFile: subtitleFontFile } : undefined,
         width,
         height,
         fps,
@@ -93,6 +95,11 @@ export class VideoStep {
         audioBitrateKbps,
         language: trackLanguage(story.language),
         title: story.title ?? undefined,
+        chapters: timeline.images.map((image) => ({
+          startMs: image.startMs,
+          endMs: image.endMs,
+          title: chapterTitle(chunks[byIndex.get(image.index)!]!.text),
+        })),
         outFile,
         workDir: dir,
         signal,
@@ -116,6 +123,7 @@ export class VideoStep {
               durationMs: Math.round((rendered.frames * 1000) / fps),
               slides: rendered.slides,
               burnedSubtitles: burn,
+              ...(burn ? { captions: captionStyle.preset } : {}),
               renderMs,
               speed: Math.round((durationMs / Math.max(1, renderMs)) * 100) / 100,
             },

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../../../src/config/config.js';
+import { groupWords, resolveCaptionStyle } from '../../../src/media/captions.js';
 import { toSrt, type SubtitleCue } from '../../../src/media/subtitles.js';
 import { MediaRepository, type RenderVideoOptions } from '../../../src/repositories/media.repository.js';
 
@@ -149,9 +150,20 @@ describe('MediaRepository.renderVideo (real ffmpeg)', () => {
   beforeAll(async () => {
     video = path.join(nasty, 'out: video.mp4');
     const started = performance.now();
-    const result = await media.renderVideo(renderOptions({}));
+    const chapters = STARTS.map((startMs, i) => ({ startMs, endMs: STARTS[i + 1] ?? DURATION_MS, title: ['Ngày xửa ngày xưa…', 'a=b; #2 \\ ok', 'Hết'][i]! }));
+    const result = await media.renderVideo(renderOptions({ chapters }));
     console.log(`render 480×270, ${DURATION_MS / 1000} s: ${Math.round(performance.now() - started)} ms`, result);
     expect(result).toEqual({ frames: (DURATION_MS / 1000) * FPS, slides: 3, segments: 1 });
+  });
+
+  it('has one chapter per image, titled, at the image changes', async () => {
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-show_chapters', '-of', 'json', `file:${video}`]);
+    const { chapters } = JSON.parse(stdout) as { chapters: { start_time: string; end_time: string; tags: { title: string } }[] };
+    expect(chapters.map((c) => [Number(c.start_time), c.tags.title])).toEqual([
+      [0, 'Ngày xửa ngày xưa…'],
+      [3, 'a=b; #2 \\ ok'],
+      [6.2, 'Hết'],
+    ]);
   });
 
   it('writes H.264 + AAC with the subtitles as a mov_text track, as long as the narration, moov first', async () => {
@@ -218,7 +230,7 @@ describe('MediaRepository.renderVideo (real ffmpeg)', () => {
     const font = path.join(fontDir, 'Deja:Vu Sans.ttf');
     await run('cp', [config.video.subtitleFontFile, font]);
     await media.renderVideo(renderOptions({ width: 270, height: 480, outFile: plain, subtitlesFile: undefined }));
-    await media.renderVideo(renderOptions({ width: 270, height: 480, outFile: burned, burnIn: { cues, fontFile: font } }));
+    await media.renderVideo(renderOptions({ width: 270, height: 480, outFile: burned, burnIn: { cues, groups: [], style: resolveCaptionStyle(), fontFile: font } }));
     const info = await probe(burned);
     expect(info.streams.find((s) => s.codec_type === 'video')).toMatchObject({ width: 270, height: 480 });
     expect(info.streams.some((s) => s.codec_type === 'subtitle')).toBe(true);
@@ -238,6 +250,48 @@ describe('MediaRepository.renderVideo (real ffmpeg)', () => {
     console.log(`burned-in subtitles: mean difference ${atBottom.toFixed(2)} at the bottom, ${atTop.toFixed(2)} at the top`);
     expect(atBottom).toBeGreaterThan(3);
     expect(atTop).toBeLessThan(1.5);
+  });
+
+  it('burns shorts captions in 9:16 with the spoken word highlighted from its word timing on', async () => {
+    const plain = path.join(nasty, 'shorts plain.mp4');
+    const burned = path.join(nasty, 'shorts burned.mp4');
+    // One group of three words; the second starts at 810 ms (between frames 20 and 21 at 25 fps),
+    // the third at 1630 ms (between frames 40 and 41).
+    const words = [
+      { text: 'Ngày', startMs: 0, endMs: 700 },
+      { text: 'xửa', startMs: 810, endMs: 1500 },
+      { text: 'ngày.', startMs: 1630, endMs: 2500 },
+    ];
+    const style = resolveCaptionStyle({ preset: 'shorts', highlightColour: '#FF00FF' });
+    const groups = groupWords(words, { durationMs: DURATION_MS });
+    expect(groups).toHaveLength(1);
+    await media.renderVideo(renderOptions({ width: 270, height: 480, outFile: plain, subtitlesFile: undefined }));
+    await media.renderVideo(
+      renderOptions({ width: 270, height: 480, outFile: burned, subtitlesFile: undefined, burnIn: { cues, groups, style, fontFile: config.video.subtitleFontFile } }),
+    );
+    const band = { x: 0, y: 0.35, w: 1, h: 0.3 };
+    const width = 270;
+    /** Mean x of the pixels drawn magenta (the highlight) in the burned frame only, or NaN. */
+    const highlightX = async (frame: number) => {
+      const a = (await frames(plain, frame, frame + 1, band)).data;
+      const b = (await frames(burned, frame, frame + 1, band)).data;
+      const magenta = (d: Buffer, i: number) => d[i]! > 170 && d[i + 1]! < 110 && d[i + 2]! > 170;
+      let sum = 0;
+      let count = 0;
+      for (let i = 0; i < b.length; i += 3) {
+        if (magenta(b, i) && !magenta(a, i)) {
+          sum += (i / 3) % width;
+          count += 1;
+        }
+      }
+      return count > 10 ? sum / count : Number.NaN;
+    };
+    const [x19, x20, x21, x40, x41] = await Promise.all([19, 20, 21, 40, 41].map(highlightX));
+    console.log(`highlight centre x: frames 19 ${x19.toFixed(0)}, 20 ${x20.toFixed(0)}, 21 ${x21.toFixed(0)}, 40 ${x40.toFixed(0)}, 41 ${x41.toFixed(0)}`);
+    // The first word stays lit through frame 20 (800 ms); the second from frame 21 (840 ms) on.
+    expect(Math.abs(x20 - x19)).toBeLessThan(10);
+    expect(x21 - x20).toBeGreaterThan(25);
+    expect(x41 - x40).toBeGreaterThan(25);
   });
 
   it('renders in several segments and joins them without a seam', async () => {

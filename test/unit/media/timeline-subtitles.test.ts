@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildCues, formatTimestamp, splitForCues, toAss, toSrt, toVtt, wrapLines } from '../../../src/media/subtitles.js';
+import { resolveCaptionStyle, toClassicAss } from '../../../src/media/captions.js';
+import { buildCues, formatTimestamp, splitForCues, toSrt, toVtt, wrapLines } from '../../../src/media/subtitles.js';
 import { buildTimeline, locateChunks } from '../../../src/media/timeline.js';
 import { chunkText } from '../../../src/text/chunking.js';
 
@@ -146,7 +147,7 @@ describe('subtitle cues', () => {
     expect(toVtt(cues, 'vi')).toBe(
       'WEBVTT\nLanguage: vi\n\n00:00:00.000 --> 00:00:01.234\nXin chào\nthế giới\n\n01:02:03.004 --> 01:02:04.000\na &lt; b &amp; {tag} \\N\n',
     );
-    const ass = toAss(cues, { width: 1080, height: 1920, fontName: 'DejaVu Sans' });
+    const ass = toClassicAss(cues, { width: 1080, height: 1920, fontName: 'DejaVu Sans' }, resolveCaptionStyle());
     expect(ass).toContain('PlayResX: 1080\nPlayResY: 1920');
     expect(ass).toContain('Style: Default,DejaVu Sans,42,');
     expect(ass).toContain('Dialogue: 0,0:00:00.00,0:00:01.23,Default,,0,0,0,,Xin chào\\Nthế giới');
