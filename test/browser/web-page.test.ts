@@ -196,16 +196,12 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
     expect(await page.locator('.file[data-state="ready"]').count()).toBe(3);
 
     // Small chunks, a 9:16 video with burned subtitles.
-    // TEMPORARY until the video routes reach main: without them the API refuses autoMode.renderVideo.
-    const videoOverHttp = (await (await fetch(`${base}/docs-json`)).text()).includes('renderVideo');
     await page.getByLabel(en['new.wordsPerImage']).fill('30');
     await page.getByLabel(en['new.wordsPerAudio']).fill('20');
-    if (videoOverHttp) {
-      await page.getByLabel(en['new.videoOn']).check();
-      await page.getByLabel(en['new.videoPortrait']).check();
-      await page.getByLabel(en['new.burn']).check();
-    }
-    const stepsPerStory = videoOverHttp ? 5 : 4;
+    await page.getByLabel(en['new.videoOn']).check();
+    await page.getByLabel(en['new.videoPortrait']).check();
+    await page.getByLabel(en['new.burn']).check();
+    const stepsPerStory = 5;
     await screenshots(page, 'new-batch');
 
     await page.getByRole('button', { name: en['new.start'].replace('{n}', '3') }).click();
@@ -237,7 +233,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
     const folders = new Set(names.map((name) => name.split('/')[0]));
     expect(folders.size).toBe(3);
     expect(names.filter((name) => name.endsWith('/narration.mp3'))).toHaveLength(3);
-    if (videoOverHttp) expect(names.filter((name) => name.endsWith('/video.mp4'))).toHaveLength(3);
+    expect(names.filter((name) => name.endsWith('/video.mp4'))).toHaveLength(3);
 
     // The Vietnamese story: narration plays, the 9:16 video has subtitles.
     await page.locator('.story-row').first().getByRole('link', { name: en['batch.open'] }).click();
@@ -269,7 +265,6 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
         }),
     );
     expect(played).toBeGreaterThan(0);
-    if (videoOverHttp) {
     const video = await page.locator('#video').evaluate(
       (el: HTMLVideoElement) =>
         new Promise<{ width: number; height: number; tracks: number }>((resolve, reject) => {
@@ -281,8 +276,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
     );
     expect(video.height).toBeGreaterThan(video.width);
     expect(video.tracks).toBe(1);
-    }
-    for (const id of videoOverHttp ? ['#dl-narration', '#dl-video', '#dl-srt', '#dl-vtt', '#dl-package'] : ['#dl-narration', '#dl-package']) {
+    for (const id of ['#dl-narration', '#dl-video', '#dl-srt', '#dl-vtt', '#dl-package']) {
       expect(await page.locator(id).getAttribute('href'), id).toMatch(/^\/stories\//);
     }
 
