@@ -574,13 +574,15 @@ describe('recovery: retry, cancel, regenerate, reconcile, Retry-After', () => {
 
   /**
    * Scenario 4: starts a two-story batch whose answers take 0.4–1.9 s and whose first speech
-   * request is told to come back in 30 s (429, Retry-After), so that when every job in Redis is
+   * request is told to come back in 30 s (503, Retry-After), so that when every job in Redis is
    * lost some chunks are done, some running and one is waiting (delayed). Optionally waits until
    * the calls in flight have ended (as when the reconciler's timer finds the loss later), then
    * runs one reconciler pass and waits for the batch.
    */
   async function loseJobsAndReconcile(options: { waitForInFlight: boolean }) {
-    server.enqueue('speech', { kind: 'error', status: 429, message: 'Rate limit reached', headers: { 'retry-after': '30' } });
+    // An overload (503) rather than a 429: a 429 rests the whole API key (every speech job would
+    // wait), while an overload with Retry-After delays only the job that met it.
+    server.enqueue('speech', { kind: 'error', status: 503, message: 'The server is overloaded', headers: { 'retry-after': '30' } });
     server.setFaultInjector((_request, { route, index }) =>
       route === 'images' || route === 'speech' ? { kind: 'default', delayMs: 400 + (index % 4) * 500 } : undefined,
     );
@@ -588,7 +590,7 @@ describe('recovery: retry, cancel, regenerate, reconcile, Retry-After', () => {
     await waitFor(
       async () => {
         const runs = await stepRuns(storyIds);
-        const limited = runs.some((r) => r.step === 'audio' && r.error?.includes('429'));
+        const limited = runs.some((r) => r.step === 'audio' && r.error?.includes('503'));
         return limited && runs.some((r) => r.step === 'audio' && r.status === 'completed') && runs.some((r) => r.status === 'running') ? true : undefined;
       },
       20_000,
@@ -628,7 +630,7 @@ describe('recovery: retry, cancel, regenerate, reconcile, Retry-After', () => {
       .map(([k, list]) => [k, list.map((r) => `${r.started_at.getTime() - since}..${r.finished_at!.getTime() - since} ms`)]);
   }
 
-  /** Images and speech asked of the provider more than once (the request answered 429 aside). */
+  /** Images and speech asked of the provider more than once (the request answered 503 aside). */
   function duplicateProviderCalls(): string[] {
     const asked = [
       ...server.requestsTo('images').map((r) => `image: ${String(r.body.prompt).split('\n')[0]}`),
