@@ -3,8 +3,8 @@ import { type ApiClient, connectSocket, type HttpTestApp, startHttpTestApp } fro
 import { sampleBytes } from '../../support/samples.js';
 import { waitFor } from '../../support/test-app.js';
 
-/** Routes anyone may call. */
-const PUBLIC = new Set(['GET /health', 'GET /ready', 'POST /auth/register', 'POST /auth/login', 'POST /auth/refresh']);
+/** Routes anyone may call (DELETE /auth/cookie only clears the browser's media cookie). */
+const PUBLIC = new Set(['GET /health', 'GET /ready', 'POST /auth/register', 'POST /auth/login', 'POST /auth/refresh', 'DELETE /auth/cookie']);
 
 /** Every route of the running app (Express's router), docs excluded. */
 function routesOf(t: HttpTestApp): { method: string; path: string }[] {
