@@ -139,7 +139,10 @@ describe('the HTTP API and Socket.IO with `serve --no-workers` and two `worker` 
     // Nothing was published to these rooms that the client did not get.
     const redis = new Redis('redis://127.0.0.1:6379');
     try {
-      expect(Number(await redis.get(`${prefix}:live:seq:batch-${batchId}`))).toBe(batchEvents.at(-1)!.data.seq);
+      // Keys live under QUEUE_PREFIX:<installation id> (the database's own identity).
+      const seqKeys = await redis.keys(`${prefix}:*:live:seq:batch-${batchId}`);
+      expect(seqKeys).toHaveLength(1);
+      expect(Number(await redis.get(seqKeys[0]!))).toBe(batchEvents.at(-1)!.data.seq);
     } finally {
       redis.disconnect();
     }
