@@ -308,7 +308,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
       ['/history', '.history-item'],
     ] as const) {
       await page.goto(`${base}${url}`);
-      await page.locator(ready).first().waitFor();
+      await page.locator(ready).first().waitFor({ timeout: 90_000 });
       if (url === '/') {
         await page.setInputFiles('#file-input', [empty]);
         await page.locator('.file[data-state="refused"]').waitFor();
