@@ -24,21 +24,22 @@ export class BatchListItemDto {
   @ApiProperty({ description: 'File names of its stories, in order (known once the batch has started)', type: [String], example: ['vi_thanh_giong.txt'] })
   files!: string[];
 
-  @ApiProperty({ description: 'When it was made' })
+  @ApiProperty({ description: 'When it was made', example: '2026-12-05T08:30:00.000Z' })
   createdAt!: Date;
 
-  @ApiProperty({ description: 'When it ended', nullable: true, type: Date })
+  @ApiProperty({ description: 'When it ended (null while it runs)', nullable: true, type: Date, example: '2026-12-05T08:34:12.000Z' })
   completedAt!: Date | null;
 }
 
+/** One page of the user's batches, newest first (GET /stories/batches). */
 export class BatchPageDto {
-  @ApiProperty({ type: [BatchListItemDto] })
+  @ApiProperty({ description: 'The batches on this page, newest first', type: [BatchListItemDto] })
   items!: BatchListItemDto[];
 
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ description: 'This page number, from 1', example: 1 })
   page!: number;
 
-  @ApiProperty({ example: 20 })
+  @ApiProperty({ description: 'Batches per page', example: 20 })
   limit!: number;
 
   @ApiProperty({ description: 'Batches in all', example: 42 })

@@ -6,7 +6,7 @@ const COLOUR_MESSAGE = 'must be a colour written #RRGGBB, e.g. #FFD700';
 
 /** How burned captions look (`autoMode.captions`); the preset fills what is left out. Used when `burnSubtitles` is on. */
 export class CaptionOptionsDto {
-  @ApiPropertyOptional({ description: 'classic: sentence cues at the bottom; shorts: 1-4 large words, the spoken word highlighted', enum: CAPTION_PRESETS, default: 'classic' })
+  @ApiPropertyOptional({ description: 'classic: sentence cues at the bottom; shorts: 1-4 large words, the spoken word highlighted', enum: CAPTION_PRESETS, default: 'classic', example: 'shorts' })
   @IsOptional()
   @IsIn(CAPTION_PRESETS)
   preset?: CaptionPreset;
@@ -33,14 +33,14 @@ export class CaptionOptionsDto {
   @Matches(HEX_COLOUR, { message: `outlineColour ${COLOUR_MESSAGE}` })
   outlineColour?: string;
 
-  @ApiPropertyOptional({ description: 'Outline width as a share of the text height (classic 0.0625, shorts 0.1)', minimum: 0, maximum: 0.3 })
+  @ApiPropertyOptional({ description: 'Outline width as a share of the text height (classic 0.0625, shorts 0.1)', minimum: 0, maximum: 0.3, example: 0.08 })
   @IsOptional()
   @IsNumber()
   @Min(0)
   @Max(0.3)
   outline?: number;
 
-  @ApiPropertyOptional({ description: 'Where captions sit (classic: bottom, shorts: middle)', enum: CAPTION_POSITIONS })
+  @ApiPropertyOptional({ description: 'Where captions sit (classic: bottom, shorts: middle)', enum: CAPTION_POSITIONS, example: 'bottom' })
   @IsOptional()
   @IsIn(CAPTION_POSITIONS)
   position?: CaptionPosition;

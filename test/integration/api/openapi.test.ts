@@ -10,6 +10,9 @@ interface SchemaProperty {
   format?: string;
 }
 
+/** Routes anyone may call: probes, sign-up, sign-in, token refresh and clearing the media cookie. */
+const OPEN_ROUTES = ['get /health', 'get /ready', 'post /auth/register', 'post /auth/login', 'post /auth/refresh', 'delete /auth/cookie'];
+
 describe('the OpenAPI document', () => {
   let t: HttpTestApp;
   beforeAll(async () => {
@@ -46,8 +49,16 @@ describe('the OpenAPI document', () => {
         for (const parameter of operation.parameters ?? []) {
           expect(parameter.description, `${method} ${path} parameter ${parameter.name}`).toBeTruthy();
         }
-        const open = path === '/health' || path === '/ready' || ['/auth/register', '/auth/login', '/auth/refresh'].includes(path);
-        if (open) continue;
+        const route = `${method} ${path}`;
+        if (OPEN_ROUTES.includes(route)) {
+          expect(operation.security ?? [], `${route} needs no sign-in`).toEqual([]);
+          continue;
+        }
+        if (route === 'post /auth/logout') {
+          // Signed in with an access token, or with the session's refresh token in the body.
+          expect(operation.security, `${route} security`).toEqual([{ bearer: [] }]);
+          continue;
+        }
         expect(operation.security, `${method} ${path} security`).toEqual([{ bearer: [] }, { 'api-key': [] }]);
         expect(JSON.stringify(operation.responses['401']), `${method} ${path} 401`).toContain('#/components/schemas/ErrorResponseDto');
       }
