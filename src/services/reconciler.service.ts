@@ -131,7 +131,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
         count(await this.rebuild(queue, { storyId, chunkIndex: chunk.index }, chunkPending));
       }
       // Every chunk is done but the step was never closed (its worker died in between): close it here.
-      if (await this.stories.completeStepIfAllChunksDone(storyId, step)) count(await this.queues.add('auto-mode', { storyId, after: step }));
+      // While a run of the step is live, its worker closes the step itself once it has recorded its chunk.
+      const stepLive = [...live].some((key) => key.startsWith(`${step}:`));
+      if (!stepLive && (await this.stories.completeStepIfAllChunksDone(storyId, step))) count(await this.queues.add('auto-mode', { storyId, after: step }));
     }
     if (busy('merge') && !live.has(runKey('merge'))) count(await this.rebuild('audio-merge', { storyId }, () => stillBusy('merge')));
     if (busy('video') && !live.has(runKey('video'))) count(await this.rebuild('video-render', { storyId }, () => stillBusy('video')));
