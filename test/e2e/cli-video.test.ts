@@ -33,7 +33,7 @@ describe('storyforge run --video', () => {
     expect(result.code).toBe(0);
     const folder = path.join(out, 'Ho-Ba-Be-it-s-short');
     const files = (await fs.readdir(folder)).filter((f) => !f.startsWith('.')).sort();
-    expect(files).toEqual(['audio', 'images', 'narration.mp3', 'story.json', 'story.md', 'subtitles.srt', 'subtitles.vtt', 'video.mp4']);
+    expect(files).toEqual(['audio', 'images', 'narration.mp3', 'story.json', 'story.md', 'subtitles.srt', 'subtitles.vtt', 'subtitles.words.vtt', 'video.mp4']);
     const doc = JSON.parse(await fs.readFile(path.join(folder, 'story.json'), 'utf8'));
     expect(doc.steps).toEqual({ story: 'completed', images: 'completed', audio: 'completed', merge: 'completed', video: 'completed' });
     expect(doc.video).toMatchObject({ file: 'video.mp4', preset: '9:16', width: 216, height: 384 });
