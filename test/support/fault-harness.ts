@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { installationQueuePrefix } from '../../src/db/installation.js';
 import { QUEUE_NAMES } from '../../src/pipeline/jobs.js';
 import { CLI, freePort } from './cli.js';
 import { FakeOpenAiServer, type FakeOpenAiServerOptions, type FakeRequest, type FakeRoute } from './fake-openai-server.js';
@@ -662,8 +663,12 @@ export class FaultStack {
     connection.on('error', () => undefined);
     const jobs: LiveJob[] = [];
     try {
+      // The processes keep their queues under QUEUE_PREFIX:<installation id> (one per database).
+      const { rows } = await this.db.query<{ id: string }>('SELECT id FROM installation');
+      if (!rows[0]) return jobs; // no process has started on this database yet
+      const prefix = installationQueuePrefix(this.prefix, rows[0].id);
       for (const name of QUEUE_NAMES) {
-        const queue = new Queue(name, { connection, prefix: this.prefix });
+        const queue = new Queue(name, { connection, prefix });
         try {
           for (const state of ['wait', 'delayed', 'active', 'prioritized', 'waiting-children'] as const) {
             for (const job of await queue.getJobs([state])) {
