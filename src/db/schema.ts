@@ -296,19 +296,19 @@ export interface StoryMetadata {
     /** Length of the title card before the narration, ms (0 or absent: none). */
     introMs?: number;
   };
-  /** The video's sound (`soundtrack.mp3`) when it is more than the narration: music, a title card. */
+  /** The video's sound (`soundtrack.mp3`) when it is more than the narration: music, a title card (null: the video carries the narration). */
   soundtrack?: {
     durationMs: number;
     /** The narration starts this late in it (the title card), ms. */
     narrationStartMs: number;
     titleSpoken: boolean;
-    music?: { fileId: string; name: string; volumeDb: number; duckingDb: number; measuredLufs?: number; gainDb?: number };
+    music: { fileId: string; name: string; volumeDb: number; duckingDb: number; measuredLufs?: number; gainDb?: number } | null;
     /** Target and measured loudness, LUFS, and measured true peak, dBTP. */
     lufs: number;
     measuredLufs: number;
     measuredTruePeakDb: number;
     method: string;
-  };
+  } | null;
   /** `thumbnail.jpg`: its size, pixels. */
   thumbnail?: { width: number; height: number };
 }

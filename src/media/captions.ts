@@ -128,7 +128,8 @@ export function resolveCaptionStyle(options: CaptionOptions = {}): CaptionStyle 
     highlightColour: options.highlightColour ?? '#FFD700',
     outlineColour: options.outlineColour ?? '#000000',
     outline: options.outline ?? (shorts ? 0.1 : 0.0625),
-    position: options.position ?? (shorts ? 'middle' : 'bottom'),
+    // Not `middle` for shorts: card images carry their own text in the middle of the frame.
+    position: options.position ?? 'bottom',
   };
 }
 
@@ -159,6 +160,17 @@ export function assText(text: string): string {
   return text.replace(/\\/g, '\u2216').replace(/\{/g, '(').replace(/\}/g, ')');
 }
 
+/**
+ * Distance of captions from the frame's edge, as a share of its height: none in the middle; 6 %
+ * at the top and at the bottom of a landscape frame; 20 % at the bottom of a portrait frame, above
+ * the strip that short-video apps cover with their buttons and text, and below a 16:9 picture
+ * fitted in the middle third (whose card text stays clear).
+ */
+export function captionMargin(position: CaptionPosition, width: number, height: number): number {
+  if (position === 'middle') return 0;
+  return position === 'bottom' && height > width ? 0.2 : 0.06;
+}
+
 /** The `[Script Info]` and `[V4+ Styles]` of a caption script, one style `Default`. */
 export function assHeader(frame: AssFrame, style: CaptionStyle): string[] {
   const { width, height } = frame;
@@ -166,7 +178,7 @@ export function assHeader(frame: AssFrame, style: CaptionStyle): string[] {
   const fontSize = Math.max(8, Math.round(Math.min(height * style.size, (width * 0.9) / (style.preset === 'shorts' ? 11 : 23))));
   const outline = Math.max(0, Math.round(fontSize * style.outline));
   const alignment = { bottom: 2, middle: 5, top: 8 }[style.position];
-  const marginV = Math.round(height * (style.position === 'middle' ? 0 : 0.06));
+  const marginV = Math.round(height * captionMargin(style.position, width, height));
   const marginH = Math.round(width * 0.05);
   const bold = style.preset === 'shorts' ? -1 : 0;
   const fontName = frame.fontName.replace(/[,\r\n]/g, ' ');

@@ -193,6 +193,11 @@ export function buildAudioProbeArgs(file: string): string[] {
   ];
 }
 
+/** Largest music file taken, bytes (about 5 minutes of 44.1 kHz stereo WAV). */
+export const MAX_MUSIC_BYTES = 50 * 1024 * 1024;
+/** Shortest music file taken, ms (it is looped to the video's length). */
+export const MIN_MUSIC_MS = 1000;
+
 /** Audio containers accepted for music, by ffprobe's `format_name`, and the file extension each is stored under. */
 export const MUSIC_FORMATS = { mp3: 'mp3', wav: 'wav', ogg: 'ogg', m4a: 'm4a' } as const;
 export type MusicFormat = keyof typeof MUSIC_FORMATS;

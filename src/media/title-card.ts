@@ -82,9 +82,28 @@ export function fitTitle(title: string, width: number, height: number, maxLines 
     const maxChars = Math.max(4, Math.floor((width - 2 * margin) / (fontSize * CHAR_EM)));
     const lines = wrapCardText(title, maxChars, maxLines);
     layout = { lines, fontSize, lineHeight: Math.round(fontSize * LINE_EM), margin };
-    if (!lines.at(-1)!.endsWith('…') || wrapCardText(title, maxChars, maxLines + 1).length <= maxLines) break;
+    if (!lines.at(-1)!.endsWith('…') || wrapCardText(title, maxChars, maxLines + 1).length <= maxLines) {
+      layout.lines = balanceLines(title, lines.length, maxChars);
+      break;
+    }
   }
   return layout!;
+}
+
+/**
+ * The same number of lines with lengths as even as they go: the narrowest width that still wraps
+ * the whole title in `count` lines (so "Sự tích Hồ Ba / Bể" becomes "Sự tích / Hồ Ba Bể").
+ */
+function balanceLines(title: string, count: number, maxChars: number): string[] {
+  let best = wrapCardText(title, maxChars, count);
+  // Never narrower than the longest word: words are not cut to balance lines.
+  const longest = Math.max(...title.normalize('NFC').split(/\s+/u).map((word) => Array.from(word).length));
+  for (let width = maxChars - 1; width >= Math.max(2, longest); width--) {
+    const lines = wrapCardText(title, width, count + 1);
+    if (lines.length > count || lines.at(-1)!.endsWith('…') || lines.some((line) => Array.from(line).length > width)) break;
+    best = lines;
+  }
+  return best;
 }
 
 /** Colours and text files of a title drawn by {@link titleTextFilters}. */

@@ -11,6 +11,7 @@ import {
 } from '../../../src/media/soundtrack.js';
 import { buildThumbnailArgs, buildTitleIntroArgs, fitTitle, planIntro, titleTextFilters } from '../../../src/media/title-card.js';
 import { buildMuxArgs } from '../../../src/media/video.js';
+import { assHeader, captionMargin, resolveCaptionStyle } from '../../../src/media/captions.js';
 
 const graphOf = (args: string[]) => args[args.indexOf('-filter_complex') + 1]!;
 
@@ -173,5 +174,41 @@ describe('title card', () => {
     const args = buildMuxArgs({ concatList: '/l', narrationFile: '/s.mp3', subtitlesFile: '/s.srt', subtitlesOffsetMs: 1800, durationMs: 9800, audioBitrateKbps: 160, outFile: '/v.mp4' });
     expect(args.join(' ')).toContain('-itsoffset 1.800 -f srt -i file:/s.srt');
     expect(args.join(' ')).toContain('-t 9.800');
+  });
+});
+
+describe('caption position', () => {
+  it('keeps shorts captions off the middle, where card images draw their text', () => {
+    const style = resolveCaptionStyle({ preset: 'shorts' });
+    expect(style.position).toBe('bottom');
+    for (const [width, height] of [[1080, 1920], [1920, 1080]] as const) {
+      const header = assHeader({ width, height, fontName: 'DejaVu Sans' }, style).find((line) => line.startsWith('Style: Default'))!.split(',');
+      const [fontSize, outline, alignment, marginV] = [Number(header[2]), Number(header[16]), Number(header[18]), Number(header[21])];
+      expect(alignment).toBe(2);
+      // A group (at most 22 characters) wraps to two lines in a portrait frame and fits one line in a landscape one.
+      const lines = Math.ceil((22 * fontSize * 0.55) / (width * 0.9));
+      const captionTop = height - marginV - lines * (fontSize * 1.25 + 2 * outline);
+      // A 16:9 card fitted in a 9:16 frame fills the middle band; in a 16:9 frame its body (at most
+      // 6 lines of 56 px with 16 px between, at 720 px) is centred.
+      const cardTextBottom = width < height ? (height + (width * 9) / 16) / 2 : (height + ((6 * 72) / 720) * height) / 2;
+      expect(captionTop).toBeGreaterThan(cardTextBottom);
+      expect(height - marginV).toBeLessThan(height * (width < height ? 0.81 : 0.95));
+    }
+    expect(captionMargin('middle', 1080, 1920)).toBe(0);
+    expect(captionMargin('top', 1080, 1920)).toBe(0.06);
+  });
+});
+
+describe('title lines', () => {
+  it('balances the lines instead of leaving one word alone', () => {
+    expect(fitTitle('Sự tích Hồ Ba Bể', 270, 480).lines).toEqual(['Sự tích', 'Hồ Ba Bể']);
+    expect(fitTitle('Thánh Gióng', 1280, 720).lines).toEqual(['Thánh Gióng']);
+  });
+});
+
+describe('title lines with long words', () => {
+  it('never cuts a word to balance lines', () => {
+    const lines = fitTitle('Supercalifragilistic tale', 640, 360).lines;
+    expect(lines.join(' ')).toBe('Supercalifragilistic tale');
   });
 });
