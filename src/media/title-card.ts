@@ -10,7 +10,7 @@
  * and the line height leaves room for a capital's two marks above and a descender below.
  */
 
-import { escapeFilterValue, fileUrl, wrapCardText } from './ffmpeg-args.js';
+import { escapeFilterValue, fileUrl } from './ffmpeg-args.js';
 import { x264OutputArgs, type X264Preset } from './video.js';
 
 const FFMPEG_COMMON = ['-hide_banner', '-nostdin', '-nostats'] as const;
@@ -29,8 +29,6 @@ export const TITLE_SPEECH_TAIL_MS = 500;
 /** The longest a card waits for a spoken title, ms. */
 export const TITLE_CARD_MAX_MS = 6000;
 
-/** Average advance of a DejaVu Sans Bold character, em (Latin with Vietnamese marks, mixed case). */
-const CHAR_EM = 0.62;
 /** Line height, em: room for two stacked marks over a capital and a descender. */
 const LINE_EM = 1.45;
 
@@ -65,42 +63,86 @@ export interface TitleLayout {
 }
 
 /**
- * Wraps a title for a `width`×`height` frame in at most `maxLines` centred lines: the largest font
- * size (from 10 % of the frame's short side down to 60 % of that) at which the whole title fits;
- * when even the smallest cannot hold it, its last line ends with an ellipsis.
+ * Wraps a title for a `width`×`height` frame in at most `maxLines` (3, portrait 5) centred lines, as even as they
+ * go, each within the margins by its estimated width ({@link textWidthEm}): the largest font size
+ * (from 10 % of the frame's short side down to 60 % of that) at which the whole title fits; when
+ * even the smallest cannot hold it, its last line ends with an ellipsis.
  * @throws RangeError for an empty title or a frame under 64 px.
  */
-export function fitTitle(title: string, width: number, height: number, maxLines = 3): TitleLayout {
+export function fitTitle(title: string, width: number, height: number, maxLines = height > width ? 5 : 3): TitleLayout {
   if (title.trim() === '') throw new RangeError('fitTitle: the title is empty');
   if (!(width >= 64 && height >= 64)) throw new RangeError(`fitTitle: frame ${width}x${height} is too small`);
   const short = Math.min(width, height);
   const margin = Math.round(width * 0.07);
   const base = short * 0.1;
+  const words = title.normalize('NFC').split(/\s+/u).filter(Boolean);
   let layout: TitleLayout | undefined;
   for (let scale = 1; scale >= 0.6 - 1e-9; scale -= 0.1) {
     const fontSize = Math.max(12, Math.round(base * scale));
-    const maxChars = Math.max(4, Math.floor((width - 2 * margin) / (fontSize * CHAR_EM)));
-    const lines = wrapCardText(title, maxChars, maxLines);
+    const maxEm = (width - 2 * margin) / fontSize;
+    const lines = wrapByWidth(words, maxEm);
     layout = { lines, fontSize, lineHeight: Math.round(fontSize * LINE_EM), margin };
-    if (!lines.at(-1)!.endsWith('…') || wrapCardText(title, maxChars, maxLines + 1).length <= maxLines) {
-      layout.lines = balanceLines(title, lines.length, maxChars);
-      break;
+    if (lines.length <= maxLines) {
+      layout.lines = balanceLines(words, lines.length, maxEm);
+      return layout;
     }
   }
-  return layout!;
+  // Even the smallest size needs more lines: keep the first ones, the last cut with an ellipsis.
+  const kept = layout!.lines.slice(0, maxLines);
+  const maxEm = (width - 2 * margin) / layout!.fontSize;
+  let last = `${kept[maxLines - 1]!}…`;
+  while (textWidthEm(last) > maxEm && last.length > 2) last = `${Array.from(last).slice(0, -2).join('').trimEnd()}…`;
+  kept[maxLines - 1] = last;
+  return { ...layout!, lines: kept };
 }
 
 /**
- * The same number of lines with lengths as even as they go: the narrowest width that still wraps
+ * Estimated advance of a text in DejaVu Sans Bold, em, on the safe side: capitals 0.84 (M, W
+ * wider: 1.1), most small letters 0.7, narrow ones (i, l, t, f, r …) 0.5, digits 0.72, spaces
+ * 0.35, anything else 0.6. Marks are part of their letter (NFC).
+ */
+export function textWidthEm(text: string): number {
+  let em = 0;
+  for (const char of text.normalize('NFC')) {
+    const base = char.normalize('NFD')[0]!;
+    if (/\s/u.test(base)) em += 0.35;
+    else if (/[MWmwƯư]/u.test(base) || /[Œœ]/u.test(char)) em += 1.1;
+    else if (/[ijlItfr.,:;'!|]/u.test(base)) em += 0.5;
+    else if (/\p{Lu}/u.test(base)) em += 0.84;
+    else if (/\p{Ll}/u.test(base)) em += 0.7;
+    else if (/\p{Nd}/u.test(base)) em += 0.72;
+    else em += 0.6;
+  }
+  return em;
+}
+
+/** Greedy lines of at most `maxEm` each ({@link textWidthEm}); a word wider than a line gets a line of its own. */
+function wrapByWidth(words: string[], maxEm: number): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of words) {
+    const candidate = current ? `${current} ${word}` : word;
+    if (current && textWidthEm(candidate) > maxEm) {
+      lines.push(current);
+      current = word;
+    } else {
+      current = candidate;
+    }
+  }
+  if (current) lines.push(current);
+  return lines;
+}
+
+/**
+ * The same number of lines with widths as even as they go: the narrowest width that still wraps
  * the whole title in `count` lines (so "Sự tích Hồ Ba / Bể" becomes "Sự tích / Hồ Ba Bể").
  */
-function balanceLines(title: string, count: number, maxChars: number): string[] {
-  let best = wrapCardText(title, maxChars, count);
-  // Never narrower than the longest word: words are not cut to balance lines.
-  const longest = Math.max(...title.normalize('NFC').split(/\s+/u).map((word) => Array.from(word).length));
-  for (let width = maxChars - 1; width >= Math.max(2, longest); width--) {
-    const lines = wrapCardText(title, width, count + 1);
-    if (lines.length > count || lines.at(-1)!.endsWith('…') || lines.some((line) => Array.from(line).length > width)) break;
+function balanceLines(words: string[], count: number, maxEm: number): string[] {
+  let best = wrapByWidth(words, maxEm);
+  const widest = Math.max(...words.map(textWidthEm));
+  for (let width = maxEm - 0.25; width >= widest; width -= 0.25) {
+    const lines = wrapByWidth(words, width);
+    if (lines.length > count) break;
     best = lines;
   }
   return best;

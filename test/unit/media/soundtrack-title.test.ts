@@ -9,7 +9,7 @@ import {
   parseAudioProbe,
   SIDECHAIN_SPEECH_LEVEL_DB,
 } from '../../../src/media/soundtrack.js';
-import { buildThumbnailArgs, buildTitleIntroArgs, fitTitle, planIntro, titleTextFilters } from '../../../src/media/title-card.js';
+import { buildThumbnailArgs, buildTitleIntroArgs, fitTitle, planIntro, textWidthEm, titleTextFilters } from '../../../src/media/title-card.js';
 import { buildMuxArgs } from '../../../src/media/video.js';
 import { assHeader, captionMargin, resolveCaptionStyle } from '../../../src/media/captions.js';
 
@@ -117,7 +117,7 @@ describe('title card', () => {
     const long = fitTitle('Sự tích Hồ Ba Bể và những chuyện kể ở vùng núi Bắc Kạn ngày xưa', 1280, 720);
     expect(long.lines.length).toBeLessThanOrEqual(3);
     expect(long.lines.join(' ')).toBe('Sự tích Hồ Ba Bể và những chuyện kể ở vùng núi Bắc Kạn ngày xưa');
-    for (const line of long.lines) expect(Array.from(line).length * long.fontSize * 0.62).toBeLessThanOrEqual(1280 - 2 * long.margin);
+    for (const line of long.lines) expect(textWidthEm(line) * long.fontSize).toBeLessThanOrEqual(1280 - 2 * long.margin);
     const endless = fitTitle('word '.repeat(80), 1080, 1920);
     expect(endless.lines.at(-1)).toMatch(/…$/);
     expect(() => fitTitle('  ', 1280, 720)).toThrow(RangeError);
