@@ -47,7 +47,8 @@ export class PresentationService {
    * mixed into `dir`: the spoken title (when asked) on the card, the narration after the card,
    * the music under both, at the narration's loudness target.
    * @param narrationMs the narration's decoded length, ms.
-   * @throws PermanentStepError when the music file is gone or is not the story owner's.
+   * @throws PermanentStepError when the music file is gone or is not the story owner's, or the
+   * title font cannot be read.
    */
   async prepareSound(story: Story, narrationFile: string, narrationMs: number, dir: string, signal?: AbortSignal): Promise<VideoSound> {
     const { fps, titleFontFile } = this.config.video;
@@ -56,6 +57,7 @@ export class PresentationService {
     const musicSettings = story.autoMode.music;
     if (!wantsCard && !musicSettings) return { soundFile: narrationFile };
 
+    if (wantsCard) await this.checkTitleFont();
     let titleSpeech: { file: string; durationMs: number } | undefined;
     if (wantsCard && story.autoMode.speakTitle) titleSpeech = await this.speakTitle(story, title!, dir, signal);
     const intro = wantsCard ? { ...planIntro(fps, titleSpeech?.durationMs), title: title!, fontFile: titleFontFile } : undefined;
@@ -128,8 +130,10 @@ export class PresentationService {
    * `thumbnail.jpg` in `dir`: the first image at 1280×720 (16:9 videos) or 1080×1920 (9:16), with
    * the story's title (the file name's when it has none) drawn on it.
    * @returns the file and its size, pixels.
+   * @throws PermanentStepError when TITLE_FONT_FILE cannot be read.
    */
   async renderThumbnail(story: Story, imageFile: string, aspect: VideoAspect, dir: string, signal?: AbortSignal): Promise<{ file: string; width: number; height: number }> {
+    await this.checkTitleFont();
     const { width, height } = THUMBNAIL_SIZES[aspect];
     const file = path.join(dir, 'thumbnail.jpg');
     await this.media.renderThumbnail({
@@ -158,6 +162,14 @@ export class PresentationService {
     for (const { key, file } of files) {
       if (file) await this.storage.moveIn(key, file);
       else await this.storage.remove(key);
+    }
+  }
+
+  /** @throws PermanentStepError when TITLE_FONT_FILE cannot be read (a retry cannot help: the configuration has to change). */
+  private async checkTitleFont(): Promise<void> {
+    const font = this.config.video.titleFontFile;
+    if (!(await fs.access(font).then(() => true, () => false))) {
+      throw new PermanentStepError(`font file ${JSON.stringify(font)} cannot be read (TITLE_FONT_FILE); the thumbnail and the title card need it`);
     }
   }
 
