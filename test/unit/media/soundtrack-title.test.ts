@@ -11,7 +11,7 @@ import {
 } from '../../../src/media/soundtrack.js';
 import { buildThumbnailArgs, buildTitleIntroArgs, fitTitle, planIntro, textWidthEm, titleTextFilters } from '../../../src/media/title-card.js';
 import { buildMuxArgs } from '../../../src/media/video.js';
-import { assHeader, captionMargin, resolveCaptionStyle } from '../../../src/media/captions.js';
+import { assHeader, assTime, captionMargin, groupWords, resolveCaptionStyle, toShortsAss } from '../../../src/media/captions.js';
 
 const graphOf = (args: string[]) => args[args.indexOf('-filter_complex') + 1]!;
 
@@ -210,5 +210,21 @@ describe('title lines with long words', () => {
   it('never cuts a word to balance lines', () => {
     const lines = fitTitle('Supercalifragilistic tale', 640, 360).lines;
     expect(lines.join(' ')).toBe('Supercalifragilistic tale');
+  });
+});
+
+describe('shorts highlight times', () => {
+  it('lights a word on the first frame at or after its timing, never the frame before', () => {
+    // 3044.9 ms lies in frame 77 at 25 fps (3040–3080 ms); rounding to 3.04 s would light it on frame 76.
+    const words = [
+      { text: 'Một', startMs: 2600, endMs: 3000 },
+      { text: 'hai', startMs: 3044.9, endMs: 3400 },
+    ];
+    const ass = toShortsAss(groupWords(words, { durationMs: 5000 }), { width: 270, height: 480, fontName: 'DejaVu Sans' }, resolveCaptionStyle({ preset: 'shorts' }));
+    const events = ass.split('\n').filter((line) => line.startsWith('Dialogue:'));
+    expect(events[0]).toMatch(/^Dialogue: 0,0:00:02\.60,0:00:03\.05,/);
+    expect(events[1]).toMatch(/^Dialogue: 0,0:00:03\.05,/);
+    expect(assTime(3044.9)).toBe('0:00:03.04');
+    expect(assTime(3040, true)).toBe('0:00:03.04');
   });
 });
