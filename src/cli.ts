@@ -3,10 +3,7 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { apiKeyCreateCommand, userCreateCommand } from './cli/account.commands.js';
-import { EXIT, runCommand } from './cli/run.command.js';
-import { retryCommand } from './cli/retry.command.js';
-import { serveCommand, workerCommand } from './cli/serve.command.js';
+import { EXIT } from './cli/exit-codes.js';
 import { CHUNK_WORD_LIMITS, loadConfig } from './config/config.js';
 import { CAPTION_POSITIONS, CAPTION_PRESETS, HEX_COLOUR } from './media/captions.js';
 import { DEFAULT_MUSIC_LEVELS, MUSIC_DUCKING_RANGE_DB, MUSIC_VOLUME_RANGE_DB } from './media/soundtrack.js';
@@ -48,6 +45,7 @@ const language = (value: string): string => {
   return value;
 };
 
+// Each command loads the application when it runs: --help, --version and usage errors answer at once.
 const program = new Command()
   .name('storyforge')
   .version(packageVersion(), '-V, --version', 'print the version')
@@ -100,6 +98,7 @@ program
   .option('--image-engine <choice>', 'image generator, provider[:model], e.g. comfyui (default IMAGE_GENERATOR)')
   .option('--speech <choice>', 'speech synthesizer, provider[:model][:voice], e.g. edge:vi-VN-HoaiMyNeural (default SPEECH_SYNTHESIZER)')
   .action(async (files: string[], options) => {
+    const { runCommand } = await import('./cli/run.command.js');
     process.exitCode = await runCommand(files, options, loadConfig());
   });
 
@@ -109,6 +108,7 @@ program
   .argument('<batchIds...>', 'batch ids (batch.json of a run lists them)')
   .option('-o, --out <dir>', 'output folder', 'out')
   .action(async (batchIds: string[], options: { out: string }) => {
+    const { retryCommand } = await import('./cli/retry.command.js');
     process.exitCode = await retryCommand(batchIds, options, loadConfig());
   });
 
@@ -118,6 +118,7 @@ program
   .addOption(new Option('-p, --port <port>', 'port to listen on (PORT)').argParser(positiveInt))
   .option('--no-workers', 'serve the API only; `storyforge worker` processes do the work (needs DATABASE_URL)')
   .action(async (options: { port?: number; workers: boolean }) => {
+    const { serveCommand } = await import('./cli/serve.command.js');
     await serveCommand(loadConfig(), options.port, { workers: options.workers });
   });
 
@@ -125,6 +126,7 @@ program
   .command('worker')
   .description('Run queue workers only (needs DATABASE_URL: embedded PGlite serves one process)')
   .action(async () => {
+    const { workerCommand } = await import('./cli/serve.command.js');
     await workerCommand(loadConfig());
   });
 
@@ -136,6 +138,7 @@ user
   .requiredOption('--password <password>', 'password, at least 8 characters')
   .option('--name <name>', 'display name')
   .action(async (options: { email: string; password: string; name?: string }) => {
+    const { userCreateCommand } = await import('./cli/account.commands.js');
     await userCreateCommand(loadConfig(), options);
   });
 
@@ -146,6 +149,7 @@ apiKey
   .requiredOption('--email <email>', 'email address of the user')
   .option('--name <name>', 'what the key is for', 'command line')
   .action(async (options: { email: string; name: string }) => {
+    const { apiKeyCreateCommand } = await import('./cli/account.commands.js');
     await apiKeyCreateCommand(loadConfig(), options);
   });
 

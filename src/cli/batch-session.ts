@@ -12,11 +12,10 @@ import { probeRedis, QueueRepository, redisPolicyWarning } from '../repositories
 import { BatchService } from '../services/batch.service.js';
 import { type BatchDocument, ExportService } from '../services/export.service.js';
 import { RecoveryService } from '../services/recovery.service.js';
+import { EXIT } from './exit-codes.js';
 import { checkBinaries } from './preflight.js';
 import { ProgressDisplay } from './progress-display.js';
 
-/** Exit codes of `storyforge run` and `storyforge retry`. */
-export const EXIT = { ok: 0, someFailed: 1, usage: 2, interrupted: 130 } as const;
 
 /** A file that could not be read as a story. */
 export interface Unreadable {

@@ -1,7 +1,8 @@
 import type { AppConfig } from '../config/config.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
 import { RecoveryService } from '../services/recovery.service.js';
-import { BatchSession, EXIT } from './batch-session.js';
+import { BatchSession } from './batch-session.js';
+import { EXIT } from './exit-codes.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

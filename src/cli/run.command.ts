@@ -12,7 +12,8 @@ import { videoBlockers } from '../services/requested-steps.js';
 import { UploadService } from '../services/upload.service.js';
 import { MusicService } from '../services/music.service.js';
 import { IntakeError } from '../text/intake-error.js';
-import { BatchSession, EXIT, type Unreadable } from './batch-session.js';
+import { BatchSession, type Unreadable } from './batch-session.js';
+import { EXIT } from './exit-codes.js';
 import { expandInputPaths } from './input-files.js';
 
 export interface RunOptions {
@@ -55,8 +56,6 @@ export interface RunOptions {
   /** `provider[:model][:voice]` of the speech synthesizer. */
   speech?: string;
 }
-
-export { EXIT };
 
 /** Email of the account that owns work done from the command line. */
 export const LOCAL_USER_EMAIL = 'local@storyforge.invalid';

@@ -3,17 +3,15 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppModule } from '../../../src/app.module.js';
 import { ExportService } from '../../../src/services/export.service.js';
 import { StorageRepository } from '../../../src/repositories/storage.repository.js';
 import { StoryRepository } from '../../../src/repositories/story.repository.js';
 import { runBatch } from '../../support/batches.js';
 import { FakeVendorServer } from '../../support/fake-vendor-server.js';
 import { probeAudio } from '../../support/media-probe.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { startCli, type StartedCli, stopCli } from '../../support/cli.js';
+import { startTestApp, type TestApp, waitFor } from '../../support/test-app.js';
 
 const run = promisify(execFile);
 
@@ -35,11 +33,21 @@ async function storyFile(dir: string, name: string): Promise<string> {
   return file;
 }
 
-/** A second worker process's share: the same configuration (database, Redis prefix) in another app instance. */
-async function secondWorker(t: TestApp): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config: t.config, workers: true, http: false }), { logger: ['error'] });
-  await app.init();
-  return app;
+/**
+ * A second worker process: `storyforge worker` on the test app's database, Redis prefix and data
+ * folder, with the same provider configuration. Resolves once it has started its workers.
+ */
+async function secondWorker(t: TestApp, env: Record<string, string>): Promise<StartedCli> {
+  const worker = startCli(['worker'], {
+    ...env,
+    DATA_DIR: t.config.dataDir,
+    DATABASE_URL: t.config.databaseUrl!,
+    QUEUE_PREFIX: t.config.queuePrefix,
+    JOB_BACKOFF_MS: '200',
+    LOG_LEVEL: 'info',
+  });
+  await waitFor(async () => (worker.output().includes('Worker started') ? true : undefined), 120_000, 'the second worker process to start');
+  return worker;
 }
 
 describe('speech providers within limits, with several keys and a fallback', () => {
@@ -61,24 +69,22 @@ describe('speech providers within limits, with several keys and a fallback', () 
     await fs.rm(dir, { recursive: true, force: true });
   });
 
-  describe('elevenlabs with 2 concurrent calls at most, two worker instances, one key answering 429', () => {
+  describe('elevenlabs with 2 concurrent calls at most, two worker processes, one key answering 429', () => {
     let t: TestApp;
-    let other: INestApplicationContext | undefined;
+    let other: StartedCli | undefined;
     beforeAll(async () => {
-      t = await startTestApp({
-        database: 'postgres',
-        env: {
-          SPEECH_SYNTHESIZER: 'elevenlabs',
-          ELEVENLABS_BASE_URL: base,
-          ELEVENLABS_API_KEY: 'key-rate-limited,key-good',
-          PROVIDER_LIMITS: JSON.stringify({ 'speech.elevenlabs': { maxConcurrent: 2 } }),
-          AUDIO_CONCURRENCY: '3',
-        },
-      });
-      other = await secondWorker(t);
+      const env = {
+        SPEECH_SYNTHESIZER: 'elevenlabs',
+        ELEVENLABS_BASE_URL: base,
+        ELEVENLABS_API_KEY: 'key-rate-limited,key-good',
+        PROVIDER_LIMITS: JSON.stringify({ 'speech.elevenlabs': { maxConcurrent: 2 } }),
+        AUDIO_CONCURRENCY: '3',
+      };
+      t = await startTestApp({ database: 'postgres', env });
+      other = await secondWorker(t, env);
     });
     afterAll(async () => {
-      await other?.close();
+      if (other) await stopCli(other);
       await t?.close();
     });
 
@@ -104,6 +110,8 @@ describe('speech providers within limits, with several keys and a fallback', () 
       const good = calls.filter((r) => r.headers['xi-api-key'] === 'key-good');
       expect(good.length).toBeGreaterThanOrEqual(10);
       expect(server.maxInFlight).toBe(2);
+      // Both processes took clips: the limit held across processes, not within one.
+      expect(other!.output()).toMatch(/audio chunk \d+ \(attempt \d+\) done/);
       const stories = t.app.get(StoryRepository);
       for (const result of batch.results) {
         const clips = await stories.audioChunks(result.storyId);
