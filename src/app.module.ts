@@ -24,6 +24,9 @@ import { StepRunRepository } from './repositories/step-run.repository.js';
 import { StorageRepository } from './repositories/storage.repository.js';
 import { StoryRepository } from './repositories/story.repository.js';
 import { UploadRepository } from './repositories/upload.repository.js';
+import { MusicRepository } from './repositories/music.repository.js';
+import { MusicService } from './services/music.service.js';
+import { PresentationService } from './services/presentation.service.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { BatchService } from './services/batch.service.js';
 import { ExportService } from './services/export.service.js';
@@ -87,6 +90,7 @@ export class AppModule {
         StorageRepository,
         StoryRepository,
         UploadRepository,
+        MusicRepository,
         UserRepository,
         ApiKeyRepository,
         RefreshTokenRepository,
@@ -108,6 +112,8 @@ export class AppModule {
         RecoveryService,
         ReconcilerService,
         UploadService,
+        MusicService,
+        PresentationService,
         ExportService,
         IdempotencyService,
         StoryReplayService,

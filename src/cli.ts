@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT } from './cli/exit-codes.js';
 import { CHUNK_WORD_LIMITS, loadConfig } from './config/config.js';
 import { CAPTION_POSITIONS, CAPTION_PRESETS, HEX_COLOUR } from './media/captions.js';
+import { DEFAULT_MUSIC_LEVELS, MUSIC_DUCKING_RANGE_DB, MUSIC_VOLUME_RANGE_DB } from './media/soundtrack.js';
 import { isKnownLanguage, LANGUAGE_RULE } from './text/language.js';
 
 /** The version in package.json (next to dist/ and src/). */
@@ -85,6 +86,11 @@ program
   .option('--caption-outline-colour <#RRGGBB>', 'caption outline colour', hexColour)
   .option('--caption-outline <share>', 'outline width as a share of the text height, 0-0.3', shareBetween(0, 0.3))
   .addOption(new Option('--caption-position <where>', 'where captions sit').choices([...CAPTION_POSITIONS]))
+  .option('--music <file>', 'background music for the video (MP3, WAV, OGG or M4A), looped or cut to its length and ducked under the voice; implies --video')
+  .option('--music-volume <dB>', `music loudness against the narration where no one speaks, ${MUSIC_VOLUME_RANGE_DB.min} to ${MUSIC_VOLUME_RANGE_DB.max} dB (default ${DEFAULT_MUSIC_LEVELS.volumeDb})`, shareBetween(MUSIC_VOLUME_RANGE_DB.min, MUSIC_VOLUME_RANGE_DB.max))
+  .option('--music-ducking <dB>', `how much further the music drops while the voice speaks, ${MUSIC_DUCKING_RANGE_DB.min} to ${MUSIC_DUCKING_RANGE_DB.max} dB (default ${DEFAULT_MUSIC_LEVELS.duckingDb})`, shareBetween(MUSIC_DUCKING_RANGE_DB.min, MUSIC_DUCKING_RANGE_DB.max))
+  .option('--title-card', "open the video with the story's title over its first image (about 1.8 s); implies --video")
+  .option('--speak-title', 'speak the title on the title card; implies --title-card')
   .option('--words-per-image <n>', 'words per image chunk (wordPerChunkImage)', wordsBetween(CHUNK_WORD_LIMITS.image))
   .option('--words-per-audio <n>', 'words per audio chunk (wordPerChunkAudio)', wordsBetween(CHUNK_WORD_LIMITS.audio))
   .option('--voice <name>', 'voice name for the speech synthesizer')

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AppConfig } from '../config/config.js';
-import type { StoryProviders } from '../db/schema.js';
+import type { MusicSettings, StoryProviders } from '../db/schema.js';
 import { ApiError } from '../http/api-error.js';
 import type { CaptionOptions, CaptionPosition, CaptionPreset } from '../media/captions.js';
 import type { StoryStyle } from '../providers/types.js';
@@ -10,6 +10,7 @@ import { BatchService, MAX_BATCH_FILES } from '../services/batch.service.js';
 import { ProviderChoiceService } from '../services/provider-choice.service.js';
 import { videoBlockers } from '../services/requested-steps.js';
 import { UploadService } from '../services/upload.service.js';
+import { MusicService } from '../services/music.service.js';
 import { IntakeError } from '../text/intake-error.js';
 import { BatchSession, type Unreadable } from './batch-session.js';
 import { EXIT } from './exit-codes.js';
@@ -38,6 +39,13 @@ export interface RunOptions {
   captionOutlineColour?: string;
   captionOutline?: number;
   captionPosition?: CaptionPosition;
+  /** A music file for the video (`--music`), its level against the narration and its ducking, dB; implies `video`. */
+  music?: string;
+  musicVolume?: number;
+  musicDucking?: number;
+  /** A title card before the first image (`--title-card`), spoken (`--speak-title`); implies `video`. */
+  titleCard?: boolean;
+  speakTitle?: boolean;
   wordsPerImage?: number;
   wordsPerAudio?: number;
   voice?: string;
@@ -60,7 +68,17 @@ export const LOCAL_USER_EMAIL = 'local@storyforge.invalid';
  */
 export async function runCommand(inputs: string[], options: RunOptions, config: AppConfig): Promise<number> {
   const burnSubtitles = options.burnSubtitles === true || options.captions !== undefined;
-  const video = options.video === true || options.videoPreset !== undefined || burnSubtitles;
+  const video =
+    options.video === true ||
+    options.videoPreset !== undefined ||
+    burnSubtitles ||
+    options.music !== undefined ||
+    options.titleCard === true ||
+    options.speakTitle === true;
+  if (!options.music && (options.musicVolume !== undefined || options.musicDucking !== undefined)) {
+    process.stderr.write('--music-volume and --music-ducking set the music of --music FILE: give the music file too.\n');
+    return EXIT.usage;
+  }
   const blockers = videoBlockers({ renderVideo: video, generateImages: options.images, generateAudio: options.audio, mergeAudio: options.merge });
   if (blockers.length) {
     const flags = { generateImages: '--no-images', generateAudio: '--no-audio', mergeAudio: '--no-merge' };
@@ -88,6 +106,22 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
       return EXIT.usage;
     }
     const user = await app.get(UserRepository).ensure(LOCAL_USER_EMAIL, 'Command line');
+    let music: MusicSettings | undefined;
+    if (options.music) {
+      try {
+        const file = await app.get(MusicService).ingest({ userId: user.id, fileName: path.basename(options.music), path: options.music });
+        music = { fileId: file.id, volumeDb: options.musicVolume, duckingDb: options.musicDucking };
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
+          process.stderr.write(`--music: ${options.music} cannot be read (${code}); give the path of an MP3, WAV, OGG or M4A file.\n`);
+          return EXIT.usage;
+        }
+        if (!(error instanceof ApiError)) throw error;
+        process.stderr.write(`--music: ${error.message}\n`);
+        return EXIT.usage;
+      }
+    }
     const uploadService = app.get(UploadService);
     const unreadable: Unreadable[] = [];
     const uploadIds: string[] = [];
@@ -131,6 +165,9 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
           videoPreset: options.videoPreset,
           burnSubtitles,
           captions: captionOptions(options),
+          ...(music ? { music } : {}),
+          ...(options.titleCard || options.speakTitle ? { titleCard: true } : {}),
+          ...(options.speakTitle ? { speakTitle: true } : {}),
           audioVoice: options.voice,
           wordPerChunkImage: options.wordsPerImage,
           wordPerChunkAudio: options.wordsPerAudio,

@@ -194,6 +194,7 @@ export const envSchema = z.object({
   FFPROBE_PATH: z.string().default('ffprobe'),
   CARD_FONT_FILE: z.string().default('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'),
   SUBTITLE_FONT_FILE: z.string().default('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'),
+  TITLE_FONT_FILE: z.string().default('/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf'),
 
   VIDEO_PRESET: z.enum(X264_PRESETS).default('veryfast'),
   VIDEO_CRF: intFrom(23, 0, 51),
@@ -310,6 +311,8 @@ export interface AppConfig {
     audioBitrateKbps: number;
     /** Font of burned-in subtitles (needs the text's glyphs; DejaVu Sans has Vietnamese). */
     subtitleFontFile: string;
+    /** Font of the title card and the thumbnail's title (DejaVu Sans Bold has Vietnamese). */
+    titleFontFile: string;
   };
   jobs: {
     attempts: number;
@@ -419,6 +422,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       crossfadeMs: e.VIDEO_CROSSFADE_MS,
       audioBitrateKbps: e.VIDEO_AUDIO_BITRATE_KBPS,
       subtitleFontFile: e.SUBTITLE_FONT_FILE,
+      titleFontFile: e.TITLE_FONT_FILE,
     },
     jobs: {
       attempts: e.JOB_ATTEMPTS,

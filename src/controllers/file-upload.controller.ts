@@ -11,6 +11,8 @@ import { ApiUuidParam, UuidParam } from '../http/params.js';
 import { RateLimit } from '../http/rate-limit.js';
 import { sendFile } from '../http/send-file.js';
 import { FileUploadService, type ReceivedFile } from '../services/file-upload.service.js';
+import { MusicFileDto, UploadMusicBodyDto } from '../dtos/music.dto.js';
+import { musicUploadOptions } from '../http/upload.options.js';
 
 /** The seed's upload endpoints and the user's uploads (FileUploadService); files stream to disk through multer. */
 @ApiTags('file-upload')
@@ -41,6 +43,18 @@ export class FileUploadController {
   @ApiErrors(400, 413, 415, 422)
   batchUpload(@Auth() auth: AuthUser, @UploadedFiles() files: ReceivedFile[] | undefined): Promise<UploadedFilesDto> {
     return this.service.ingestMany(auth, files ?? []);
+  }
+
+  @Post('music')
+  @RateLimit('upload')
+  @UseInterceptors(FileInterceptor('file', musicUploadOptions))
+  @ApiOperation({ summary: 'Upload background music for videos (MP3, WAV, OGG, M4A, checked by its content); use its id as autoMode.music.fileId' })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: UploadMusicBodyDto })
+  @ApiCreatedResponse({ type: MusicFileDto })
+  @ApiErrors(400, 413, 415, 422)
+  music(@Auth() auth: AuthUser, @UploadedFile() file: ReceivedFile | undefined): Promise<MusicFileDto> {
+    return this.service.ingestMusic(auth, file);
   }
 
   @Get()

@@ -260,6 +260,26 @@ export class StoryController {
     return sendFile(res, () => this.files.video(auth, id));
   }
 
+  @Get(':id/soundtrack')
+  @STORY_ID
+  @RANGE
+  @ApiOperation({ summary: 'Download soundtrack.mp3, the video\'s sound: narration after the title card, music ducked under it (autoMode.music, titleCard); range requests allowed' })
+  @binary('soundtrack.mp3', 'audio/mpeg')
+  @ApiPartialContentResponse({ description: 'The requested byte range' })
+  @ApiErrors(400, 404, 416)
+  soundtrack(@Auth() auth: AuthUser, @UuidParam('id') id: string, @Res() res: Response): Promise<void> {
+    return sendFile(res, () => this.files.soundtrack(auth, id));
+  }
+
+  @Get(':id/thumbnail.jpg')
+  @STORY_ID
+  @ApiOperation({ summary: 'Download thumbnail.jpg: the first image with the story\'s title, 1280×720 (16:9 video) or 1080×1920 (9:16)' })
+  @binary('thumbnail.jpg', 'image/jpeg')
+  @ApiErrors(400, 404)
+  thumbnail(@Auth() auth: AuthUser, @UuidParam('id') id: string, @Res() res: Response): Promise<void> {
+    return sendFile(res, () => this.files.thumbnail(auth, id));
+  }
+
   @Get(':id/audio/:index')
   @STORY_ID
   @RANGE

@@ -122,6 +122,33 @@ export const uploads = pgTable(
   (t) => [index('uploads_user_idx').on(t.userId)],
 );
 
+/**
+ * Music files for a batch's videos (POST /file-upload/music, `storyforge run --music`): an audio
+ * file accepted by its content (ffprobe), kept as sent under a server-made key.
+ */
+export const musicFiles = pgTable(
+  'music_files',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    originalName: text('original_name').notNull(),
+    /** Key of the stored file in the artifact storage. */
+    storageKey: text('storage_key').notNull(),
+    /** Size of the file, bytes. */
+    sizeBytes: integer('size_bytes').notNull(),
+    /** Container found by ffprobe. */
+    format: text('format', { enum: ['mp3', 'wav', 'ogg', 'm4a'] }).notNull(),
+    /** Codec of its audio stream (`mp3`, `aac`, `vorbis`, `opus`, `pcm_s16le` …). */
+    codec: text('codec').notNull(),
+    /** Length, ms (from the container). */
+    durationMs: integer('duration_ms').notNull(),
+    ...timestamps,
+  },
+  (t) => [index('music_files_user_idx').on(t.userId)],
+);
+
 /** Per-file entry of a batch's `results[]` (seed field names). */
 export interface BatchFileResult {
   file: string;
@@ -162,6 +189,22 @@ export interface AutoModeConfig {
   burnSubtitles?: boolean;
   /** How burned captions look: preset (`classic`, `shorts`), size, colours, outline, position. */
   captions?: CaptionOptions;
+  /** Background music under the narration in the video (a music file's id), its level and ducking, dB. */
+  music?: MusicSettings;
+  /** Open the video with a title card (the title over the first image). */
+  titleCard?: boolean;
+  /** Speak the title on the title card (implies titleCard). */
+  speakTitle?: boolean;
+}
+
+/** A batch's background music: which file, how loud against the narration and how far it ducks, dB. */
+export interface MusicSettings {
+  /** Id of a music file (music_files). */
+  fileId: string;
+  /** Music loudness relative to the narration in pauses, dB (LU); default −14. */
+  volumeDb?: number;
+  /** How much further the music drops while the voice speaks, dB; default 12. */
+  duckingDb?: number;
 }
 
 export interface BatchSettings {
@@ -250,7 +293,24 @@ export interface StoryMetadata {
     /** Wall time of the render, ms, and video seconds made per wall second. */
     renderMs: number;
     speed: number;
+    /** Length of the title card before the narration, ms (0 or absent: none). */
+    introMs?: number;
   };
+  /** The video's sound (`soundtrack.mp3`) when it is more than the narration: music, a title card (null: the video carries the narration). */
+  soundtrack?: {
+    durationMs: number;
+    /** The narration starts this late in it (the title card), ms. */
+    narrationStartMs: number;
+    titleSpoken: boolean;
+    music: { fileId: string; name: string; volumeDb: number; duckingDb: number; measuredLufs?: number; gainDb?: number } | null;
+    /** Target and measured loudness, LUFS, and measured true peak, dBTP. */
+    lufs: number;
+    measuredLufs: number;
+    measuredTruePeakDb: number;
+    method: string;
+  } | null;
+  /** `thumbnail.jpg`: its size, pixels. */
+  thumbnail?: { width: number; height: number };
 }
 
 export const stories = pgTable(
@@ -413,6 +473,7 @@ export type User = typeof users.$inferSelect;
 export type ApiKey = typeof apiKeys.$inferSelect;
 export type RefreshToken = typeof refreshTokens.$inferSelect;
 export type Upload = typeof uploads.$inferSelect;
+export type MusicFile = typeof musicFiles.$inferSelect;
 export type BatchJob = typeof batchJobs.$inferSelect;
 export type Story = typeof stories.$inferSelect;
 export type ImageChunk = typeof imageChunks.$inferSelect;

@@ -40,7 +40,7 @@ export class CaptionOptionsDto {
   @Max(0.3)
   outline?: number;
 
-  @ApiPropertyOptional({ description: 'Where captions sit (classic: bottom, shorts: middle)', enum: CAPTION_POSITIONS, example: 'bottom' })
+  @ApiPropertyOptional({ description: 'Where captions sit (default bottom: 6 % above the edge of a landscape frame, 20 % in a portrait one, clear of the app buttons and of the text cards carry in their middle)', enum: CAPTION_POSITIONS, example: 'bottom' })
   @IsOptional()
   @IsIn(CAPTION_POSITIONS)
   position?: CaptionPosition;

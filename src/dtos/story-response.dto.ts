@@ -21,6 +21,8 @@ export const storyUrls = {
   clip: (id: string, index: number) => `/stories/${id}/audio/${index}`,
   imagesZip: (id: string) => `/stories/${id}/images.zip`,
   video: (id: string) => `/stories/${id}/video`,
+  soundtrack: (id: string) => `/stories/${id}/soundtrack`,
+  thumbnail: (id: string) => `/stories/${id}/thumbnail.jpg`,
   subtitles: (id: string, format: 'srt' | 'vtt') => `/stories/${id}/subtitles.${format}`,
   package: (id: string) => `/stories/${id}/package`,
 };
@@ -96,6 +98,12 @@ export class StoryDto {
 
   @ApiProperty({ description: 'Download address of video.mp4 once rendered (autoMode.renderVideo), else null', example: '/stories/5a7c9e1b-2d4f-4a6c-8e0b-1c3d5e7f9a2b/video', nullable: true, type: String })
   videoUrl!: string | null;
+
+  @ApiProperty({ description: 'Download address of soundtrack.mp3, the video\'s sound (narration after the title card, music ducked under it), once rendered with music or a title card, else null', example: '/stories/5a7c9e1b-2d4f-4a6c-8e0b-1c3d5e7f9a2b/soundtrack', nullable: true, type: String })
+  soundtrackUrl!: string | null;
+
+  @ApiProperty({ description: 'Download address of thumbnail.jpg (the first image with the title; 1280×720 for 16:9 videos, 1080×1920 for 9:16) once the video is rendered, else null', example: '/stories/5a7c9e1b-2d4f-4a6c-8e0b-1c3d5e7f9a2b/thumbnail.jpg', nullable: true, type: String })
+  thumbnailUrl!: string | null;
 
   @ApiProperty({ description: 'Download address of the whole story as one ZIP (what is finished so far)', example: '/stories/5a7c9e1b-2d4f-4a6c-8e0b-1c3d5e7f9a2b/package' })
   packageUrl!: string;
@@ -240,6 +248,15 @@ function subtitleUrls(story: Story): { subtitlesSrtUrl: string | null; subtitles
   return { subtitlesSrtUrl: ready ? storyUrls.subtitles(story.id, 'srt') : null, subtitlesVttUrl: ready ? storyUrls.subtitles(story.id, 'vtt') : null };
 }
 
+/** The addresses of the files made with the video: soundtrack.mp3 (when the video has more than the narration) and thumbnail.jpg. */
+function presentationUrls(story: Story): { soundtrackUrl: string | null; thumbnailUrl: string | null } {
+  const rendered = !!story.videoKey && story.videoStep === 'completed';
+  return {
+    soundtrackUrl: rendered && story.metadata.soundtrack ? storyUrls.soundtrack(story.id) : null,
+    thumbnailUrl: rendered && story.metadata.thumbnail ? storyUrls.thumbnail(story.id) : null,
+  };
+}
+
 /** A story as lists show it: status, steps, progress and the download addresses (narration, subtitles, video, package). */
 export function mapStory(story: Story, counts: ChunkCounts): StoryDto {
   return {
@@ -257,6 +274,7 @@ export function mapStory(story: Story, counts: ChunkCounts): StoryDto {
     narrationUrl: story.narrationKey && story.mergeStep === 'completed' ? storyUrls.narration(story.id) : null,
     ...subtitleUrls(story),
     videoUrl: story.videoKey && story.videoStep === 'completed' ? storyUrls.video(story.id) : null,
+    ...presentationUrls(story),
     packageUrl: storyUrls.package(story.id),
     createdAt: story.createdAt,
     startedAt: story.startedAt,

@@ -20,6 +20,7 @@ import { storyStatus } from '../db/schema.js';
 import { VIDEO_ASPECTS, type VideoAspect } from '../media/video.js';
 import { IMAGE_GENERATORS, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../providers/catalog.js';
 import { CaptionOptionsDto } from './captions.dto.js';
+import { MusicOptionsDto } from './music.dto.js';
 import { MAX_BATCH_FILES } from '../services/batch.service.js';
 import { LANGUAGE_CODES, LANGUAGE_RULE } from '../text/language.js';
 import { PageQueryDto } from './pagination.dto.js';
@@ -128,6 +129,22 @@ export class AutoModeConfigDto {
   @ValidateNested()
   @Type(() => CaptionOptionsDto)
   captions?: CaptionOptionsDto;
+
+  @ApiPropertyOptional({ description: 'Background music under the narration in the video, ducked while the voice speaks (needs renderVideo); the video\'s sound is also given as soundtrack.mp3', type: MusicOptionsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MusicOptionsDto)
+  music?: MusicOptionsDto;
+
+  @ApiPropertyOptional({ description: 'Open the video with a title card: the story\'s title over its first image for about 1.8 s (needs renderVideo)', example: true, default: false })
+  @IsOptional()
+  @IsBoolean()
+  titleCard?: boolean;
+
+  @ApiPropertyOptional({ description: 'Speak the title on the title card with the story\'s voice; the card lasts as long as it takes (implies titleCard)', example: false, default: false })
+  @IsOptional()
+  @IsBoolean()
+  speakTitle?: boolean;
 }
 
 /**

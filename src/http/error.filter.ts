@@ -2,7 +2,8 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger 
 import type { Response } from 'express';
 import type { AppConfig } from '../config/config.js';
 import { isDatabaseUnavailable } from '../db/database.js';
-import { fileTooLargeError, tooManyFilesError, uploadLimits } from '../services/intake-rules.js';
+import { fileTooLargeError, formatBytes, tooManyFilesError, uploadLimits } from '../services/intake-rules.js';
+import { MAX_MUSIC_BYTES } from '../media/soundtrack.js';
 import { IntakeError } from '../text/intake-error.js';
 import { ApiError, type ErrorBody } from './api-error.js';
 import { receivingFilePath } from './upload.options.js';
@@ -85,6 +86,10 @@ function multerBody(statusCode: number, error: MulterLikeError, config: AppConfi
   const limits = uploadLimits(config);
   switch (error.code) {
     case 'LIMIT_FILE_SIZE':
+      if ((request as { path?: string } | undefined)?.path?.endsWith('/file-upload/music')) {
+        const message = `"${error.filename ?? 'The file'}" is larger than the ${formatBytes(MAX_MUSIC_BYTES)} a music file may have; shorten it or send an MP3`;
+        return { statusCode: 413, code: 'file-too-large', message, errors: [{ field: error.field ?? 'file', message }] };
+      }
       return intakeBody(fileTooLargeError(error.filename, undefined, limits), receivingFilePath(request, error.field ?? 'file'));
     case 'LIMIT_FILE_COUNT':
       return intakeBody(tooManyFilesError(undefined, limits), receivingFilePath(request, error.field ?? 'files', true));

@@ -5,6 +5,7 @@ import multer from 'multer';
 import type { AppConfig } from '../config/config.js';
 import { fileNameParts } from '../text/file-name.js';
 import { ApiError } from './api-error.js';
+import { MAX_MUSIC_BYTES } from '../media/soundtrack.js';
 
 /** Extensions the upload endpoints take (seed: .txt, .doc, .docx). */
 export const UPLOAD_EXTENSIONS = ['.txt', '.doc', '.docx'] as const;
@@ -75,3 +76,12 @@ export function multerOptions(config: AppConfig): MulterOptions {
     },
   };
 }
+
+/**
+ * Multer settings of POST /file-upload/music, over the module's (disk storage, UTF-8 names): one
+ * file of at most {@link MAX_MUSIC_BYTES}, any name; the content decides (MusicService.ingest).
+ */
+export const musicUploadOptions: MulterOptions = {
+  limits: { files: 1, fileSize: MAX_MUSIC_BYTES, fields: 5, parts: 6, fieldSize: 64 * 1024 },
+  fileFilter: (_request, _file, callback) => callback(null, true),
+};

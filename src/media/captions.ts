@@ -128,7 +128,8 @@ export function resolveCaptionStyle(options: CaptionOptions = {}): CaptionStyle 
     highlightColour: options.highlightColour ?? '#FFD700',
     outlineColour: options.outlineColour ?? '#000000',
     outline: options.outline ?? (shorts ? 0.1 : 0.0625),
-    position: options.position ?? (shorts ? 'middle' : 'bottom'),
+    // Not `middle` for shorts: card images carry their own text in the middle of the frame.
+    position: options.position ?? 'bottom',
   };
 }
 
@@ -147,9 +148,9 @@ export interface AssFrame {
   fontName: string;
 }
 
-/** ASS time `H:MM:SS.cc`, rounded to the centisecond. */
-export function assTime(ms: number): string {
-  const cs = Math.max(0, Math.round(ms / 10));
+/** ASS time `H:MM:SS.cc`, rounded to the centisecond (`up`: to the next one, so an event never starts before `ms`). */
+export function assTime(ms: number, up = false): string {
+  const cs = Math.max(0, up ? Math.ceil(ms / 10 - 1e-9) : Math.round(ms / 10));
   const p = (n: number) => String(n).padStart(2, '0');
   return `${Math.floor(cs / 360_000)}:${p(Math.floor(cs / 6000) % 60)}:${p(Math.floor(cs / 100) % 60)}.${p(cs % 100)}`;
 }
@@ -159,6 +160,17 @@ export function assText(text: string): string {
   return text.replace(/\\/g, '\u2216').replace(/\{/g, '(').replace(/\}/g, ')');
 }
 
+/**
+ * Distance of captions from the frame's edge, as a share of its height: none in the middle; 6 %
+ * at the top and at the bottom of a landscape frame; 20 % at the bottom of a portrait frame, above
+ * the strip that short-video apps cover with their buttons and text, and below a 16:9 picture
+ * fitted in the middle third (whose card text stays clear).
+ */
+export function captionMargin(position: CaptionPosition, width: number, height: number): number {
+  if (position === 'middle') return 0;
+  return position === 'bottom' && height > width ? 0.2 : 0.06;
+}
+
 /** The `[Script Info]` and `[V4+ Styles]` of a caption script, one style `Default`. */
 export function assHeader(frame: AssFrame, style: CaptionStyle): string[] {
   const { width, height } = frame;
@@ -166,7 +178,7 @@ export function assHeader(frame: AssFrame, style: CaptionStyle): string[] {
   const fontSize = Math.max(8, Math.round(Math.min(height * style.size, (width * 0.9) / (style.preset === 'shorts' ? 11 : 23))));
   const outline = Math.max(0, Math.round(fontSize * style.outline));
   const alignment = { bottom: 2, middle: 5, top: 8 }[style.position];
-  const marginV = Math.round(height * (style.position === 'middle' ? 0 : 0.06));
+  const marginV = Math.round(height * captionMargin(style.position, width, height));
   const marginH = Math.round(width * 0.05);
   const bold = style.preset === 'shorts' ? -1 : 0;
   const fontName = frame.fontName.replace(/[,\r\n]/g, ' ');
@@ -190,8 +202,8 @@ export function assHeader(frame: AssFrame, style: CaptionStyle): string[] {
 /**
  * The `shorts` ASS script: each group is shown whole, one event per word, karaoke style: from the
  * word's start (the group's start for its first word) until the next word starts, that word is in
- * the highlight colour and the others in the text colour. Times are centiseconds (ASS), so a
- * highlight starts within 5 ms of its word timing.
+ * the highlight colour and the others in the text colour. Times are centiseconds (ASS), rounded
+ * up, so a highlight starts within 10 ms after its word timing, never before it.
  */
 export function toShortsAss(groups: CaptionGroup[], frame: AssFrame, style: CaptionStyle): string {
   const highlight = `{\\c${assColour(style.highlightColour)}}`;
@@ -201,9 +213,10 @@ export function toShortsAss(groups: CaptionGroup[], frame: AssFrame, style: Capt
     group.words.forEach((word, i) => {
       const start = i === 0 ? group.startMs : word.startMs;
       const end = i + 1 < group.words.length ? group.words[i + 1]!.startMs : group.endMs;
-      if (assTime(end) === assTime(start)) return;
+      // Rounded up: a word never lights before it is spoken (rounding down could land on the frame before).
+      if (assTime(end, true) === assTime(start, true)) return;
       const text = group.words.map((w, j) => (j === i ? `${highlight}${assText(w.text)}${plain}` : assText(w.text))).join(' ');
-      events.push(`Dialogue: 0,${assTime(start)},${assTime(end)},Default,,0,0,0,,${text}`);
+      events.push(`Dialogue: 0,${assTime(start, true)},${assTime(end, true)},Default,,0,0,0,,${text}`);
     });
   }
   return [...assHeader(frame, style), ...events, ''].join('\n');

@@ -381,12 +381,24 @@ export function buildSegmentArgs(options: SegmentArgsOptions & { filterScript: s
     '[out]',
     '-frames:v',
     String(segment.endFrame - segment.startFrame),
+    ...x264OutputArgs(options.preset, options.crf, fps),
+    fileUrl(options.outFile),
+  ];
+}
+
+/**
+ * The encoder settings every segment of a video shares (H.264 high profile, yuv420p, a key frame
+ * every 4 s, no sound, MP4), so that the concat demuxer joins segments without re-encoding. The
+ * output file follows.
+ */
+export function x264OutputArgs(preset: X264Preset, crf: number, fps: number): string[] {
+  return [
     '-c:v',
     'libx264',
     '-preset',
-    options.preset,
+    preset,
     '-crf',
-    String(options.crf),
+    String(crf),
     '-pix_fmt',
     'yuv420p',
     '-profile:v',
@@ -398,7 +410,6 @@ export function buildSegmentArgs(options: SegmentArgsOptions & { filterScript: s
     '-an',
     '-f',
     'mp4',
-    fileUrl(options.outFile),
   ];
 }
 
@@ -443,10 +454,13 @@ export function buildConcatList(files: string[]): string {
 export interface MuxArgsOptions {
   /** The concat list of the segments (see {@link buildConcatList}). */
   concatList: string;
+  /** The sound: the narration, or the soundtrack (narration after the title card, music) when there is one. */
   narrationFile: string;
   /** An SRT file to add as a soft subtitle track (mov_text). */
   subtitlesFile?: string;
-  /** The narration's length, ms: the video is cut to it. */
+  /** The subtitles are timed on the narration; they start this late in the video (the title card), ms. */
+  subtitlesOffsetMs?: number;
+  /** The video's length, ms: the video is cut to it. */
   durationMs: number;
   /** ISO 639-2 code for the audio and subtitle tracks (`vie`, `eng` …). */
   language?: string;
@@ -482,7 +496,10 @@ export function chapterTitle(text: string, maxWords = 6): string {
   return words.length > maxWords ? `${words.slice(0, maxWords).join(' ')}…` : words.join(' ');
 }
 
-/** Joins the segments without re-encoding, adds the narration as AAC, the subtitles as mov_text and the chapters, `+faststart`. */
+/**
+ * Joins the segments without re-encoding, adds the sound (narration or soundtrack) as AAC, the
+ * subtitles as mov_text (shifted by `subtitlesOffsetMs`) and the chapters, `+faststart`.
+ */
 export function buildMuxArgs(options: MuxArgsOptions): string[] {
   const args = [
     ...FFMPEG_COMMON,
@@ -496,7 +513,10 @@ export function buildMuxArgs(options: MuxArgsOptions): string[] {
     '-i',
     fileUrl(options.narrationFile),
   ];
-  if (options.subtitlesFile) args.push('-f', 'srt', '-i', fileUrl(options.subtitlesFile));
+  if (options.subtitlesFile) {
+    if (options.subtitlesOffsetMs) args.push('-itsoffset', (Math.round(options.subtitlesOffsetMs) / 1000).toFixed(3));
+    args.push('-f', 'srt', '-i', fileUrl(options.subtitlesFile));
+  }
   if (options.chaptersFile) {
     const input = options.subtitlesFile ? 3 : 2;
     args.push('-f', 'ffmetadata', '-i', fileUrl(options.chaptersFile), '-map_chapters', String(input));

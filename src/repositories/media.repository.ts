@@ -46,6 +46,16 @@ import {
   type LoudnormMeasurement,
 } from '../media/loudnorm.js';
 import { makeScratchDir } from './scratch.js';
+import {
+  type AudioProbe,
+  buildAudioProbeArgs,
+  buildSoundtrackArgs,
+  DEFAULT_MUSIC_LEVELS,
+  musicGainDb as musicGainDbFor,
+  parseAudioProbe,
+  type SoundtrackArgsOptions,
+} from '../media/soundtrack.js';
+import { buildThumbnailArgs, buildTitleIntroArgs, fitTitle, type TitleLayout } from '../media/title-card.js';
 
 /** A media binary that ran and failed (non-zero exit or killed by a signal). */
 export class MediaCommandError extends Error {
@@ -115,9 +125,9 @@ export interface RenderVideoOptions {
   images: string[];
   /** When each image takes over, in narration time (the first at 0). */
   slides: SlideInput[];
-  /** The merged narration (any format ffmpeg reads). */
+  /** The sound: the merged narration, or the soundtrack made from it (any format ffmpeg reads). */
   narrationFile: string;
-  /** Its decoded length, ms: the video is exactly this long (to the nearest frame). */
+  /** The narration's decoded length, ms: the video is exactly this long (to the nearest frame), plus the title card. */
   durationMs: number;
   /** An SRT file added as a soft subtitle track. */
   subtitlesFile?: string;
@@ -133,11 +143,49 @@ export interface RenderVideoOptions {
   /** ISO 639-2 code of the audio and subtitle tracks. */
   language?: string;
   title?: string;
-  /** Chapters of the MP4 (one per image), ms on the narration. */
+  /**
+   * A title card before the first image: `frames` long (see planIntro), the title drawn with
+   * `fontFile`. Everything timed on the narration (slides, burned captions, the soft subtitles)
+   * then starts `frames / fps` later; the sound file must already carry that delay.
+   */
+  intro?: { frames: number; title: string; fontFile: string };
+  /** Chapters of the MP4 (one per image), ms in the video. */
   chapters?: Chapter[];
   outFile: string;
   /** Parent folder of the temporary files (default: the system's). */
   workDir?: string;
+  signal?: AbortSignal;
+}
+
+export interface MixSoundtrackOptions extends Omit<SoundtrackArgsOptions, 'outFile' | 'musicGainDb'> {
+  /** MP3 file to write. */
+  outFile: string;
+  /** Music loudness relative to the narration's, dB (LU). */
+  musicVolumeDb?: number;
+  /** The narration's integrated loudness, LUFS (what the music is placed against). */
+  narrationLufs: number;
+  /** Loudness target of the soundtrack, LUFS, and its true-peak ceiling, dBTP. */
+  lufs: number;
+  truePeakDb: number;
+  bitrateKbps: number;
+  signal?: AbortSignal;
+}
+
+export interface MixSoundtrackResult extends NormalizeLoudnessResult {
+  /** The music file's own loudness, LUFS, and the gain put on it, dB (undefined without music). */
+  musicLufs?: number;
+  musicGainDb?: number;
+}
+
+export interface RenderThumbnailOptions {
+  imageFile: string;
+  width: number;
+  height: number;
+  title: string;
+  fontFile: string;
+  /** Vertical centre of the title, as a share of the height. */
+  centre: number;
+  outFile: string;
   signal?: AbortSignal;
 }
 
@@ -286,6 +334,99 @@ export class MediaRepository {
   }
 
   /**
+   * What a file holds, by its content (ffprobe): container, first audio codec, video streams and
+   * length. @throws MediaCommandError when ffprobe cannot read it at all (not a media file).
+   */
+  async probeAudio(file: string, signal?: AbortSignal): Promise<AudioProbe> {
+    const { stdout } = await this.run(this.ffprobe, buildAudioProbeArgs(file), signal);
+    return parseAudioProbe(stdout);
+  }
+
+  /** Integrated loudness (LUFS) and true peak (dBTP) of a file's first audio stream (loudnorm's measurement). */
+  async measureLoudness(file: string, signal?: AbortSignal): Promise<LoudnormMeasurement> {
+    const { stderr } = await this.run(this.ffmpeg, buildLoudnormMeasureArgs({ inFile: file, lufs: -16, truePeakDb: -1.5 }), signal);
+    return parseLoudnormJson(stderr);
+  }
+
+  /**
+   * Writes the video's soundtrack as an MP3 (see `media/soundtrack.ts`): the narration after
+   * `narrationStartMs`, the spoken title, and the music (looped or cut, faded, placed
+   * `musicVolumeDb` against the narration's loudness from its own measured loudness, ducked under
+   * the voice), then normalised like the narration ({@link normalizeLoudness}) to `lufs` and
+   * `truePeakDb`.
+   */
+  async mixSoundtrack(options: MixSoundtrackOptions): Promise<MixSoundtrackResult> {
+    const { signal } = options;
+    let musicLufs: number | undefined;
+    let musicGain: number | undefined;
+    if (options.musicFile) {
+      musicLufs = (await this.measureLoudness(options.musicFile, signal)).inputI;
+      musicGain = musicGainDbFor(options.narrationLufs, musicLufs, options.musicVolumeDb ?? DEFAULT_MUSIC_LEVELS.volumeDb);
+    }
+    const dir = await makeScratchDir('soundtrack-');
+    try {
+      const mixed = path.join(dir, 'mixed.wav');
+      await this.run(
+        this.ffmpeg,
+        buildSoundtrackArgs({
+          narrationFile: options.narrationFile,
+          narrationStartMs: options.narrationStartMs,
+          titleSpeechFile: options.titleSpeechFile,
+          titleSpeechStartMs: options.titleSpeechStartMs,
+          musicFile: options.musicFile,
+          musicGainDb: musicGain,
+          duckingDb: options.duckingDb,
+          durationMs: options.durationMs,
+          sampleRate: options.sampleRate,
+          outFile: mixed,
+        }),
+        signal,
+      );
+      const result = await this.normalizeLoudness({
+        inFile: mixed,
+        outFile: options.outFile,
+        lufs: options.lufs,
+        truePeakDb: options.truePeakDb,
+        sampleRate: options.sampleRate,
+        bitrateKbps: options.bitrateKbps,
+        signal,
+      });
+      return { ...result, musicLufs, musicGainDb: musicGain };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Renders `thumbnail.jpg`: the image with the title on a dark band (see `media/title-card.ts`).
+   * @throws Error when the font file cannot be read.
+   */
+  async renderThumbnail(options: RenderThumbnailOptions): Promise<TitleLayout> {
+    await assertReadable(options.fontFile);
+    const dir = await makeScratchDir('thumbnail-');
+    try {
+      const layout = fitTitle(options.title, options.width, options.height);
+      const lineFiles = await writeLines(dir, layout.lines);
+      await this.writeAtomically(options.outFile, 'jpg', (tmp) =>
+        this.run(
+          this.ffmpeg,
+          buildThumbnailArgs({
+            imageFile: options.imageFile,
+            width: options.width,
+            height: options.height,
+            title: { fontFile: options.fontFile, lineFiles, layout, centre: options.centre },
+            outFile: tmp,
+          }),
+          options.signal,
+        ),
+      );
+      return layout;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
    * Renders one PNG card. Text goes through temporary files, so it needs no escaping.
    * @throws Error when the font file cannot be read (drawtext would silently fall back to a
    * fontconfig font that may lack the glyphs).
@@ -340,6 +481,7 @@ export class MediaRepository {
     const plan = planSlides(options.slides, options.durationMs, fps, options.crossfadeMs);
     const segments = planSegments(plan, SLIDES_PER_SEGMENT);
     const camera = cameraPath(plan);
+    const introMs = options.intro ? (options.intro.frames * 1000) / fps : 0;
     const dir = await (options.workDir ? mkdtemp(path.join(options.workDir, 'storyforge-video-')) : makeScratchDir('video-'));
     try {
       // 1. One raw frame per image that is shown.
@@ -380,6 +522,29 @@ export class MediaRepository {
         segmentFiles.push(outFile);
       }
 
+      // The title card before them, from the first image's still.
+      if (options.intro) {
+        await assertReadable(options.intro.fontFile);
+        const layout = fitTitle(options.intro.title, width, height);
+        const introFile = path.join(dir, 'segment-000-title.mp4');
+        await this.run(
+          this.ffmpeg,
+          buildTitleIntroArgs({
+            still: stills[plan.slides[0]!.image]!,
+            width,
+            height,
+            fps,
+            frames: options.intro.frames,
+            title: { fontFile: options.intro.fontFile, lineFiles: await writeLines(dir, layout.lines), layout, centre: 0.5 },
+            preset: options.preset,
+            crf: options.crf,
+            outFile: introFile,
+          }),
+          signal,
+        );
+        segmentFiles.unshift(introFile);
+      }
+
       // 3. Join, add narration and subtitles.
       const concatList = path.join(dir, 'segments.ffconcat');
       await writeFile(concatList, buildConcatList(segmentFiles), 'utf8');
@@ -395,7 +560,8 @@ export class MediaRepository {
             concatList,
             narrationFile: options.narrationFile,
             subtitlesFile: options.subtitlesFile,
-            durationMs: options.durationMs,
+            subtitlesOffsetMs: introMs,
+            durationMs: options.durationMs + introMs,
             language: options.language,
             title: options.title,
             chaptersFile,
@@ -405,7 +571,7 @@ export class MediaRepository {
           signal,
         ),
       );
-      return { frames: plan.totalFrames, slides: plan.slides.length, segments: segments.length };
+      return { frames: plan.totalFrames + (options.intro?.frames ?? 0), slides: plan.slides.length, segments: segmentFiles.length };
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -481,6 +647,26 @@ export class MediaRepository {
       );
     });
   }
+}
+
+/** @throws Error naming the font file when it cannot be read (drawtext would fall back to a font without the glyphs). */
+async function assertReadable(fontFile: string): Promise<void> {
+  try {
+    await access(fontFile, fsConstants.R_OK);
+  } catch (error) {
+    throw new Error(`font file ${JSON.stringify(fontFile)} cannot be read`, { cause: error });
+  }
+}
+
+/** Writes each line to its own UTF-8 file in `dir` (`title-1.txt` …); returns the paths in order. */
+async function writeLines(dir: string, lines: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const [i, line] of lines.entries()) {
+    const file = path.join(dir, `title-${i + 1}.txt`);
+    await writeFile(file, line, 'utf8');
+    files.push(file);
+  }
+  return files;
 }
 
 /** `items.map(fn)` with at most `limit` calls in flight; results in input order. */

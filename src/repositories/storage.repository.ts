@@ -171,5 +171,10 @@ export const artifactKeys = {
   /** Word-level WebVTT (phrases with inline word timestamps). */
   wordSubtitles: (storyId: string) => `stories/${storyId}/subtitles.words.vtt`,
   video: (storyId: string) => `stories/${storyId}/video.mp4`,
+  /** The video's sound when it is more than the narration (music, title card). */
+  soundtrack: (storyId: string) => `stories/${storyId}/soundtrack.mp3`,
+  thumbnail: (storyId: string) => `stories/${storyId}/thumbnail.jpg`,
+  /** A music file as it was sent. */
+  music: (musicId: string, format: string) => `music/${musicId}/original.${format}`,
   story: (storyId: string) => `stories/${storyId}`,
 };

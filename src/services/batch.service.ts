@@ -8,6 +8,7 @@ import { EventsRepository } from '../repositories/events.repository.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
+import { MusicRepository } from '../repositories/music.repository.js';
 import { type BatchSummary, type StoryProgressInput, summarizeBatch } from './batch-progress.js';
 import { ApiError } from '../http/api-error.js';
 import { initialStepStatuses, videoBlockers } from './requested-steps.js';
@@ -48,6 +49,7 @@ export class BatchService {
     private readonly uploads: UploadRepository,
     private readonly queues: QueueRepository,
     private readonly events: EventsRepository,
+    private readonly music: MusicRepository,
   ) {}
 
   /**
@@ -60,6 +62,11 @@ export class BatchService {
     if (blockers.length) {
       const message = `renderVideo needs the images and the merged narration: set ${blockers.join(', ')} to true or leave renderVideo out`;
       throw new ApiError(400, 'validation-failed', message, blockers.map((b) => ({ field: `autoMode.${b}`, message })));
+    }
+    const videoOnly = (['music', 'titleCard', 'speakTitle'] as const).filter((field) => partial[field] && partial.renderVideo !== true);
+    if (videoOnly.length) {
+      const message = `${videoOnly.join(', ')} belong to the video: set renderVideo to true or leave them out`;
+      throw new ApiError(400, 'validation-failed', message, videoOnly.map((field) => ({ field: `autoMode.${field}`, message })));
     }
     return {
       enabled: partial.enabled ?? true,
@@ -75,7 +82,23 @@ export class BatchService {
       videoPreset: partial.videoPreset ?? '16:9',
       burnSubtitles: partial.burnSubtitles ?? false,
       ...(partial.captions ? { captions: partial.captions } : {}),
+      ...(partial.music ? { music: partial.music } : {}),
+      ...(partial.titleCard || partial.speakTitle ? { titleCard: true } : {}),
+      ...(partial.speakTitle ? { speakTitle: true } : {}),
     };
+  }
+
+  /**
+   * Checks that the music of an auto mode is the user's own music file.
+   * @throws ApiError 400 `validation-failed` (field `autoMode.music.fileId`) when it is not.
+   */
+  async checkMusic(userId: string, autoMode: Pick<AutoModeConfig, 'music'>): Promise<void> {
+    const id = autoMode.music?.fileId;
+    if (!id) return;
+    const file = await this.music.get(id);
+    if (file && file.userId === userId) return;
+    const message = `music file ${id} was not found among your music files; upload one with POST /file-upload/music and pass its id`;
+    throw new ApiError(400, 'validation-failed', message, [{ field: 'autoMode.music.fileId', message }]);
   }
 
   /**
@@ -94,6 +117,7 @@ export class BatchService {
     if (missing.length) throw new Error(`Unknown upload ids: ${missing.join(', ')}`);
 
     const autoMode = this.resolveAutoMode(input.autoMode);
+    await this.checkMusic(input.userId, autoMode);
     const settings: BatchSettings = {
       autoMode,
       style: input.style ?? {},

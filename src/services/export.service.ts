@@ -24,7 +24,11 @@ export interface StoryDocument {
   narration: { file: string; durationMs?: number } | null;
   /** Sentence subtitles timed on the narration, in the written form. */
   subtitles: { srt: string; vtt: string; cues?: number; wordsVtt?: string } | null;
-  video: { file: string; preset?: string; width?: number; height?: number; durationMs?: number } | null;
+  video: { file: string; preset?: string; width?: number; height?: number; durationMs?: number; introMs?: number } | null;
+  /** The video's sound when it is more than the narration (music, title card): its file, loudness and music. */
+  soundtrack: ({ file: string } & NonNullable<Story['metadata']['soundtrack']>) | null;
+  /** The first image with the title, sized for the video's shape. */
+  thumbnail: { file: string; width: number; height: number } | null;
   images: { index: number; file: string | null; text: string; prompt: string; placeholder: boolean; provider: string | null; model: string | null }[];
   audio: {
     index: number; file: string | null; text: string; spokenText: string; durationMs: number | null; provider: string | null; model: string | null; voice: string | null;
@@ -39,7 +43,7 @@ export type StoryFileEntry = { path: string; key: string } | { path: string; con
 /**
  * Writes finished stories out of storage into a folder a person can open: one folder per story
  * with story.md, story.json, images/NNN.png, audio/NNN.wav, narration.mp3, subtitles.srt,
- * subtitles.vtt and video.mp4, plus batch.json. {@link storyFiles} lists a story's files, for
+ * subtitles.vtt, video.mp4, soundtrack.mp3 and thumbnail.jpg, plus batch.json. {@link storyFiles} lists a story's files, for
  * the folder and for the ZIP package alike.
  */
 @Injectable()
@@ -95,7 +99,8 @@ export class ExportService {
 
   /**
    * The files of a story's folder (only those that exist): story.md, story.json, images/,
-   * audio/, narration.mp3, subtitles.srt, subtitles.vtt, subtitles.words.vtt, video.mp4; and story.json's content.
+   * audio/, narration.mp3, subtitles.srt, subtitles.vtt, subtitles.words.vtt, video.mp4,
+   * soundtrack.mp3, thumbnail.jpg; and story.json's content.
    */
   async storyFiles(story: Story, sourceFile: string | null): Promise<{ doc: StoryDocument; files: StoryFileEntry[] }> {
     // Chunks of a step that was not asked for are left out (they exist for a later manual start).
@@ -122,6 +127,8 @@ export class ExportService {
       narration: null,
       subtitles: null,
       video: null,
+      soundtrack: null,
+      thumbnail: null,
       images: [],
       audio: [],
     };
@@ -142,7 +149,12 @@ export class ExportService {
     const video = story.videoStep === 'completed' ? await copy(story.videoKey, 'video.mp4') : null;
     if (video) {
       const meta = story.metadata.video;
-      doc.video = { file: video, preset: meta?.preset, width: meta?.width, height: meta?.height, durationMs: meta?.durationMs };
+      doc.video = { file: video, preset: meta?.preset, width: meta?.width, height: meta?.height, durationMs: meta?.durationMs, introMs: meta?.introMs };
+      const { soundtrack, thumbnail } = story.metadata;
+      const soundtrackFile = soundtrack ? await copy(artifactKeys.soundtrack(story.id), 'soundtrack.mp3') : null;
+      if (soundtrack && soundtrackFile) doc.soundtrack = { file: soundtrackFile, ...soundtrack };
+      const thumbnailFile = thumbnail ? await copy(artifactKeys.thumbnail(story.id), 'thumbnail.jpg') : null;
+      if (thumbnail && thumbnailFile) doc.thumbnail = { file: thumbnailFile, ...thumbnail };
     }
     if (story.generatedContent !== null) {
       files.unshift({ path: 'story.md', content: `# ${story.title ?? 'Untitled story'}\n\n${story.generatedContent}\n` });

@@ -12,6 +12,8 @@ import { StorageRepository } from '../repositories/storage.repository.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { IntakeError } from '../text/intake-error.js';
 import { UploadService } from './upload.service.js';
+import { mapMusicFile, type MusicFileDto } from '../dtos/music.dto.js';
+import { MusicService } from './music.service.js';
 
 /** A file multer has written to the temporary folder. */
 export interface ReceivedFile {
@@ -46,6 +48,7 @@ export class FileUploadService implements OnModuleInit {
     private readonly intake: UploadService,
     private readonly uploads: UploadRepository,
     private readonly storage: StorageRepository,
+    private readonly music: MusicService,
   ) {}
 
   /** Makes the temporary folder and removes what a crashed process left there. */
@@ -104,6 +107,24 @@ export class FileUploadService implements OnModuleInit {
   /** The files of POST /file-upload/batch-upload. @throws as {@link ingest}. */
   async ingestMany(user: AuthUser, files: ReceivedFile[]): Promise<{ files: UploadedFileDto[] }> {
     return { files: await this.ingest(user, files, 'files') };
+  }
+
+  /**
+   * The music file of POST /file-upload/music, checked by its content and stored; the temporary
+   * file is removed either way.
+   * @throws ApiError 400 `missing-file` when no file came; as {@link MusicService.ingest} otherwise.
+   */
+  async ingestMusic(user: AuthUser, file: ReceivedFile | undefined): Promise<MusicFileDto> {
+    if (!file) {
+      throw new ApiError(400, 'missing-file', 'No file was sent; send a music file in the multipart field "file"', [
+        { field: 'file', message: 'an MP3, WAV, OGG or M4A file is required' },
+      ]);
+    }
+    try {
+      return mapMusicFile(await this.music.ingest({ userId: user.id, fileName: file.originalname, path: file.path }));
+    } finally {
+      await fs.rm(file.path, { force: true });
+    }
   }
 
   async list(user: AuthUser, page: { page: number; limit: number; offset: number }): Promise<UploadPageDto> {

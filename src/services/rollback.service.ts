@@ -34,7 +34,7 @@ export class RollbackService {
         await this.stories.update(storyId, { narrationKey: null, subtitlesKey: null });
         break;
       case 'video':
-        removed = await this.removeKeys([artifactKeys.video(storyId)]);
+        removed = await this.removeKeys([artifactKeys.video(storyId), artifactKeys.soundtrack(storyId), artifactKeys.thumbnail(storyId)]);
         await this.stories.update(storyId, { videoKey: null });
         break;
       case 'story':

@@ -58,6 +58,20 @@ export class StoryFileService {
     return { path: this.storage.pathOf(story.videoKey), contentType: 'video/mp4', fileName: `${baseName(story)}.mp4`, disposition: 'inline' };
   }
 
+  /** soundtrack.mp3 (`audio/mpeg`), the video's sound. @throws ApiError 404 until a video with music or a title card is rendered. */
+  async soundtrack(user: AuthUser, id: string): Promise<FileResponse> {
+    const story = await this.owned(user, id);
+    if (story.videoStep !== 'completed' || !story.metadata.soundtrack) throw notFound('Soundtrack of story', id);
+    return { path: this.storage.pathOf(artifactKeys.soundtrack(id)), contentType: 'audio/mpeg', fileName: `${baseName(story)}-soundtrack.mp3`, disposition: 'inline' };
+  }
+
+  /** thumbnail.jpg (`image/jpeg`). @throws ApiError 404 until the video is rendered. */
+  async thumbnail(user: AuthUser, id: string): Promise<FileResponse> {
+    const story = await this.owned(user, id);
+    if (story.videoStep !== 'completed' || !story.metadata.thumbnail) throw notFound('Thumbnail of story', id);
+    return { path: this.storage.pathOf(artifactKeys.thumbnail(id)), contentType: 'image/jpeg', fileName: `${baseName(story)}.jpg`, disposition: 'inline' };
+  }
+
   /** One narration clip, by 0-based chunk index. @throws ApiError 404 until that clip is made. */
   async clip(user: AuthUser, id: string, index: number): Promise<FileResponse> {
     await this.owned(user, id);

@@ -74,6 +74,7 @@ export class StoryService {
     }
     // DTO instances hold every declared field, unset ones as undefined: spread first, then default.
     const autoMode = this.batches.resolveAutoMode({ ...dto.autoMode, enabled: dto.autoMode?.enabled ?? false });
+    await this.batches.checkMusic(user.id, autoMode);
     const story = await this.stories.create({
       userId: user.id,
       uploadId,
@@ -101,6 +102,7 @@ export class StoryService {
       throw new ApiError(409, 'step-not-startable', `The story step is ${story.storyStep}; a story is generated once (make a new story to start over)`);
     }
     const autoMode = dto.autoMode ? this.batches.resolveAutoMode({ ...dto.autoMode, enabled: dto.autoMode.enabled ?? true }) : story.autoMode;
+    await this.batches.checkMusic(user.id, autoMode);
     await this.stories.update(id, {
       status: 'pending',
       storyStep: 'pending',

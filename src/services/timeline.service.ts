@@ -55,14 +55,15 @@ export class TimelineService {
   /**
    * The subtitle files of a story timed on a narration of `narrationDurationMs`: `subtitles.srt`
    * and `subtitles.vtt` (and `subtitles.words.vtt` when the clips have word timings) under the story's
-   * deterministic keys (UTF-8 bytes), the key recorded on the
+   * deterministic keys (UTF-8 bytes), the keys of files an earlier narration left that this one
+   * does not have (`staleKeys`: remove them with the new files), the key recorded on the
    * story (the SRT's), and the metadata to record (cue count, drift). Nothing is written here: the
    * step that made the narration writes them with it (StoryRepository.completeStepWithOutput).
    */
   async subtitleFiles(
     story: Story,
     narrationDurationMs: number,
-  ): Promise<{ result: StorySubtitles; files: Array<{ key: string; bytes: Buffer }>; subtitlesKey: string; metadata: StoryMetadata }> {
+  ): Promise<{ result: StorySubtitles; files: Array<{ key: string; bytes: Buffer }>; staleKeys: string[]; subtitlesKey: string; metadata: StoryMetadata }> {
     const result = await this.subtitles(story, narrationDurationMs);
     const subtitlesKey = artifactKeys.subtitles(story.id, 'srt');
     const groups = groupWords(result.timeline.words, { durationMs: narrationDurationMs });
@@ -75,6 +76,8 @@ export class TimelineService {
       result,
       subtitlesKey,
       files,
+      // Made before without word timings now: an earlier narration's word captions would not match this one.
+      staleKeys: groups.length ? [] : [artifactKeys.wordSubtitles(story.id)],
       metadata: {
         subtitles: {
           cues: result.cues.length,

@@ -1,14 +1,18 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, type StartedCli, startCli, stopClis } from '../support/cli.js';
 import { ApiClient, connectSocket, type ReceivedEvent, type RecordingSocket, removeRedisKeys } from '../support/http-app.js';
-import { probeAudio, probeVideo } from '../support/media-probe.js';
+import { probeAudio, probeImage, probeVideo } from '../support/media-probe.js';
 import { sampleBytes } from '../support/samples.js';
 import { createTestDatabase, waitFor } from '../support/test-app.js';
+
+const run = promisify(execFile);
 
 /** The events of a room after the join's snapshot, checked to be numbered seq+1, seq+2 … without gaps. */
 function afterSnapshot(socket: RecordingSocket, room: string, snapshotSeq: number): ReceivedEvent[] {
@@ -191,9 +195,27 @@ describe('the HTTP API and Socket.IO with `serve --no-workers` and two `worker` 
     expect(refused.body.errors.map((e: { field: string }) => e.field)).toEqual(['autoMode.mergeAudio']);
     expect((await api.get('/stories', { token })).body.total).toBe(0);
 
+    // Background music, uploaded like a story file and checked by its content.
+    const tone = path.join(dir, 'theme.wav');
+    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=523:duration=2', tone]);
+    const music = await api.uploadFiles(token, [{ name: 'theme.wav', bytes: await fs.readFile(tone) }], 'file', '/file-upload/music');
+    expect([music.status, music.body.format]).toEqual([201, 'wav']);
+
     const created = await api.post('/stories/batch-create', {
       token,
-      json: { fileIds, language: 'en', autoMode: { renderVideo: true, videoPreset: '9:16', burnSubtitles: true, wordPerChunkImage: 20, wordPerChunkAudio: 15 } },
+      json: {
+        fileIds,
+        language: 'en',
+        autoMode: {
+          renderVideo: true,
+          videoPreset: '9:16',
+          burnSubtitles: true,
+          wordPerChunkImage: 20,
+          wordPerChunkAudio: 15,
+          titleCard: true,
+          music: { fileId: music.body.id, volumeDb: -16 },
+        },
+      },
     });
     expect(created.status).toBe(202);
     const storyId = created.body.stories[0].id as string;
@@ -210,6 +232,8 @@ describe('the HTTP API and Socket.IO with `serve --no-workers` and two `worker` 
       steps: { video: 'completed' },
       autoMode: { renderVideo: true, videoPreset: '9:16', burnSubtitles: true },
       videoUrl: `/stories/${storyId}/video`,
+      soundtrackUrl: `/stories/${storyId}/soundtrack`,
+      thumbnailUrl: `/stories/${storyId}/thumbnail.jpg`,
       subtitlesSrtUrl: `/stories/${storyId}/subtitles.srt`,
       subtitlesVttUrl: `/stories/${storyId}/subtitles.vtt`,
       packageUrl: `/stories/${storyId}/package`,
@@ -225,6 +249,18 @@ describe('the HTTP API and Socket.IO with `serve --no-workers` and two `worker` 
     // 1080×1920 at VIDEO_SCALE 0.25: portrait.
     expect([frame.width, frame.height]).toEqual([270, 480]);
 
+    // The video's sound (title card, then the narration over the music) and the thumbnail.
+    const soundtrack = await api.get(story.soundtrackUrl, { token });
+    expect([soundtrack.status, soundtrack.headers.get('content-type')]).toEqual([200, 'audio/mpeg']);
+    const soundtrackFile = path.join(dir, 'soundtrack.mp3');
+    await fs.writeFile(soundtrackFile, soundtrack.bytes);
+    expect((await probeAudio(soundtrackFile)).duration).toBeCloseTo((await probeAudio(file)).duration, 0);
+    const thumbnail = await api.get(story.thumbnailUrl, { token });
+    expect([thumbnail.status, thumbnail.headers.get('content-type')]).toEqual([200, 'image/jpeg']);
+    const thumbnailFile = path.join(dir, 'thumbnail.jpg');
+    await fs.writeFile(thumbnailFile, thumbnail.bytes);
+    expect(await probeImage(thumbnailFile)).toMatchObject({ width: 1080, height: 1920 });
+
     const srt = await api.get(story.subtitlesSrtUrl, { token });
     expect(srt.status).toBe(200);
     expect(srt.body).toMatch(/^1\r?\n00:00:00,000 --> /);
@@ -234,6 +270,6 @@ describe('the HTTP API and Socket.IO with `serve --no-workers` and two `worker` 
     const pkg = await api.get(story.packageUrl, { token });
     expect(pkg.status).toBe(200);
     expect(pkg.headers.get('content-type')).toBe('application/zip');
-    expect(pkg.bytes.includes(Buffer.from('video.mp4'))).toBe(true);
+    for (const name of ['video.mp4', 'soundtrack.mp3', 'thumbnail.jpg']) expect(pkg.bytes.includes(Buffer.from(name)), name).toBe(true);
   }, 240_000);
 });

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, stopClis } from '../support/cli.js';
-import { probeAudio } from '../support/media-probe.js';
+import { probeAudio, probeImage } from '../support/media-probe.js';
 
 /** `storyforge run --video` as a user runs it: a separate process, PGlite, Redis, espeak-ng, ffmpeg. */
 describe('storyforge run --video', () => {
@@ -33,7 +33,9 @@ describe('storyforge run --video', () => {
     expect(result.code).toBe(0);
     const folder = path.join(out, 'Ho-Ba-Be-it-s-short');
     const files = (await fs.readdir(folder)).filter((f) => !f.startsWith('.')).sort();
-    expect(files).toEqual(['audio', 'images', 'narration.mp3', 'story.json', 'story.md', 'subtitles.srt', 'subtitles.vtt', 'subtitles.words.vtt', 'video.mp4']);
+    // No music and no title card: the video carries the narration itself, so there is no soundtrack.mp3.
+    expect(files).toEqual(['audio', 'images', 'narration.mp3', 'story.json', 'story.md', 'subtitles.srt', 'subtitles.vtt', 'subtitles.words.vtt', 'thumbnail.jpg', 'video.mp4']);
+    expect(await probeImage(path.join(folder, 'thumbnail.jpg'))).toMatchObject({ width: 1080, height: 1920 });
     const doc = JSON.parse(await fs.readFile(path.join(folder, 'story.json'), 'utf8'));
     expect(doc.steps).toEqual({ story: 'completed', images: 'completed', audio: 'completed', merge: 'completed', video: 'completed' });
     expect(doc.video).toMatchObject({ file: 'video.mp4', preset: '9:16', width: 216, height: 384 });
@@ -54,6 +56,12 @@ describe('storyforge run --video', () => {
     const result = await runCli(['run', story, '--out', path.join(dir, 'out-refused'), '--video', '--no-merge'], env());
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--video needs the images and the merged narration');
+    const notMusic = await runCli(['run', story, '--out', path.join(dir, 'out-music'), '--music', story], env());
+    expect(notMusic.code).toBe(2);
+    expect(notMusic.stderr).toContain('--music: "short.txt" is not an audio file ffmpeg can read; send an MP3, WAV, OGG or M4A audio file');
+    const levelsAlone = await runCli(['run', story, '--music-volume', '-10'], env());
+    expect(levelsAlone.code).toBe(2);
+    expect(levelsAlone.stderr).toContain('give the music file too');
     const bad = await runCli(['run', story, '--video-preset', '4:3'], env());
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/16:9.*9:16/);

@@ -101,6 +101,11 @@ export interface StoryDetail {
   videoUrl?: string | null;
   subtitlesSrtUrl?: string | null;
   subtitlesVttUrl?: string | null;
+  /** The video's sound when it has music or a title card, and its thumbnail. */
+  soundtrackUrl?: string | null;
+  thumbnailUrl?: string | null;
+  /** Story metadata; `video.introMs` is the title card's length (the subtitles start that much later in the video). */
+  metadata?: { video?: { introMs?: number } };
   packageUrl?: string | null;
   createdAt: string;
 }

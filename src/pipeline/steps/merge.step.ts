@@ -102,6 +102,7 @@ export class MergeStep {
         async () => {
           await this.storage.moveIn(key, narration);
           for (const file of subtitles.files) await this.storage.write(file.key, file.bytes);
+          for (const stale of subtitles.staleKeys) await this.storage.remove(stale);
         },
       );
     } finally {

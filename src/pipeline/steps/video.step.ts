@@ -8,6 +8,7 @@ import { EventsRepository } from '../../repositories/events.repository.js';
 import { MediaRepository } from '../../repositories/media.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
 import { StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
+import { PresentationService } from '../../services/presentation.service.js';
 import { TimelineService } from '../../services/timeline.service.js';
 import { PermanentStepError } from '../step-failure.js';
 import { makeScratchDir } from '../../repositories/scratch.js';
@@ -28,6 +29,7 @@ export class VideoStep {
     private readonly media: MediaRepository,
     private readonly timelines: TimelineService,
     private readonly events: EventsRepository,
+    private readonly presentation: PresentationService,
   ) {}
 
   /**
@@ -79,10 +81,15 @@ export class VideoStep {
       const subtitlesFile = missingSubtitles ? path.join(dir, 'subtitles.srt') : this.storage.pathOf(story.subtitlesKey!);
       if (missingSubtitles) await fs.writeFile(subtitlesFile, missingSubtitles.files[0]!.bytes);
       const outFile = path.join(dir, 'video.mp4');
+      // Title card, soundtrack (music, spoken title) and thumbnail: see PresentationService.
+      const sound = await this.presentation.prepareSound(story, narrationFile, durationMs, dir, signal);
+      const images = chunks.map((chunk) => this.storage.pathOf(chunk.storageKey!));
+      const thumbnail = await this.presentation.renderThumbnail(story, images[0]!, aspect, dir, signal);
       const rendered = await this.media.renderVideo({
-        images: chunks.map((chunk) => this.storage.pathOf(chunk.storageKey!)),
+        images,
         slides: timeline.images.map((image) => ({ image: byIndex.get(image.index)!, startMs: image.startMs })),
-        narrationFile,
+        narrationFile: sound.soundFile,
+        intro: sound.intro,
         durationMs,
         subtitlesFile,
         burnIn: burn ? { style: captionStyle, cues, groups: groupWords(timeline.words, { durationMs }), fontFile: subtitleFontFile } : undefined,
@@ -95,11 +102,14 @@ export class VideoStep {
         audioBitrateKbps,
         language: trackLanguage(story.language),
         title: story.title ?? undefined,
-        chapters: timeline.images.map((image) => ({
-          startMs: image.startMs,
-          endMs: image.endMs,
-          title: chapterTitle(chunks[byIndex.get(image.index)!]!.text),
-        })),
+        chapters: this.presentation.videoChapters(
+          timeline.images.map((image) => ({
+            startMs: image.startMs,
+            endMs: image.endMs,
+            title: chapterTitle(chunks[byIndex.get(image.index)!]!.text),
+          })),
+          sound.intro,
+        ),
         outFile,
         workDir: dir,
         signal,
@@ -124,15 +134,20 @@ export class VideoStep {
               slides: rendered.slides,
               burnedSubtitles: burn,
               ...(burn ? { captions: captionStyle.preset } : {}),
+              introMs: sound.intro?.durationMs ?? 0,
               renderMs,
               speed: Math.round((durationMs / Math.max(1, renderMs)) * 100) / 100,
             },
+            soundtrack: sound.soundtrack?.metadata ?? null,
+            thumbnail: { width: thumbnail.width, height: thumbnail.height },
             stepDurationsMs: { video: renderMs },
           },
         },
         async () => {
           await this.storage.moveIn(key, outFile);
+          await this.presentation.place(storyId, { soundtrack: sound.soundtrack?.file, thumbnail: thumbnail.file });
           for (const file of missingSubtitles?.files ?? []) await this.storage.write(file.key, file.bytes);
+          for (const stale of missingSubtitles?.staleKeys ?? []) await this.storage.remove(stale);
         },
       );
     } finally {

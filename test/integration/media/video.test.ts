@@ -237,7 +237,8 @@ describe('MediaRepository.renderVideo (real ffmpeg)', () => {
     expect((await probe(plain)).streams.some((s) => s.codec_type === 'subtitle')).toBe(false);
 
     const frame = 50; // 2 s: the first cue ("… Bắc Kạn …") is on screen.
-    const bottom = { x: 0, y: 0.8, w: 1, h: 0.2 };
+    // In a 9:16 frame the captions sit 20 % above the bottom edge (clear of the apps' buttons).
+    const bottom = { x: 0, y: 0.6, w: 1, h: 0.22 };
     const top = { x: 0, y: 0, w: 1, h: 0.5 };
     const difference = async (region: typeof bottom) => {
       const a = (await frames(plain, frame, frame + 1, region)).data;
@@ -269,7 +270,8 @@ describe('MediaRepository.renderVideo (real ffmpeg)', () => {
     await media.renderVideo(
       renderOptions({ width: 270, height: 480, outFile: burned, subtitlesFile: undefined, burnIn: { cues, groups, style, fontFile: config.video.subtitleFontFile } }),
     );
-    const band = { x: 0, y: 0.35, w: 1, h: 0.3 };
+    // Below the middle, where card images draw their own text.
+    const band = { x: 0, y: 0.55, w: 1, h: 0.3 };
     const width = 270;
     /** Mean x of the pixels drawn magenta (the highlight) in the burned frame only, or NaN. */
     const highlightX = async (frame: number) => {
@@ -292,6 +294,41 @@ describe('MediaRepository.renderVideo (real ffmpeg)', () => {
     expect(Math.abs(x20 - x19)).toBeLessThan(10);
     expect(x21 - x20).toBeGreaterThan(25);
     expect(x41 - x40).toBeGreaterThan(25);
+  });
+
+  it('opens with a title card: the slides, the soft subtitles and the sound start after it, and it clears into the first image', async () => {
+    const plain = path.join(nasty, 'no card.mp4');
+    const carded = path.join(nasty, 'card: title.mp4');
+    // The sound already carries the delay (as the soundtrack does): 1.8 s of silence, then the narration.
+    const delayed = path.join(nasty, 'delayed.mp3');
+    await run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', `file:${narration}`, '-af', 'adelay=delays=1800:all=1', `file:${delayed}`]);
+    await media.renderVideo(renderOptions({ outFile: plain }));
+    const result = await media.renderVideo(
+      renderOptions({ outFile: carded, narrationFile: delayed, intro: { frames: 45, title: 'Sự tích Hồ Ba Bể', fontFile: config.video.titleFontFile } }),
+    );
+    expect(result).toMatchObject({ frames: 225 + 45, segments: 2 });
+    const { stdout } = await run('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=nb_read_frames', '-of', 'csv=p=0', `file:${carded}`]);
+    expect(Number(stdout.trim())).toBe(270);
+    expect(Math.abs(Number((await probe(carded)).format.duration) - 10.8)).toBeLessThan(0.1);
+    // The first cue, at 0 on the narration, starts at 1.8 s in the video (mov_text fills the time before it with an empty sample).
+    const cue = await run('ffprobe', ['-v', 'error', '-select_streams', 's:0', '-show_entries', 'packet=pts_time,size', '-of', 'csv=p=0', `file:${carded}`]);
+    const texts = cue.stdout.trim().split('\n').map((line) => line.split(',').map(Number)).filter(([, size]) => size! > 2);
+    expect(texts[0]![0]).toBeCloseTo(1.8, 2);
+    // Frame 45 + n of the carded video is frame n of the plain one (the card ends on the plain first image).
+    for (const n of [0, 30, 120]) {
+      const a = (await frames(plain, n, n + 1)).data;
+      const b = (await frames(carded, 45 + n, 46 + n)).data;
+      let sum = 0;
+      for (let i = 0; i < a.length; i++) sum += Math.abs(a[i]! - b[i]!);
+      expect(sum / a.length, `frame ${n}`).toBeLessThan(2);
+    }
+    // On the card the picture is dimmed, with the title in white across its middle.
+    const card = (await frames(carded, 30, 31, { x: 0, y: 0.3, w: 1, h: 0.4 })).data;
+    const first = (await frames(plain, 0, 1, { x: 0, y: 0.3, w: 1, h: 0.4 })).data;
+    let white = 0;
+    for (let i = 0; i < card.length; i += 3) if (card[i]! > 220 && card[i + 1]! > 220 && card[i + 2]! > 220) white++;
+    expect(white).toBeGreaterThan(200);
+    expect(meanColor(card)[1]!).toBeLessThan(meanColor(first)[1]!);
   });
 
   it('renders in several segments and joins them without a seam', async () => {

@@ -9,6 +9,7 @@ import yauzl from 'yauzl';
 import { StorageRepository, artifactKeys } from '../../../src/repositories/storage.repository.js';
 import { StoryRepository } from '../../../src/repositories/story.repository.js';
 import { ExportService } from '../../../src/services/export.service.js';
+import { MergeStep } from '../../../src/pipeline/steps/merge.step.js';
 import { PackageService } from '../../../src/services/package.service.js';
 import { runBatch } from '../../support/batches.js';
 import { FakeOpenAiServer } from '../../support/fake-openai-server.js';
@@ -154,14 +155,31 @@ describe('subtitles, video and package of a story (fake speech server, real ffmp
       }
     }
     expect(new Map([...entries].sort())).toEqual(new Map([...exported].sort()));
-    for (const name of ['story.md', 'story.json', 'images/001.png', 'audio/001.wav', 'narration.mp3', 'subtitles.srt', 'subtitles.vtt', 'video.mp4']) {
+    for (const name of ['story.md', 'story.json', 'images/001.png', 'audio/001.wav', 'narration.mp3', 'subtitles.srt', 'subtitles.vtt', 'subtitles.words.vtt', 'video.mp4', 'thumbnail.jpg']) {
       expect(entries.has(`vi_quoc_khanh/${name}`), name).toBe(true);
     }
+    // Neither music nor a title card: the video carries the narration itself, so there is no soundtrack.
+    expect(entries.has('vi_quoc_khanh/soundtrack.mp3')).toBe(false);
     expect(entries.get('vi_quoc_khanh/video.mp4')).toBe(await storage.size(story.videoKey!));
     const doc = JSON.parse(await fs.readFile(path.join(folder, 'story.json'), 'utf8'));
     expect(doc.steps).toMatchObject({ merge: 'completed', video: 'completed' });
     expect(doc.subtitles).toMatchObject({ srt: 'subtitles.srt', vtt: 'subtitles.vtt' });
     expect(doc.video).toMatchObject({ file: 'video.mp4', preset: '9:16' });
+
+    expect(doc.thumbnail).toEqual({ file: 'thumbnail.jpg', width: 1080, height: 1920 });
+    expect(doc.soundtrack).toBeNull();
+
+    // Merged again from clips without word timings: the earlier word captions go with the old narration.
+    for (const chunk of audio) await stories.updateAudioChunk(chunk.id, { words: null });
+    await stories.update(story.id, { status: 'processing', mergeStep: 'pending' });
+    await t.app.get(MergeStep).run(story.id);
+    const merged = await stories.getOrThrow(story.id);
+    expect(merged.mergeStep).toBe('completed');
+    expect(await storage.exists(artifactKeys.subtitles(story.id, 'srt'))).toBe(true);
+    expect(await storage.exists(artifactKeys.wordSubtitles(story.id))).toBe(false);
+    const again = path.join(dir, 'export-again');
+    await t.app.get(ExportService).exportStory(merged, again, 'vi_quoc_khanh.txt');
+    expect((await fs.readdir(again)).includes('subtitles.words.vtt')).toBe(false);
 
     await expect(packages.streamPackage('00000000-0000-0000-0000-000000000000', createWriteStream(path.join(dir, 'none.zip')))).rejects.toThrow(
       /does not exist/,

@@ -120,6 +120,8 @@ export const en = {
   'story.downloads': 'Downloads',
   'story.dlNarration': 'Narration (MP3)',
   'story.dlVideo': 'Video (MP4)',
+  'story.dlSoundtrack': 'Soundtrack (MP3)',
+  'story.dlThumbnail': 'Thumbnail (JPG)',
   'story.dlSrt': 'Subtitles (SRT)',
   'story.dlVtt': 'Subtitles (VTT)',
   'story.dlPackage': 'Everything (ZIP)',

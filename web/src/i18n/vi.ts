@@ -122,6 +122,8 @@ export const vi: Record<MessageKey, string> = {
   'story.downloads': 'Tải về',
   'story.dlNarration': 'Lời kể (MP3)',
   'story.dlVideo': 'Video (MP4)',
+  'story.dlSoundtrack': 'Nhạc nền và lời kể (MP3)',
+  'story.dlThumbnail': 'Ảnh bìa (JPG)',
   'story.dlSrt': 'Phụ đề (SRT)',
   'story.dlVtt': 'Phụ đề (VTT)',
   'story.dlPackage': 'Trọn bộ (ZIP)',

@@ -52,6 +52,8 @@ export function StoryPage({ id }: { id: string }) {
   const downloads: [MessageKey, string | null | undefined, string][] = [
     ['story.dlNarration', story.narrationUrl, 'dl-narration'],
     ['story.dlVideo', story.videoUrl, 'dl-video'],
+    ['story.dlSoundtrack', story.soundtrackUrl, 'dl-soundtrack'],
+    ['story.dlThumbnail', story.thumbnailUrl, 'dl-thumbnail'],
     ['story.dlSrt', story.subtitlesSrtUrl, 'dl-srt'],
     ['story.dlVtt', story.subtitlesVttUrl, 'dl-vtt'],
     ['story.dlImages', story.imagesZipUrl, 'dl-images'],
@@ -99,8 +101,17 @@ export function StoryPage({ id }: { id: string }) {
           {story.videoUrl && (
             <section class="card">
               <h2>{t('story.video')}</h2>
-              <video controls preload="metadata" src={story.videoUrl} class="video" id="video" crossOrigin="use-credentials">
-                {story.subtitlesVttUrl && <track kind="subtitles" src={story.subtitlesVttUrl} srcLang={story.language ?? 'und'} label={t('story.subtitles')} default />}
+              <video controls preload="metadata" src={story.videoUrl} poster={story.thumbnailUrl ?? undefined} class="video" id="video" crossOrigin="use-credentials">
+                {story.subtitlesVttUrl && (
+                  <track
+                    kind="subtitles"
+                    src={story.subtitlesVttUrl}
+                    srcLang={story.language ?? 'und'}
+                    label={t('story.subtitles')}
+                    default
+                    onLoad={(event) => shiftCues((event.currentTarget as HTMLTrackElement).track, (story.metadata?.video?.introMs ?? 0) / 1000)}
+                  />
+                )}
               </video>
             </section>
           )}
@@ -195,4 +206,14 @@ export function StoryPage({ id }: { id: string }) {
       )}
     </article>
   );
+}
+
+/** The subtitles are timed on the narration; in a video with a title card they start `seconds` later. */
+function shiftCues(track: TextTrack, seconds: number): void {
+  if (!seconds || !track.cues) return;
+  for (const cue of Array.from(track.cues)) {
+    // The end first, so a cue never ends before it starts.
+    cue.endTime += seconds;
+    cue.startTime += seconds;
+  }
 }
