@@ -12,6 +12,7 @@ import { ApiExceptionFilter } from './error.filter.js';
 import { useRequestLogging } from './request-logging.js';
 import { setupSwagger } from './swagger.js';
 import { createValidationPipe } from './validation.js';
+import { serveQueueDashboard } from './queue-dashboard.js';
 import { serveWebPage } from './web-page.js';
 
 /** Headers a browser client may read on cross-origin answers. */
@@ -28,7 +29,8 @@ export const HTTP_QUERY_RETRY_MS = 2_000;
  * Builds the HTTP application exactly as `storyforge serve` runs it (tests use this too): request
  * logs with a request id and HTTP metrics (useRequestLogging), the request validation, bodies only as JSON or multipart (ContentTypeGuard), the error body filter,
  * CORS from CORS_ORIGINS, JSON bodies up to UPLOAD_MAX_BYTES, Socket.IO with the Redis adapter,
- * Swagger at /docs (/docs-json), and the web page at / when it is built (dist/web).
+ * Swagger at /docs (/docs-json), the queue dashboard for admins at /admin/queues, and the web page
+ * at / when it is built (dist/web).
  * Call `listen` on the result.
  * @param options.workers also run the queue workers in this process.
  * @param options.rootLogger the process's pino logger (default: one from the configuration);
@@ -64,6 +66,7 @@ export async function createHttpApp(
   await adapter.connect();
   app.useWebSocketAdapter(adapter);
   setupSwagger(app);
+  serveQueueDashboard(app);
   serveWebPage(app);
   return app;
 }

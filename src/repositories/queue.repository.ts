@@ -197,6 +197,11 @@ export class QueueRepository implements OnModuleDestroy {
     return this.workers.length === QUEUE_NAMES.length && !this.workersClosed && this.workers.every((worker) => worker.isRunning() && !worker.isPaused());
   }
 
+  /** Every queue of the catalog, opened (for the queue dashboard). */
+  allQueues(): Queue[] {
+    return QUEUE_NAMES.map((name) => this.queue(name));
+  }
+
   /** Sets the observer that every job of this process's workers runs through (one per process). */
   observe(observer: JobObserver): void {
     this.observer = observer;

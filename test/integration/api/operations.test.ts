@@ -2,7 +2,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE_NAMES } from '../../../src/pipeline/jobs.js';
 import { QueueRepository } from '../../../src/repositories/queue.repository.js';
+import { AccountService } from '../../../src/services/account.service.js';
 import { StoryRepository } from '../../../src/repositories/story.repository.js';
 import { startMetricsServer } from '../../../src/observability/metrics-server.js';
 import { ReadinessService } from '../../../src/observability/readiness.service.js';
@@ -49,7 +51,7 @@ describe('running it for a team: metrics and logs of a real batch', () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-ops-'));
     shortStory = path.join(dir, 'the_lantern.txt');
     const sentences = [
-      'The Lantern Keeper',
+      'The <b>Lantern</b> Keeper <img src=x onerror=alert(1)>',
       'Every evening the old keeper climbed the hill with a small lantern in his hand.',
       'The village children watched him from their windows and wondered where he went.',
       'One night a girl named Mai followed him through the tall grass and the cold wind.',
@@ -156,6 +158,32 @@ describe('running it for a team: metrics and logs of a real batch', () => {
     for (const secret of [API_KEY, PASSWORD, token, refreshToken, login.body.accessToken, METRICS_TOKEN]) {
       expect(all.includes(secret), `a log line holds ${secret.slice(0, 12)}…`).toBe(false);
     }
+  });
+
+  it('shows the seven queues to an admin only, with story titles as text', async () => {
+    expect((await t.api.get('/admin/queues')).status).toBe(401);
+    const user = await t.api.register('not-an-admin@example.com');
+    const refused = await t.api.get('/admin/queues/api/queues', { token: user.token });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ statusCode: 403, code: 'forbidden' });
+
+    await t.app.get(AccountService).createUser({ email: 'admin@example.com', password: PASSWORD, isAdmin: true });
+    const admin = (await t.api.post('/auth/login', { json: { email: 'admin@example.com', password: PASSWORD } })).body.accessToken as string;
+    const page = await t.api.get('/admin/queues', { token: admin });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('content-security-policy')).toBeNull(); // not the web page's policy: the dashboard has its own scripts
+    expect(page.body).not.toContain('<b>Lantern</b>'); // the page is a shell; job names arrive as JSON data
+
+    const queues = await t.api.get('/admin/queues/api/queues?activeQueue=image-generation&status=completed&page=1', { token: admin });
+    expect(queues.status).toBe(200);
+    const shown = queues.body.queues as { name: string; readOnlyMode: boolean; jobs: { name: string }[] }[];
+    expect(shown.map((q) => q.name).sort()).toEqual([...QUEUE_NAMES].sort());
+    expect(shown.every((q) => q.readOnlyMode)).toBe(true);
+    // The title is user text: it travels as a JSON string, which the dashboard renders as text.
+    const images = shown.find((q) => q.name === 'image-generation')!;
+    expect(images.jobs.length).toBeGreaterThan(0);
+    expect(images.jobs[0]!.name).toBe('image-generation · The <b>Lantern</b> Keeper <img src=x onerror=alert(1)>');
   });
 
   it("serves a worker's metrics, health and readiness on its own port", async () => {
