@@ -13,10 +13,14 @@ import { QueueRepository, redisOptionsFromUrl } from '../repositories/queue.repo
 const run = promisify(execFile);
 
 /**
- * How long `/ready` waits for each check, ms. Checks run at once, so the answer comes within
- * about this long even when everything is down.
+ * How long `/ready` waits for the database, Redis and storage, ms. Checks run at once, so the
+ * answer comes within about this long when they are down (ffmpeg and espeak-ng get longer, once a
+ * minute).
  */
 export const READY_CHECK_TIMEOUT_MS = 2_000;
+
+/** How long ffmpeg or espeak-ng may take to print its version, ms (a busy host starts programs slowly). */
+const BINARY_CHECK_TIMEOUT_MS = 10_000;
 
 /** How long a working ffmpeg or espeak-ng is believed before it is run again, ms. */
 const BINARY_CHECK_CACHE_MS = 60_000;
@@ -79,14 +83,14 @@ export class ReadinessService {
         .attempt(async () => {
           for (const [file, flag] of programs) {
             try {
-              await run(file, [flag], { timeout: READY_CHECK_TIMEOUT_MS });
+              await run(file, [flag], { timeout: BINARY_CHECK_TIMEOUT_MS });
             } catch (error) {
               this.logger.warn(`${key} (${file}) does not run: ${(error as Error).message}`);
               throw error;
             }
           }
         })
-        .withTimeout(READY_CHECK_TIMEOUT_MS)
+        .withTimeout(BINARY_CHECK_TIMEOUT_MS)
         .cacheFor(BINARY_CHECK_CACHE_MS);
 
     const indicators: (() => PromiseLike<HealthIndicatorResult>)[] = [
