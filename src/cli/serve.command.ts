@@ -50,9 +50,17 @@ export async function workerCommand(config: AppConfig): Promise<void> {
   let where = '';
   if (config.metrics.port) {
     const readiness = app.get(ReadinessService);
-    const server = await startMetricsServer({ ...config.metrics, readiness: () => readiness.check() });
-    server.unref();
-    where = ` (metrics, /health and /ready at http://${server.host}:${server.port})`;
+    try {
+      const server = await startMetricsServer({ ...config.metrics, readiness: () => readiness.check() });
+      server.unref();
+      where = ` (metrics, /health and /ready at http://${server.host}:${server.port})`;
+    } catch (error) {
+      // The work matters more than its metrics: a second worker on a host with the same port still works.
+      root.warn(
+        { context: 'Storyforge' },
+        `No metrics server: ${config.metrics.host}:${config.metrics.port} is not available (${(error as Error).message}); give each worker on a host its own METRICS_PORT, or 0 for none`,
+      );
+    }
   }
   root.info({ context: 'Storyforge' }, `Worker started${where}`);
 }
