@@ -1,8 +1,13 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { DATABASE, type DatabaseConnection, openDatabase } from './db/database.js';
 import { installationQueuePrefix } from './db/installation.js';
 import { httpControllers, httpImports, httpProviders } from './http/http.parts.js';
+import { loggingModule, rootLoggerFor } from './logging/pino-logger.js';
+import { JobObserverService } from './observability/job-observer.service.js';
+import { ReadinessService } from './observability/readiness.service.js';
 import { PipelineWorker, RUN_WORKERS } from './pipeline/pipeline.worker.js';
 import { AudioStep } from './pipeline/steps/audio.step.js';
 import { ImagesStep } from './pipeline/steps/images.step.js';
@@ -58,6 +63,8 @@ export interface AppModuleOptions {
   workers: boolean;
   /** Serve the HTTP API. */
   http: boolean;
+  /** The process's root logger (see rootLoggerFor); one from the configuration when absent. */
+  logger?: Logger;
 }
 
 /** The application: one module; the roles (`serve`, `worker`, `run`) choose what starts. */
@@ -66,7 +73,12 @@ export class AppModule {
   static forRoot(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: options.http ? httpImports(options.config) : [],
+      imports: [
+        loggingModule(options.logger ?? rootLoggerFor(options.config)),
+        // Readiness checks; a failure is logged by ReadinessService, with its reason.
+        TerminusModule.forRoot({ logger: false }),
+        ...(options.http ? httpImports(options.config) : []),
+      ],
       controllers: options.http ? httpControllers : [],
       providers: [
         {
@@ -118,6 +130,9 @@ export class AppModule {
         IdempotencyService,
         StoryReplayService,
         PipelineWorker,
+        // Work context on log lines, and the job and queue metrics.
+        JobObserverService,
+        ReadinessService,
         // Room events for Socket.IO clients, published through Redis wherever the pipeline runs.
         LiveEventsService,
         ...(options.http ? httpProviders : []),

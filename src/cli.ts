@@ -137,7 +137,8 @@ user
   .requiredOption('--email <email>', 'email address (the login)')
   .requiredOption('--password <password>', 'password, at least 8 characters')
   .option('--name <name>', 'display name')
-  .action(async (options: { email: string; password: string; name?: string }) => {
+  .option('--admin', 'may open the queue dashboard at /admin/queues')
+  .action(async (options: { email: string; password: string; name?: string; admin?: boolean }) => {
     const { userCreateCommand } = await import('./cli/account.commands.js');
     await userCreateCommand(loadConfig(), options);
   });

@@ -31,14 +31,15 @@ async function withAccounts<T>(config: AppConfig, work: (accounts: AccountServic
 }
 
 /**
- * `storyforge user create --email E --password P [--name N]`: makes an account that can log in.
+ * `storyforge user create --email E --password P [--name N] [--admin]`: makes an account that can
+ * log in; `--admin` also lets it open the queue dashboard (/admin/queues).
  * Prints the user's id. @throws Error when the email is taken or the password is too short.
  */
-export async function userCreateCommand(config: AppConfig, options: { email: string; password: string; name?: string }): Promise<void> {
+export async function userCreateCommand(config: AppConfig, options: { email: string; password: string; name?: string; admin?: boolean }): Promise<void> {
   const user = await withAccounts(config, (accounts) =>
-    accounts.createUser({ email: options.email, password: options.password, displayName: options.name }),
+    accounts.createUser({ email: options.email, password: options.password, displayName: options.name, isAdmin: options.admin ?? false }),
   );
-  process.stdout.write(`Created user ${user.email} (${user.id})\n`);
+  process.stdout.write(`Created ${user.isAdmin ? 'admin' : 'user'} ${user.email} (${user.id})\n`);
 }
 
 /**

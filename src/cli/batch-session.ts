@@ -5,7 +5,8 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module.js';
 import type { AppConfig } from '../config/config.js';
 import type { BatchJob } from '../db/schema.js';
-import { PinoLoggerService } from '../logging/pino-logger.js';
+import type { Logger } from 'pino';
+import { rootLoggerFor, usePinoLogger } from '../logging/pino-logger.js';
 import { EventsRepository } from '../repositories/events.repository.js';
 import { LiveEventsRepository } from '../repositories/live-events.repository.js';
 import { probeRedis, QueueRepository, redisPolicyWarning } from '../repositories/queue.repository.js';
@@ -34,7 +35,7 @@ export class BatchSession {
   private constructor(
     readonly app: INestApplicationContext,
     readonly outDir: string,
-    private readonly logger: PinoLoggerService,
+    private readonly logger: Logger,
     private readonly privateQueues: boolean,
     readonly interrupt: InterruptSignal,
   ) {}
@@ -51,14 +52,15 @@ export class BatchSession {
     if (redisWarning) process.stderr.write(`Warning: ${redisWarning}\n`);
     const outDir = path.resolve(out);
     await fs.mkdir(outDir, { recursive: true });
-    const logger = new PinoLoggerService({ level: config.logLevel, file: path.join(outDir, 'storyforge.log') });
+    const logger = rootLoggerFor(config, { file: path.join(outDir, 'storyforge.log') });
     // The queues are the database's own (AppModule prefixes them with its installation id); with
     // embedded PGlite no other process can use them, so they are removed at the end.
     const privateQueues = !config.databaseUrl;
-    const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, workers: true, http: false }), {
-      logger,
+    const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, workers: true, http: false, logger }), {
+      bufferLogs: true,
       abortOnError: false,
     });
+    usePinoLogger(app);
     return new BatchSession(app, outDir, logger, privateQueues, new InterruptSignal());
   }
 

@@ -2,7 +2,9 @@ import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module.js';
 import { createHttpApp } from '../http/http-app.js';
 import type { AppConfig } from '../config/config.js';
-import { PinoLoggerService } from '../logging/pino-logger.js';
+import { rootLoggerFor, usePinoLogger } from '../logging/pino-logger.js';
+import { startMetricsServer } from '../observability/metrics-server.js';
+import { ReadinessService } from '../observability/readiness.service.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { checkBinaries } from './preflight.js';
 
@@ -17,17 +19,18 @@ export async function serveCommand(config: AppConfig, port = config.http.port, o
     throw new Error('storyforge serve --no-workers needs DATABASE_URL: workers in other processes cannot share the embedded PGlite database.');
   }
   if (workers) await checkBinaries(config);
-  const logger = new PinoLoggerService({ level: config.logLevel });
-  const app = await createHttpApp(config, { workers, logger });
+  const root = rootLoggerFor(config);
+  const app = await createHttpApp(config, { workers, rootLogger: root });
   app.enableShutdownHooks();
   await app.get(QueueRepository).ping();
   await app.get(QueueRepository).checkRedisPolicy();
   await app.listen(port, config.http.host);
-  logger.log(`Listening on http://${config.http.host}:${port}`, 'Storyforge');
+  root.info({ context: 'Storyforge' }, `Listening on http://${config.http.host}:${port} (metrics at /metrics)`);
 }
 
 /**
- * `storyforge worker`: queue workers only, for more worker hosts.
+ * `storyforge worker`: queue workers only, for more worker hosts. Its metrics, `/health` and
+ * `/ready` are served on METRICS_HOST:METRICS_PORT (unless the port is 0), since it has no API.
  * @throws Error when DATABASE_URL is unset (embedded PGlite cannot be shared between processes).
  */
 export async function workerCommand(config: AppConfig): Promise<void> {
@@ -35,13 +38,29 @@ export async function workerCommand(config: AppConfig): Promise<void> {
     throw new Error('storyforge worker needs DATABASE_URL: the embedded PGlite database serves one process only. Use `storyforge serve` for a single process.');
   }
   await checkBinaries(config);
-  const logger = new PinoLoggerService({ level: config.logLevel });
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, workers: true, http: false }), {
-    logger,
+  const root = rootLoggerFor(config);
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, workers: true, http: false, logger: root }), {
+    bufferLogs: true,
     abortOnError: false,
   });
+  usePinoLogger(app);
   app.enableShutdownHooks();
   await app.get(QueueRepository).ping();
   await app.get(QueueRepository).checkRedisPolicy();
-  logger.log('Worker started', 'Storyforge');
+  let where = '';
+  if (config.metrics.port) {
+    const readiness = app.get(ReadinessService);
+    try {
+      const server = await startMetricsServer({ ...config.metrics, readiness: () => readiness.check() });
+      server.unref();
+      where = ` (metrics, /health and /ready at http://${server.host}:${server.port})`;
+    } catch (error) {
+      // The work matters more than its metrics: a second worker on a host with the same port still works.
+      root.warn(
+        { context: 'Storyforge' },
+        `No metrics server: ${config.metrics.host}:${config.metrics.port} is not available (${(error as Error).message}); give each worker on a host its own METRICS_PORT, or 0 for none`,
+      );
+    }
+  }
+  root.info({ context: 'Storyforge' }, `Worker started${where}`);
 }

@@ -29,10 +29,20 @@ function isProxyAddress(item: string): boolean {
   return /^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
-const intFrom = (fallback: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback);
+/** A whole number from `min` to `max`; every way of missing it gets the one message saying so. */
+const intFrom = (fallback: number, min: number, max: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error }).default(fallback);
+};
 
-const numberFrom = (fallback: number, min: number, max: number) => z.coerce.number().min(min).max(max).default(fallback);
+/** A number (decimals allowed) from `min` to `max`. */
+const numberFrom = (fallback: number, min: number, max: number) => {
+  const error = `must be a number from ${min} to ${max}`;
+  return z.coerce.number({ error }).min(min, { error }).max(max, { error }).default(fallback);
+};
+
+/** One of `values`; the message lists them. */
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `must be one of ${values.join(', ')}` });
 
 const optionalText = z
   .string()
@@ -104,8 +114,12 @@ export const envSchema = z.object({
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: optionalText,
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]+$/).default('storyforge'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be letters, digits and _ . : - only').default('storyforge'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: oneOf(['auto', 'json', 'pretty']).default('auto'),
+  METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  METRICS_PORT: intFrom(9464, 0, 65535),
   PORT: intFrom(3000, 0, 65535),
   HOST: z.string().default('127.0.0.1'),
   CORS_ORIGINS: z
@@ -196,7 +210,7 @@ export const envSchema = z.object({
   SUBTITLE_FONT_FILE: z.string().default('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'),
   TITLE_FONT_FILE: z.string().default('/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf'),
 
-  VIDEO_PRESET: z.enum(X264_PRESETS).default('veryfast'),
+  VIDEO_PRESET: oneOf(X264_PRESETS).default('veryfast'),
   VIDEO_CRF: intFrom(23, 0, 51),
   VIDEO_FPS: intFrom(25, 10, 60),
   VIDEO_SCALE: numberFrom(1, 0.05, 1),
@@ -227,6 +241,18 @@ export interface AppConfig {
   redisUrl: string;
   queuePrefix: string;
   logLevel: Env['LOG_LEVEL'];
+  /** `json` lines, `pretty` lines for a person, or `auto`: pretty when stdout is a terminal. */
+  logFormat: Env['LOG_FORMAT'];
+  metrics: {
+    /**
+     * Bearer token `GET /metrics` needs; undefined = metrics answer only to clients on this
+     * machine (loopback addresses).
+     */
+    token?: string;
+    /** Where `storyforge worker` serves its own /metrics (a worker has no API port); port 0 = not at all. */
+    host: string;
+    port: number;
+  };
   http: {
     host: string;
     port: number;
@@ -343,14 +369,32 @@ export interface AppConfig {
   };
 }
 
+/** Variables whose values are secrets: an error message gives their length only. */
+const SECRET_VARIABLE = /KEY|SECRET|TOKEN|PASSWORD|AUTH/;
+
+/** How an error message shows a variable's value: quoted, secrets hidden, passwords in URLs blanked. */
+function shownValue(name: string, value: string | undefined): string {
+  if (value === undefined) return 'unset';
+  if (SECRET_VARIABLE.test(name)) return `a hidden value of ${value.length} characters`;
+  const shown = value.replace(/(:\/\/[^/\s:@]*):[^@\s/]*@/, '$1:***@');
+  return JSON.stringify(shown.length > 200 ? `${shown.slice(0, 200)}…` : shown);
+}
+
 /**
  * Parses the environment into an {@link AppConfig}.
- * @throws Error listing every invalid variable and what it must be.
+ * @throws Error naming every invalid variable, the value it holds (secrets hidden) and what it must be.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    const seen = new Set<string>();
+    const lines: string[] = [];
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '');
+      if (seen.has(name)) continue; // one line per variable
+      seen.add(name);
+      lines.push(`  ${name}: ${issue.message} (it is ${shownValue(name, env[name])})`);
+    }
     throw new Error(`Invalid configuration in the environment:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -360,6 +404,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
+    metrics: { token: e.METRICS_TOKEN, host: e.METRICS_HOST, port: e.METRICS_PORT },
     http: {
       host: e.HOST,
       port: e.PORT,

@@ -54,6 +54,8 @@ export const users = pgTable('users', {
   email: text('email').notNull().unique(),
   displayName: text('display_name'),
   passwordHash: text('password_hash'),
+  /** May open the queue dashboard (/admin/queues); set by `storyforge user create --admin`. */
+  isAdmin: boolean('is_admin').notNull().default(false),
   ...timestamps,
 });
 

@@ -9,6 +9,7 @@ import { ApiKeyController } from '../controllers/api-key.controller.js';
 import { AuthController } from '../controllers/auth.controller.js';
 import { FileUploadController } from '../controllers/file-upload.controller.js';
 import { HealthController } from '../controllers/health.controller.js';
+import { MetricsController } from '../controllers/metrics.controller.js';
 import { ProviderController } from '../controllers/provider.controller.js';
 import { RecoveryController } from '../controllers/recovery.controller.js';
 import { StoryController } from '../controllers/story.controller.js';
@@ -28,7 +29,7 @@ import { RateLimitGuard } from './rate-limit.js';
 import { multerOptions } from './upload.options.js';
 
 /** Every HTTP controller (the OpenAPI document lists all of their routes). */
-export const httpControllers: Type[] = [HealthController, AuthController, ApiKeyController, FileUploadController, StoryController, RecoveryController, ProviderController];
+export const httpControllers: Type[] = [HealthController, MetricsController, AuthController, ApiKeyController, FileUploadController, StoryController, RecoveryController, ProviderController];
 
 /** Modules the HTTP role needs: multer with the upload limits of the configuration. */
 export function httpImports(config: AppConfig): DynamicModule[] {

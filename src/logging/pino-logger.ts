@@ -1,44 +1,29 @@
-import type { LoggerService } from '@nestjs/common';
-import pino, { type Logger } from 'pino';
+import type { DynamicModule, INestApplicationContext } from '@nestjs/common';
+import { Logger as NestPinoLogger, LoggerModule } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import { type AppConfig } from '../config/config.js';
+import { createRootLogger, httpLoggerOptions, secretsOf } from './logger.js';
 
 /**
- * NestJS logger backed by pino: structured JSON lines to stdout (`serve`, `worker`) or to a file
- * (`run`, whose terminal shows progress bars instead).
+ * nestjs-pino's module around a process's root logger. It mounts no middleware of its own: the
+ * HTTP request logger (pino-http) is mounted ahead of everything else by the HTTP app, which also
+ * runs each request in a logging context holding its `requestId` (see useRequestLogging).
  */
-export class PinoLoggerService implements LoggerService {
-  readonly pino: Logger;
+export function loggingModule(root: Logger): DynamicModule {
+  return LoggerModule.forRoot({ pinoHttp: httpLoggerOptions(root), useExisting: true, forRoutes: [] });
+}
 
-  constructor(options: { level: string; file?: string }) {
-    this.pino = pino(
-      { level: options.level, base: undefined },
-      options.file
-        ? pino.destination({ dest: options.file, mkdir: true, sync: false })
-        : pino.destination({ dest: 1, sync: true }), // lines appear as they happen (containers, supervisors)
-    );
-  }
+/** The root logger of a process started from `config`: LOG_LEVEL, LOG_FORMAT, its secrets blanked. */
+export function rootLoggerFor(config: AppConfig, options: { file?: string } = {}): Logger {
+  return createRootLogger({ level: config.logLevel, format: config.logFormat, file: options.file, secrets: secretsOf(config) });
+}
 
-  log(message: unknown, context?: string): void {
-    this.pino.info({ context }, String(message));
-  }
-
-  error(message: unknown, trace?: string, context?: string): void {
-    this.pino.error({ context, trace }, String(message));
-  }
-
-  warn(message: unknown, context?: string): void {
-    this.pino.warn({ context }, String(message));
-  }
-
-  debug(message: unknown, context?: string): void {
-    this.pino.debug({ context }, String(message));
-  }
-
-  verbose(message: unknown, context?: string): void {
-    this.pino.trace({ context }, String(message));
-  }
-
-  /** Writes out buffered lines; call before the process exits. */
-  flush(): void {
-    this.pino.flush();
-  }
+/**
+ * Makes nestjs-pino's logger the application's logger (NestJS's own messages and every
+ * `new Logger(context)` in the code); the application must be created with `bufferLogs: true`
+ * so that lines from its start-up come out through it too.
+ */
+export function usePinoLogger(app: INestApplicationContext): void {
+  app.useLogger(app.get(NestPinoLogger));
+  app.flushLogs();
 }

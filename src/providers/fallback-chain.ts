@@ -1,4 +1,5 @@
 import type { ProviderLimitsRepository } from '../repositories/provider-limits.repository.js';
+import { countFallback } from '../observability/provider-calls.js';
 import { ProviderError } from './provider-error.js';
 
 /** One provider of a chain: its name, its limits scope, and how to call it. */
@@ -26,6 +27,7 @@ export async function runChain<Req, Res>(
     try {
       const result = await member.run(request, i === 0);
       if (members.length > 1) await options.limits.clearDown(member.scope).catch(() => undefined);
+      if (i > 0) countFallback(members[0]!.scope, member.scope);
       return { result, provider: member.name, fallback: i > 0 };
     } catch (error) {
       if (last || options.signal?.aborted || !(error instanceof ProviderError)) throw error;

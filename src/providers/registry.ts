@@ -9,6 +9,7 @@ import { CardImageGenerator } from './image/card.js';
 import { ComfyUiImageGenerator } from './image/comfyui.js';
 import { GeminiImageGenerator } from './image/gemini.js';
 import { OpenAiCompatibleImageGenerator } from './image/openai-compatible.js';
+import { observeProviderCall, noteRetryAfter } from '../observability/provider-calls.js';
 import { ProviderGuard } from './provider-guard.js';
 import { EdgeSpeechSynthesizer } from './speech/edge.js';
 import { ElevenLabsSynthesizer } from './speech/elevenlabs.js';
@@ -229,7 +230,10 @@ export class ProviderRegistry {
           // A voice in the choice wins; the story's voice belongs to its chosen (first) provider only.
           const voice = choice.voice ?? (isFirst ? request.voice : undefined);
           const sent = capability === 'speech' ? { ...request, voice } : request;
-          return guard.run(request.signal, (keyIndex) => call(perKey[keyIndex]!, sent));
+          const info = { capability, provider: choice.provider, model: choice.model };
+          return guard
+            .run(request.signal, (keyIndex) => observeProviderCall(info, request.signal, () => call(perKey[keyIndex]!, sent)))
+            .catch(noteRetryAfter);
         },
       });
     }

@@ -26,6 +26,23 @@ export const SHUTDOWN_RELEASE_TIMEOUT_MS = 10_000;
 
 type Handler = (job: Job, token: string | undefined, signal: AbortSignal | undefined) => Promise<void>;
 
+/** Hears of every job this process's workers run and of stalled jobs (logging context, metrics). */
+export interface JobObserver {
+  /** Runs one job: calls `work` once, and resolves or throws as it does. */
+  run(queue: QueueName, job: Job, work: () => Promise<void>): Promise<void>;
+  /** A job of `queue` was taken back from a worker that stopped answering. */
+  stalled(queue: QueueName, jobId: string): void;
+}
+
+/** A queue's jobs by state, and how long its oldest waiting job has been there. */
+export interface QueueStats {
+  queue: QueueName;
+  /** Jobs by state: waiting, delayed, active, prioritized, waiting-children, failed. */
+  counts: Record<string, number>;
+  /** Age of the oldest waiting job, ms since it was added; 0 when none waits. */
+  oldestWaitingMs: number;
+}
+
 /**
  * BullMQ on Redis: the queues of the job catalog, adding jobs with deterministic ids and
  * exponential backoff, and running workers. Transport only: no business rules here.
@@ -40,6 +57,7 @@ export class QueueRepository implements OnModuleDestroy {
   private workersClosed?: Promise<void>;
   /** Ids of the jobs each worker is running now. */
   private readonly running = new Map<Worker, Set<string>>();
+  private observer?: JobObserver;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.connectionOptions = redisOptionsFromUrl(config.redisUrl);
@@ -131,7 +149,7 @@ export class QueueRepository implements OnModuleDestroy {
         const id = job.id ?? '';
         running.add(id);
         try {
-          await handler(job, token, signal);
+          await (this.observer ? this.observer.run(name, job, () => handler(job, token, signal)) : handler(job, token, signal));
         } finally {
           running.delete(id);
         }
@@ -145,6 +163,7 @@ export class QueueRepository implements OnModuleDestroy {
         maxStalledCount: this.config.jobs.maxStalled,
       });
       worker.on('error', (error) => this.logger.warn(`Worker ${name}: ${error.message}`));
+      worker.on('stalled', (jobId) => this.observer?.stalled(name, jobId));
       if (onStalledOut) {
         worker.on('stalled', (jobId) => {
           void this.queue(name)
@@ -171,6 +190,33 @@ export class QueueRepository implements OnModuleDestroy {
       for (const id of jobIds) if (worker.cancelJob(id, reason)) signalled++;
     }
     return signalled;
+  }
+
+  /** Whether this process runs a worker for every queue and they are all taking jobs (not closing or paused). */
+  consuming(): boolean {
+    return this.workers.length === QUEUE_NAMES.length && !this.workersClosed && this.workers.every((worker) => worker.isRunning() && !worker.isPaused());
+  }
+
+  /** Every queue of the catalog, opened (for the queue dashboard). */
+  allQueues(): Queue[] {
+    return QUEUE_NAMES.map((name) => this.queue(name));
+  }
+
+  /** Sets the observer that every job of this process's workers runs through (one per process). */
+  observe(observer: JobObserver): void {
+    this.observer = observer;
+  }
+
+  /** Every queue's jobs by state and the age of its oldest waiting job, read from Redis now. */
+  async stats(): Promise<QueueStats[]> {
+    const states = ['waiting', 'delayed', 'active', 'prioritized', 'waiting-children', 'failed'] as const;
+    return Promise.all(
+      QUEUE_NAMES.map(async (name) => {
+        const queue = this.queue(name);
+        const [counts, [oldest]] = await Promise.all([queue.getJobCounts(...states), queue.getJobs(['waiting'], 0, 0, true)]);
+        return { queue: name, counts, oldestWaitingMs: oldest ? Math.max(0, Date.now() - oldest.timestamp) : 0 };
+      }),
+    );
   }
 
   /** Jobs of a queue that are waiting, delayed, running or prioritised. */

@@ -17,7 +17,7 @@ export class UserRepository {
    * Inserts a user.
    * @returns the new user, or undefined when the email is taken.
    */
-  async create(user: { email: string; passwordHash: string; displayName?: string | null }): Promise<User | undefined> {
+  async create(user: { email: string; passwordHash: string; displayName?: string | null; isAdmin?: boolean }): Promise<User | undefined> {
     const [row] = await this.database.db
       .insert(users)
       .values(user)

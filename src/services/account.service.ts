@@ -34,10 +34,11 @@ export class AccountService {
   /**
    * Makes a user with a password.
    * @param email compared without case; stored trimmed and in lower case.
+   * @param isAdmin may open the queue dashboard (only the command line makes admins).
    * @throws ApiError 409 `email-taken` when an account has this email; 400 when the password is
    * shorter than 8 characters.
    */
-  async createUser(input: { email: string; password: string; displayName?: string }): Promise<User> {
+  async createUser(input: { email: string; password: string; displayName?: string; isAdmin?: boolean }): Promise<User> {
     const email = input.email.trim().toLowerCase();
     if (input.password.length < 8) {
       throw new ApiError(400, 'validation-failed', 'The password must be at least 8 characters', [
@@ -45,7 +46,7 @@ export class AccountService {
       ]);
     }
     const passwordHash = await argon2.hash(input.password, { type: argon2.argon2id });
-    const user = await this.users.create({ email, passwordHash, displayName: input.displayName ?? null });
+    const user = await this.users.create({ email, passwordHash, displayName: input.displayName ?? null, isAdmin: input.isAdmin ?? false });
     if (!user) throw new ApiError(409, 'email-taken', `An account with the email ${email} exists already`, [{ field: 'email', message: 'already registered' }]);
     return user;
   }

@@ -38,6 +38,11 @@ describe('docs/api.md runs as written', () => {
     expect(script).not.toMatch(/uuidgen|…/);
     const { stdout } = await run('bash', ['-c', script], { cwd: dir, env: { ...process.env, SF: t.baseUrl }, timeout: 270_000 });
     expect(stdout).toMatch(/^completed$/m);
+    // The operations block: ready, the request id echoed, image step metrics, the dashboard refused.
+    expect(stdout).toMatch(/^ready$/m);
+    expect(stdout).toMatch(/^x-request-id: walkthrough-1\r?$/im);
+    expect(stdout).toMatch(/^[1-9]\d*$/m);
+    expect(stdout).toMatch(/^401\n403$/m);
     const narration = await probeAudio(path.join(dir, 'narration.mp3'));
     expect(narration.duration).toBeGreaterThan(10);
     const video = await probeVideo(path.join(dir, 'video.mp4'));

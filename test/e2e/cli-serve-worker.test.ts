@@ -35,7 +35,15 @@ describe('storyforge serve and worker', () => {
       expect(body).toEqual({ status: 'ok' });
       const ready = await fetch(`http://127.0.0.1:${port}/ready`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toEqual({ status: 'ready', database: { kind: 'pglite', status: 'up' }, redis: { status: 'up' } });
+      expect(await ready.json()).toEqual({
+        status: 'ready',
+        database: { kind: 'pglite', status: 'up' },
+        redis: { status: 'up', maxmemoryPolicy: 'noeviction' },
+        storage: { status: 'up' },
+        ffmpeg: { status: 'up' },
+        'espeak-ng': { status: 'up' },
+        workers: { status: 'up' },
+      });
     } finally {
       await stopCli(serve);
     }
@@ -49,12 +57,26 @@ describe('storyforge serve and worker', () => {
     expect(result.stderr).toContain('needs DATABASE_URL');
   });
 
-  it('worker starts on PostgreSQL and stops on SIGTERM', async () => {
+  it('worker starts on PostgreSQL, serves its metrics and readiness on its own port, and stops on SIGTERM', async () => {
     const database = await createTestDatabase();
     prefixes.push('sftest-worker');
-    const worker = startCli(['worker'], { DATA_DIR: path.join(dir, 'worker-pg'), DATABASE_URL: database.url, QUEUE_PREFIX: 'sftest-worker' });
+    const metricsPort = await freePort();
+    const worker = startCli(['worker'], {
+      DATA_DIR: path.join(dir, 'worker-pg'),
+      DATABASE_URL: database.url,
+      QUEUE_PREFIX: 'sftest-worker',
+      METRICS_PORT: String(metricsPort),
+    });
     try {
       await waitFor(async () => (worker.output().includes('Worker started') ? true : undefined), 60_000, 'worker to start');
+      expect(worker.output()).toContain(`metrics, /health and /ready at http://127.0.0.1:${metricsPort}`);
+      const base = `http://127.0.0.1:${metricsPort}`;
+      const ready = await fetch(`${base}/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ready', database: { kind: 'postgres', status: 'up' }, workers: { status: 'up' } });
+      const metrics = await fetch(`${base}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain('# TYPE storyforge_step_duration_seconds histogram');
     } finally {
       await stopCli(worker);
       await database.drop();

@@ -5,9 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import 'reflect-metadata';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Writable } from 'node:stream';
 import { io, type Socket } from 'socket.io-client';
 import { type AppConfig, loadConfig } from '../../src/config/config.js';
 import { createHttpApp } from '../../src/http/http-app.js';
+import { createRootLogger, secretsOf } from '../../src/logging/logger.js';
 import { QueueRepository } from '../../src/repositories/queue.repository.js';
 import { removeRedisKeys } from './redis.js';
 import { releaseAll } from './release.js';
@@ -88,6 +90,11 @@ export async function startHttpTestApp(
     workers?: boolean;
     /** Changes the fresh database's URL the app is given (e.g. to go through a proxy). */
     databaseUrl?: (url: string) => string;
+    /**
+     * Every log line of the app (JSON, at LOG_LEVEL) is pushed here, NestJS's own lines too, as
+     * `storyforge serve` writes them to stdout. Without it NestJS logs errors only.
+     */
+    logLines?: string[];
   } = {},
 ): Promise<HttpTestApp> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-http-'));
@@ -114,7 +121,20 @@ export async function startHttpTestApp(
       RATE_LIMIT_AUTH: '1000',
       ...options.env,
     });
-    app = await createHttpApp(config, { workers: options.workers ?? true, logger: ['error'] });
+    const lines = options.logLines;
+    const rootLogger = lines
+      ? createRootLogger({
+          level: config.logLevel,
+          secrets: secretsOf(config),
+          destination: new Writable({
+            write(chunk: Buffer, _encoding, done) {
+              lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+              done();
+            },
+          }),
+        })
+      : undefined;
+    app = await createHttpApp(config, { workers: options.workers ?? true, ...(rootLogger ? { rootLogger } : { logger: ['error'] }) });
     await app.listen(0, '127.0.0.1');
   } catch (error) {
     await release().catch(() => undefined);

@@ -3,8 +3,11 @@ import { type ApiClient, connectSocket, type HttpTestApp, startHttpTestApp } fro
 import { sampleBytes } from '../../support/samples.js';
 import { waitFor } from '../../support/test-app.js';
 
-/** Routes anyone may call (DELETE /auth/cookie only clears the browser's media cookie). */
-const PUBLIC = new Set(['GET /health', 'GET /ready', 'POST /auth/register', 'POST /auth/login', 'POST /auth/refresh', 'DELETE /auth/cookie']);
+/**
+ * Routes that need no user credential (DELETE /auth/cookie only clears the browser's media cookie;
+ * GET /metrics has its own METRICS_TOKEN, or answers this machine only: see operations.test.ts).
+ */
+const PUBLIC = new Set(['GET /health', 'GET /ready', 'GET /metrics', 'POST /auth/register', 'POST /auth/login', 'POST /auth/refresh', 'DELETE /auth/cookie']);
 
 /** Every route of the running app (Express's router), docs excluded. */
 function routesOf(t: HttpTestApp): { method: string; path: string }[] {

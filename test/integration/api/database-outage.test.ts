@@ -41,7 +41,12 @@ describe('the API while PostgreSQL is down', () => {
 
   it('answers 503 database-unavailable with Retry-After within seconds, /health stays live and /ready names the database', async () => {
     expect((await t.api.get('/stories', { token })).status).toBe(200);
-    expect((await t.api.get('/ready')).body).toEqual({ status: 'ready', database: { kind: 'postgres', status: 'up' }, redis: { status: 'up' } });
+    expect((await t.api.get('/ready')).body).toEqual({
+      status: 'ready',
+      database: { kind: 'postgres', status: 'up' },
+      redis: { status: 'up', maxmemoryPolicy: 'noeviction' },
+      storage: { status: 'up' },
+    });
 
     await proxy.refuse(); // the server is down: connections refused
     const refused = await timedGet('/stories');
@@ -57,10 +62,12 @@ describe('the API while PostgreSQL is down', () => {
     expect(notReady.status).toBe(503);
     expect(notReady.body).toMatchObject({
       code: 'not-ready',
+      failing: ['database'],
       database: { kind: 'postgres', status: 'down' },
       redis: { status: 'up' },
+      storage: { status: 'up' },
     });
-    expect(notReady.body.message).toContain('database');
+    expect(notReady.body.message).toBe('Not ready: database is down');
     expect(notReady.headers.get('retry-after')).toBeTruthy();
 
     await proxy.blackHole(); // the server went silent: connections hang
@@ -71,6 +78,8 @@ describe('the API while PostgreSQL is down', () => {
 
     await proxy.restore();
     await waitFor(async () => ((await t.api.get('/stories', { token })).status === 200 ? true : undefined), 20_000, 'the API to answer again');
-    expect((await t.api.get('/ready')).status).toBe(200);
+    const readyAgain = await t.api.get('/ready');
+    expect(readyAgain.status).toBe(200);
+    expect(readyAgain.body).toMatchObject({ status: 'ready', database: { status: 'up' } });
   }, 60_000);
 });

@@ -11,7 +11,7 @@ interface SchemaProperty {
 }
 
 /** Routes anyone may call: probes, sign-up, sign-in, token refresh and clearing the media cookie. */
-const OPEN_ROUTES = ['get /health', 'get /ready', 'post /auth/register', 'post /auth/login', 'post /auth/refresh', 'delete /auth/cookie'];
+const OPEN_ROUTES = ['get /health', 'get /ready', 'get /metrics', 'post /auth/register', 'post /auth/login', 'post /auth/refresh', 'delete /auth/cookie'];
 
 describe('the OpenAPI document', () => {
   let t: HttpTestApp;
