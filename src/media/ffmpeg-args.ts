@@ -8,7 +8,8 @@
 import type { LoudnormMeasurement } from './loudnorm.js';
 
 /** Flags every ffmpeg run starts with: no banner, no progress lines, never read stdin. */
-const FFMPEG_COMMON = ['-hide_banner', '-nostdin', '-nostats'] as const;
+/** Options every ffmpeg and ffprobe call here starts with: no banner, no stdin, no progress lines. */
+export const FFMPEG_COMMON = ['-hide_banner', '-nostdin', '-nostats'] as const;
 
 /**
  * A path as an ffmpeg/ffprobe input or output URL. The `file:` prefix stops ffmpeg from reading a
@@ -92,6 +93,14 @@ export function buildJoinClipsArgs(options: JoinClipsArgsOptions): string[] {
   const labels = clips.map((_, i) => `[a${i}]`).join('');
   chains.push(`${labels}concat=n=${clips.length}:v=0:a=1[out]`);
 
+  return filterGraphToWavArgs(inputs, chains, { sampleRate, channels: 1, outFile });
+}
+
+/**
+ * ffmpeg arguments that run a filter graph over `inputs` and write its `[out]` pad as 16-bit PCM
+ * WAV at `sampleRate` Hz with `channels` channels (an intermediate file, encoded once later).
+ */
+export function filterGraphToWavArgs(inputs: string[], chains: string[], output: { sampleRate: number; channels: number; outFile: string }): string[] {
   return [
     ...FFMPEG_COMMON,
     '-y',
@@ -101,14 +110,14 @@ export function buildJoinClipsArgs(options: JoinClipsArgsOptions): string[] {
     '-map',
     '[out]',
     '-ar',
-    String(sampleRate),
+    String(output.sampleRate),
     '-ac',
-    '1',
+    String(output.channels),
     '-c:a',
     'pcm_s16le',
     '-f',
     'wav',
-    fileUrl(outFile),
+    fileUrl(output.outFile),
   ];
 }
 

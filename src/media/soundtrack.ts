@@ -12,9 +12,8 @@
  * above its threshold, so the threshold is put where that equals the ducking asked for.
  */
 
-import { fileUrl } from './ffmpeg-args.js';
+import { fileUrl, filterGraphToWavArgs } from './ffmpeg-args.js';
 
-const FFMPEG_COMMON = ['-hide_banner', '-nostdin', '-nostats'] as const;
 
 /** How loud the music is and how far it steps back while the voice speaks. */
 export interface MusicLevels {
@@ -157,24 +156,7 @@ export function buildSoundtrackArgs(options: SoundtrackArgsOptions): string[] {
     chains.push('[speech][ducked]amix=inputs=2:normalize=0:duration=first[out]');
   }
 
-  return [
-    ...FFMPEG_COMMON,
-    '-y',
-    ...inputs,
-    '-filter_complex',
-    chains.join(';'),
-    '-map',
-    '[out]',
-    '-ar',
-    String(sampleRate),
-    '-ac',
-    '2',
-    '-c:a',
-    'pcm_s16le',
-    '-f',
-    'wav',
-    fileUrl(options.outFile),
-  ];
+  return filterGraphToWavArgs(inputs, chains, { sampleRate, channels: 2, outFile: options.outFile });
 }
 
 /**

@@ -10,10 +10,9 @@
  * and the line height leaves room for a capital's two marks above and a descender below.
  */
 
-import { escapeFilterValue, fileUrl } from './ffmpeg-args.js';
+import { escapeFilterValue, FFMPEG_COMMON, fileUrl } from './ffmpeg-args.js';
 import { x264OutputArgs, type X264Preset } from './video.js';
 
-const FFMPEG_COMMON = ['-hide_banner', '-nostdin', '-nostats'] as const;
 
 /** Thumbnail size for each video shape, pixels (YouTube's 1280×720; a vertical video's full frame). */
 export const THUMBNAIL_SIZES = {

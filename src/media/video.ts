@@ -22,9 +22,8 @@
  * list, escaped for it, so spaces, quotes, colons and brackets in paths are safe.
  */
 
-import { escapeFilterValue, fileUrl } from './ffmpeg-args.js';
+import { escapeFilterValue, FFMPEG_COMMON, fileUrl } from './ffmpeg-args.js';
 
-const FFMPEG_COMMON = ['-hide_banner', '-nostdin', '-nostats'] as const;
 
 /** The two frame shapes a video is made in. */
 export const VIDEO_ASPECTS = ['16:9', '9:16'] as const;
