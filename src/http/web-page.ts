@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -42,18 +42,30 @@ export function webPageDir(): string | undefined {
 /**
  * Serves the web page at `/`: the page routes (`/`, `/login`, `/new`, `/history`, `/batch/:id`,
  * `/story/:id`) answer index.html, `/assets/*` the built files (cached for a year: their names
- * carry a content hash), all with {@link WEB_PAGE_CSP}. Does nothing when the page is not built.
+ * carry a content hash), the few files beside index.html (the icon) by name; all with
+ * {@link WEB_PAGE_CSP}. Any other path goes on to the API without a disk lookup. Does nothing when
+ * the page is not built.
  * Call before the API's routes are registered (before `init`/`listen`).
  */
 export function serveWebPage(app: NestExpressApplication, dir = webPageDir()): void {
   if (!dir) return;
   const index = path.join(dir, 'index.html');
+  // The few files beside index.html (favicon …), known at start: API requests never touch the disk here.
+  const rootFiles = new Set(
+    readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isFile() && entry.name !== 'index.html')
+      .map((entry) => `/${entry.name}`),
+  );
   app.use((req: Request, res: Response, next: NextFunction) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     if (PAGE_ROUTES.some((route) => route.test(req.path))) {
       pageHeaders(res);
       res.setHeader('Cache-Control', 'no-cache');
       return res.sendFile(index);
+    }
+    if (rootFiles.has(req.path)) {
+      pageHeaders(res);
+      return res.sendFile(path.join(dir, req.path.slice(1)));
     }
     next();
   });
@@ -64,7 +76,6 @@ export function serveWebPage(app: NestExpressApplication, dir = webPageDir()): v
     maxAge: '365d',
     setHeaders: (res) => pageHeaders(res as unknown as Response),
   });
-  app.useStaticAssets(dir, { index: false, setHeaders: (res) => pageHeaders(res as unknown as Response) });
 }
 
 function pageHeaders(res: Response): void {

@@ -13,7 +13,7 @@ import { CLI, freePort } from '../support/cli.js';
 import { FakeOpenAiServer, pngFor } from '../support/fake-openai-server.js';
 import { removeRedisKeys } from '../support/redis.js';
 import { sample } from '../support/samples.js';
-import { waitFor } from '../support/test-app.js';
+import { createTestDatabase, waitFor } from '../support/test-app.js';
 
 /**
  * The web page in a real browser (Debian's chromium, headless) against `storyforge serve` from
@@ -21,7 +21,9 @@ import { waitFor } from '../support/test-app.js';
  * one, starts a batch with a 9:16 video, watches it finish live, listens, regenerates a picture,
  * downloads everything, and reads the pages in Vietnamese. Screenshots go to out/test-browser/.
  * Pictures come from a local server speaking OpenAI's image API, so that a regenerated picture
- * really differs; narration is espeak-ng.
+ * really differs; narration is espeak-ng. The server runs on a database of its own on the test
+ * PostgreSQL server (what the page shows does not depend on the database; PostgreSQL starts in
+ * well under a second where the embedded one takes much longer on a busy machine).
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = path.resolve('out/test-browser');
@@ -100,6 +102,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
   let browser: Browser | undefined;
   let fake: FakeOpenAiServer;
   let base: string;
+  let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
   const queuePrefix = `sftest-web-${process.pid}`;
 
   beforeAll(async () => {
@@ -109,13 +112,14 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
     await fs.mkdir(OUT, { recursive: true });
     fake = new FakeOpenAiServer();
     const { baseUrl } = await fake.start();
+    database = await createTestDatabase();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     server = spawn(process.execPath, [CLI, 'serve', '--port', String(port)], {
       env: {
         ...process.env,
         DATA_DIR: path.join(dir, 'data'),
-        DATABASE_URL: '',
+        DATABASE_URL: database.url,
         QUEUE_PREFIX: queuePrefix,
         LOG_LEVEL: 'warn',
         IMAGE_GENERATOR: 'openai-compatible',
@@ -152,6 +156,7 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
     }
     await fake?.close();
     await removeRedisKeys(REDIS_URL, queuePrefix).catch(() => undefined);
+    await database?.drop().catch(() => undefined);
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   }, 60_000);
 
@@ -356,6 +361,12 @@ describe.skipIf(!existsSync(CHROMIUM))('web page in a browser', () => {
     expect(home.status).toBe(200);
     expect(home.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(await home.text()).toContain('<div id="app">');
+    const icon = await fetch(`${base}/favicon.svg`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    expect(icon.headers.get('content-security-policy')).toContain("default-src 'self'");
+    // Only the page's own files are served from its folder: nothing else there is reachable by name.
+    expect((await fetch(`${base}/stories/favicon.svg`)).status).toBe(401);
     const api = await fetch(`${base}/stories/batches`);
     expect(api.status).toBe(401);
     expect(((await api.json()) as { code: string }).code).toBe('unauthorized');

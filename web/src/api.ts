@@ -4,6 +4,8 @@ export interface Tokens {
   accessToken: string;
   refreshToken: string;
   expiresIn: number;
+  /** When the access token runs out (ms since the epoch); added by the page when it keeps the tokens. */
+  expiresAt?: number;
   user: { id: string; email: string; displayName: string | null };
 }
 
@@ -32,13 +34,17 @@ function load(): Tokens | null {
   }
 }
 
+/** Milliseconds before the access token runs out at which it is renewed. */
+const RENEW_BEFORE_MS = 60_000;
+
 function store(next: Tokens | null): void {
+  if (next && next.expiresAt === undefined) next = { ...next, expiresAt: Date.now() + next.expiresIn * 1000 };
   tokens = next;
   if (next) localStorage.setItem(TOKENS_KEY, JSON.stringify(next));
   else localStorage.removeItem(TOKENS_KEY);
   clearTimeout(refreshTimer);
   // Renew a minute before the access token runs out, so that the media cookie stays valid too.
-  if (next) refreshTimer = setTimeout(() => void refresh(), Math.max(30, next.expiresIn - 60) * 1000);
+  if (next) refreshTimer = setTimeout(() => void refresh(), Math.max(30_000, next.expiresAt! - Date.now() - RENEW_BEFORE_MS));
   listeners.forEach((listener) => listener());
 }
 
@@ -128,8 +134,14 @@ export async function signOut(): Promise<void> {
   store(null);
 }
 
-/** On page load: renew the tokens when they are old, and the cookie with them. */
+/**
+ * On page load: renew the tokens (and the cookie with them) only when the access token runs out
+ * soon; otherwise just schedule the renewal. Renewing on every load would rotate the refresh token
+ * each time, and a page left while that answer was on its way would keep the old one, which the
+ * API then takes for a stolen token and ends the session.
+ */
 export async function resumeSession(): Promise<void> {
   if (!tokens) return;
-  await refresh();
+  if ((tokens.expiresAt ?? 0) - Date.now() > 2 * RENEW_BEFORE_MS) store(tokens);
+  else await refresh();
 }
