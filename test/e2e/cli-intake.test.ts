@@ -76,5 +76,5 @@ describe('storyforge run: intake rules', () => {
     // The Windows-1258 story became the same story as its UTF-8 original.
     const storyMd = await fs.readFile(path.join(out, 'cay_thi_la_1258', 'story.md'), 'utf8');
     expect(storyMd).toBe(`# Sự tích cây thì là\n\n${story.split('\n').slice(2).join('\n')}\n`);
-  });
+  }, 240_000); // a storyforge process on the embedded database, which opens slowly on a busy machine
 });

@@ -124,7 +124,7 @@ describe('storyforge retry', () => {
     const story = JSON.parse(await fs.readFile(path.join(out, 'vi_su_tich_cay_thi_la', 'story.json'), 'utf8'));
     expect(story.status).toBe('completed');
     expect(await fs.readdir(path.join(out, 'vi_su_tich_cay_thi_la', 'audio'))).toHaveLength(story.audio.length);
-  });
+  }, 240_000); // a storyforge process on the embedded database, which opens slowly on a busy machine
 
   it('says what is wrong with a batch id, and exits 2', async () => {
     const malformed = await runCli(['retry', 'not-a-batch', '--out', path.join(dir, 'bad')], env);

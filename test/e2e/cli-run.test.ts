@@ -79,7 +79,7 @@ describe('storyforge run', () => {
       'mammoth_tables',
       'nwe_test05_word97',
     ]);
-  });
+  }, 240_000); // a storyforge process on the embedded database, which opens slowly on a busy machine
 
   it('reports an unreadable file by name, goes on with the others, and exits 1', async () => {
     const out = path.join(dir, 'out-mixed');
@@ -95,7 +95,7 @@ describe('storyforge run', () => {
     expect(batch.processedFiles).toBe(1);
     await expect(fs.access(path.join(out, 'vi_thanh_giong', 'narration.mp3'))).resolves.toBeUndefined();
     await expect(fs.access(path.join(out, 'vi_thanh_giong', 'images'))).rejects.toThrow();
-  });
+  }, 240_000); // a storyforge process on the embedded database, which opens slowly on a busy machine
 
   it('exits 2 when nothing can be read or the command is wrong', async () => {
     const empty = path.join(dir, 'empty.txt');

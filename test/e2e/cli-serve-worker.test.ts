@@ -31,7 +31,7 @@ describe('storyforge serve and worker', () => {
         } catch {
           return undefined;
         }
-      }, 60_000, 'serve to answer');
+      }, 180_000, 'serve to answer');
       expect(body).toEqual({ status: 'ok' });
       const ready = await fetch(`http://127.0.0.1:${port}/ready`);
       expect(ready.status).toBe(200);
@@ -49,7 +49,7 @@ describe('storyforge serve and worker', () => {
     }
     expect(await serve.exited).toBeDefined();
     expect(serve.output()).toContain('Listening on');
-  });
+  }, 240_000); // a storyforge process on the embedded database, which opens slowly on a busy machine
 
   it('worker refuses to start on the embedded database, saying why', async () => {
     const result = await runCli(['worker'], { DATA_DIR: path.join(dir, 'worker'), DATABASE_URL: '' });
@@ -81,5 +81,5 @@ describe('storyforge serve and worker', () => {
       await stopCli(worker);
       await database.drop();
     }
-  });
+  }, 240_000); // a storyforge process on the embedded database, which opens slowly on a busy machine
 });

@@ -48,7 +48,7 @@ describe('storyforge run --video', () => {
     const video = await probeAudio(path.join(folder, 'video.mp4'));
     expect(video.codec).toBe('aac');
     expect(Math.abs(video.duration - narration.duration)).toBeLessThan(0.5);
-  });
+  }, 240_000); // a storyforge process on the embedded database, which opens slowly on a busy machine
 
   it('refuses --video without the images or the narration it needs (exit 2)', async () => {
     const story = path.join(dir, 'short.txt');
