@@ -213,7 +213,9 @@ const SILENCE_MIN_MS = 120;
 
 /** The samples of a RIFF/WAVE file holding integer PCM (told by its first bytes); undefined for any other file (ffmpeg reads those). */
 async function readWavFile(file: string): Promise<PcmWav | undefined> {
-  const handle = await open(file, 'r');
+  // A file that cannot be opened is ffprobe's to report, in the words of every other media failure.
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return undefined;
   try {
     const head = Buffer.alloc(12);
     const { bytesRead } = await handle.read(head, 0, 12, 0);
