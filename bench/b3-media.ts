@@ -59,7 +59,7 @@ try {
   let storyId = '';
   let narrationS = 0;
   let clips = 0;
-  for (let round = 1; round <= Math.max(1, REPEAT - 1); round++) {
+  for (let round = 1; round <= Math.max(1, REPEAT - 1); round++) { // REPEAT − 1 runs: each takes minutes
     const load = load1();
     const result = await bench.runBatch(await bench.upload([file!]), autoMode);
     storyId = result.storyIds[0]!;

@@ -19,7 +19,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const BENCHES: { id: string; file: string; args: string[] }[] = [
   { id: 'B1', file: 'b1-orchestration.js', args: ['--repeat', '2'] },
   { id: 'B2', file: 'b2-overhead.js', args: ['--repeat', '3'] },
-  { id: 'B3', file: 'b3-media.js', args: ['--repeat', '3'] },
+  { id: 'B3', file: 'b3-media.js', args: ['--repeat', '2'] },
   { id: 'B4', file: 'batch-status.js', args: ['--database-url', POSTGRES_URL, '--seconds', '5', '--rounds', '3', '--connections', '10', '--words', '60'] },
   { id: 'B5', file: 'b5-memory-intake.js', args: [] },
 ];
