@@ -54,7 +54,7 @@ for (const bench of BENCHES.filter((b) => !only || only.includes(b.id))) {
 
 const minutes = (Date.now() - started) / 60_000;
 const cpu = os.cpus();
-const ffmpeg = execFileSync('ffmpeg', ['-version'], { encoding: 'utf8' }).split('\n')[0];
+const ffmpeg = execFileSync('ffmpeg', ['-version'], { encoding: 'utf8' }).split(' Copyright')[0];
 const lines = [
   START,
   `## \`npm run bench\`, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
