@@ -11,56 +11,22 @@
  * drops it afterwards. Over HTTP it registers a user, uploads the first 150 words of each of the
  * nine sample stories (test/fixtures/samples/stories), runs them as one batch (images, audio, merge) to the end, then measures with autocannon:
  * /health and the status route alternately, `--rounds` times each for `--seconds` (after a short
- * warm-up), and prints a Markdown table for bench/RESULTS.md. Target: status ≥ 0.5 × /health.
+ * warm-up), and prints a Markdown table for bench/RESULTS.md (B4 of `npm run bench`: `--result FILE`).
+ * Targets: status ≥ 0.5 × /health, status p99 ≤ 25 ms. `--connections` (default 50) and `--words`
+ * (per story, default 150) change the load and the batch.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
+import { arg, figure, freePort, median, privateDatabase, report, ROOT, waitFor } from './support.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const arg = (name: string): string | undefined => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : undefined;
-};
 const SECONDS = Number(arg('seconds') ?? 10);
 const ROUNDS = Number(arg('rounds') ?? 2);
-const CONNECTIONS = 50;
-const WORDS_PER_STORY = 150;
-
-/** A free TCP port on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-/** Creates a private database on the server of `url`; returns its URL and how to drop it. */
-async function privateDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `storyforge_bench_${randomBytes(4).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const own = new URL(url);
-  own.pathname = `/${name}`;
-  return { url: own.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
+const CONNECTIONS = Number(arg('connections') ?? 50);
+const WORDS_PER_STORY = Number(arg('words') ?? 150);
 
 /** The first {@link WORDS_PER_STORY} words of each sample story (test/fixtures/samples/stories). */
 async function storyFiles(): Promise<{ name: string; text: string }[]> {
@@ -82,16 +48,6 @@ async function call(base: string, method: string, route: string, token?: string,
   const answer = await response.json();
   if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(answer)}`);
   return answer;
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }
 
 interface Measured {
@@ -126,7 +82,7 @@ async function main(): Promise<void> {
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    await waitFor('serve to answer', 180_000, async () => ((await fetch(`${base}/ready`)).ok ? true : undefined));
+    await waitFor('serve to answer', 180_000, async () => ((await fetch(`${base}/ready`)).ok ? true : undefined), 500);
     const { accessToken: token } = await call(base, 'POST', '/auth/register', undefined, { email: 'bench@example.com', password: 'correct horse battery staple' });
     const form = new FormData();
     for (const file of await storyFiles()) form.append('files', new Blob([file.text]), file.name);
@@ -136,12 +92,13 @@ async function main(): Promise<void> {
     const final = await waitFor('the batch to end', 15 * 60_000, async () => {
       const status = await call(base, 'GET', `/stories/batch/${batchId}/status`, token);
       return ['pending', 'processing'].includes(status.status) ? undefined : status;
-    });
+    }, 500);
     const statusRoute = `/stories/batch/${batchId}/status`;
     const bodyBytes = Buffer.byteLength(JSON.stringify(final));
     const chunks = final.stories.reduce((sum: number, s: { images: { total: number }; audio: { total: number } }) => sum + s.images.total + s.audio.total, 0);
     process.stderr.write(`Batch ${final.status} in ${((Date.now() - started) / 1000).toFixed(0)} s; measuring…\n`);
 
+    const load = Math.round(os.loadavg()[0]! * 10) / 10;
     await measure('warm-up', `${base}/health`, undefined, 2);
     await measure('warm-up', `${base}${statusRoute}`, token, 2);
     const rows: Measured[] = [];
@@ -155,7 +112,7 @@ async function main(): Promise<void> {
     };
     const ratio = mean('status') / mean('/health');
     const lines = [
-      `${new Date().toISOString().slice(0, 10)}, ${database ? 'PostgreSQL' : 'embedded PGlite'}, ${CONNECTIONS} connections, ${ROUNDS} × ${SECONDS} s each, alternating; status of a finished batch of ${final.stories.length} stories (${chunks} chunks, ${bodyBytes} bytes of JSON); load average before: ${os.loadavg()[0].toFixed(1)}`,
+      `${new Date().toISOString().slice(0, 10)}, ${database ? 'PostgreSQL' : 'embedded PGlite'}, ${CONNECTIONS} connections, ${ROUNDS} × ${SECONDS} s each, alternating; status of a finished batch of ${final.stories.length} stories (${chunks} chunks, ${bodyBytes} bytes of JSON); load average before: ${load}`,
       '',
       '| round | route | req/s | p50 (ms) | p99 (ms) | non-2xx | errors |',
       '| --- | --- | --- | --- | --- | --- | --- |',
@@ -163,7 +120,18 @@ async function main(): Promise<void> {
       '',
       `Mean: /health ${mean('/health').toFixed(0)} req/s, status ${mean('status').toFixed(0)} req/s: **status = ${ratio.toFixed(2)} × /health** (target ≥ 0.5).`,
     ];
-    process.stdout.write(`${lines.join('\n')}\n`);
+    const statusRows = rows.filter((r) => r.route === 'status');
+    const p99 = median(statusRows.map((r) => r.p99));
+    const loads = [load];
+    await report({
+      id: 'B4',
+      title: 'API',
+      figures: [
+        figure('batch status ÷ /health requests per s', ratio, ratio.toFixed(2), loads, { atLeast: 0.5 }),
+        figure('batch status p99 (ms, median of rounds)', p99, `${p99} ms`, loads, { atMost: 25 }),
+      ],
+      details: lines,
+    });
     if (rows.some((r) => r.non2xx > 0 || r.errors > 0)) process.exitCode = 1;
   } finally {
     if (serve && serve.exitCode === null) {

@@ -71,10 +71,12 @@ export interface AppModuleOptions {
 @Module({})
 export class AppModule {
   static forRoot(options: AppModuleOptions): DynamicModule {
+    const root = options.logger ?? rootLoggerFor(options.config);
+    const startup = (message: string) => root.info({ context: 'Startup' }, message);
     return {
       module: AppModule,
       imports: [
-        loggingModule(options.logger ?? rootLoggerFor(options.config)),
+        loggingModule(root),
         // Readiness checks; a failure is logged by ReadinessService, with its reason.
         TerminusModule.forRoot({ logger: false }),
         ...(options.http ? httpImports(options.config) : []),
@@ -91,7 +93,7 @@ export class AppModule {
           }),
         },
         { provide: RUN_WORKERS, useValue: options.workers },
-        { provide: DATABASE, useFactory: () => openDatabase(options.config) },
+        { provide: DATABASE, useFactory: () => openDatabase({ ...options.config, progress: startup }) },
         DatabaseLifecycle,
         BatchRepository,
         CancelSignalRepository,

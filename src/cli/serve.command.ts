@@ -22,6 +22,7 @@ export async function serveCommand(config: AppConfig, port = config.http.port, o
   const root = rootLoggerFor(config);
   const app = await createHttpApp(config, { workers, rootLogger: root });
   app.enableShutdownHooks();
+  root.info({ context: 'Startup' }, `Connecting to Redis at ${redisAddress(config.redisUrl)}`);
   await app.get(QueueRepository).ping();
   await app.get(QueueRepository).checkRedisPolicy();
   await app.listen(port, config.http.host);
@@ -45,6 +46,7 @@ export async function workerCommand(config: AppConfig): Promise<void> {
   });
   usePinoLogger(app);
   app.enableShutdownHooks();
+  root.info({ context: 'Startup' }, `Connecting to Redis at ${redisAddress(config.redisUrl)}`);
   await app.get(QueueRepository).ping();
   await app.get(QueueRepository).checkRedisPolicy();
   let where = '';
@@ -63,4 +65,14 @@ export async function workerCommand(config: AppConfig): Promise<void> {
     }
   }
   root.info({ context: 'Storyforge' }, `Worker started${where}`);
+}
+
+/** Host, port and database of a Redis URL, for messages (never its password). */
+function redisAddress(redisUrl: string): string {
+  try {
+    const url = new URL(redisUrl);
+    return `${url.hostname}:${url.port || '6379'}${url.pathname.length > 1 ? url.pathname : ''}`;
+  } catch {
+    return 'REDIS_URL';
+  }
 }

@@ -95,8 +95,14 @@ export async function openDatabase(options: {
   dataDir: string;
   /** PostgreSQL only: how long queries retry while the server is unreachable, ms (default {@link DEFAULT_QUERY_RETRY_MS}). */
   queryRetryMs?: number;
+  /** Told what is being done while the database opens (connecting, migrating), for start-up messages. */
+  progress?: (message: string) => void;
 }): Promise<DatabaseConnection> {
+  const progress = options.progress ?? (() => undefined);
+  const started = performance.now();
+  const ready = (kind: string) => progress(`${kind} ready in ${Math.round(performance.now() - started)} ms`);
   if (options.databaseUrl) {
+    progress(`Connecting to PostgreSQL at ${describeServer(options.databaseUrl)}`);
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: 10,
@@ -112,6 +118,7 @@ export async function openDatabase(options: {
     try {
       // Waiting for another process's migrations, and a long migration, are not runaway statements.
       await client.query('SET statement_timeout = 0');
+      progress('Applying database migrations (after any other process applying them)');
       await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
       await migratePg(drizzlePg(client, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
     } finally {
@@ -120,13 +127,16 @@ export async function openDatabase(options: {
     }
     const ping = (timeoutMs: number) => withTimeout(queryOnce('SELECT 1'), timeoutMs, 'PostgreSQL').then(() => undefined);
     const installationId = await readInstallationId(db as unknown as Database);
+    ready('PostgreSQL');
     return { db: db as unknown as Database, kind: 'postgres', installationId, ping, close: () => pool.end() };
   }
   const dir = path.join(options.dataDir, 'pglite');
   await fs.mkdir(dir, { recursive: true });
   const release = await lockDataDir(dir);
   try {
+    progress(`Opening the embedded database in ${dir} (set DATABASE_URL to use PostgreSQL)`);
     const client = await PGlite.create(dir);
+    progress('Applying database migrations');
     const db = drizzlePglite(client, { schema });
     await migratePglite(db, { migrationsFolder: MIGRATIONS_FOLDER });
     await db.execute(sql`SELECT 1`);
@@ -136,6 +146,7 @@ export async function openDatabase(options: {
     };
     const ping = (timeoutMs: number) => withTimeout(client.query('SELECT 1'), timeoutMs, 'PGlite').then(() => undefined);
     const installationId = await readInstallationId(db as unknown as Database);
+    ready('Embedded database');
     return { db: db as unknown as Database, kind: 'pglite', installationId, ping, close };
   } catch (error) {
     await release();

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { access, copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, copyFile, mkdir, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { Inject, Injectable } from '@nestjs/common';
@@ -21,6 +21,7 @@ import {
   type FfmpegColor,
 } from '../media/ffmpeg-args.js';
 import { fontFamilyName } from '../media/font-name.js';
+import { pcmDurationMs, pcmSilences, type PcmWav, readPcmWav } from '../media/wav.js';
 import { type BurnCaptions, captionScript } from '../media/captions.js';
 import {
   buildChapterMetadata,
@@ -206,6 +207,25 @@ interface RunResult {
 }
 
 const STDERR_TAIL_LINES = 12;
+/** Threshold and shortest length of a silence, dBFS and ms (the defaults of buildSilenceDetectArgs). */
+const SILENCE_NOISE_DB = -40;
+const SILENCE_MIN_MS = 120;
+
+/** The samples of a RIFF/WAVE file holding integer PCM (told by its first bytes); undefined for any other file (ffmpeg reads those). */
+async function readWavFile(file: string): Promise<PcmWav | undefined> {
+  // A file that cannot be opened is ffprobe's to report, in the words of every other media failure.
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const head = Buffer.alloc(12);
+    const { bytesRead } = await handle.read(head, 0, 12, 0);
+    if (bytesRead < 12 || head.toString('latin1', 0, 4) !== 'RIFF' || head.toString('latin1', 8, 12) !== 'WAVE') return undefined;
+    return readPcmWav(await handle.readFile());
+  } finally {
+    await handle.close();
+  }
+}
+
 /** ffprobe processes at a time when joinClips measures its clips. */
 const PROBE_CONCURRENCY = 4;
 const MAX_BUFFER = 256 * 1024 * 1024;
@@ -226,8 +246,14 @@ export class MediaRepository {
     this.ffprobe = config.binaries.ffprobe;
   }
 
-  /** Duration of the first audio stream as decoded (Σ samples / rate), ms, not rounded. */
+  /**
+   * Duration of the first audio stream as decoded (Σ samples / rate), ms, not rounded. A PCM WAV
+   * (the clips of espeak-ng, Gemini, WAV-answering servers) is read from its header and sample
+   * count in this process; anything else is decoded by ffprobe.
+   */
   async durationMs(file: string, signal?: AbortSignal): Promise<number> {
+    const wav = await readWavFile(file);
+    if (wav) return pcmDurationMs(wav);
     const { stdout } = await this.run(this.ffprobe, buildDurationProbeArgs(file), signal);
     try {
       return parseDecodedDurationMs(stdout);
@@ -241,7 +267,10 @@ export class MediaRepository {
    * one still open at the end ends at `durationMs`.
    */
   async silences(file: string, durationMs: number, signal?: AbortSignal): Promise<Silence[]> {
-    const { stderr } = await this.run(this.ffmpeg, buildSilenceDetectArgs(file), signal);
+    // A PCM WAV is read in this process by silencedetect's rule (media/wav.ts): no ffmpeg process per clip.
+    const wav = await readWavFile(file);
+    if (wav) return pcmSilences(wav, SILENCE_NOISE_DB, SILENCE_MIN_MS).map((s) => ({ startMs: s.startMs, endMs: Math.min(durationMs, s.endMs) }));
+    const { stderr } = await this.run(this.ffmpeg, buildSilenceDetectArgs(file, SILENCE_NOISE_DB, SILENCE_MIN_MS), signal);
     return parseSilences(stderr, durationMs);
   }
 
