@@ -26,7 +26,7 @@ import { MediaRepository } from './repositories/media.repository.js';
 import { QueueRepository } from './repositories/queue.repository.js';
 import { RefreshTokenRepository } from './repositories/refresh-token.repository.js';
 import { StepRunRepository } from './repositories/step-run.repository.js';
-import { StorageRepository } from './repositories/storage.repository.js';
+import { storageProvider } from './repositories/storage.provider.js';
 import { StoryRepository } from './repositories/story.repository.js';
 import { UploadRepository } from './repositories/upload.repository.js';
 import { MusicRepository } from './repositories/music.repository.js';
@@ -99,7 +99,7 @@ export class AppModule {
         MediaRepository,
         QueueRepository,
         StepRunRepository,
-        StorageRepository,
+        storageProvider,
         StoryRepository,
         UploadRepository,
         MusicRepository,
