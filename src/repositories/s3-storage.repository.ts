@@ -6,7 +6,6 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  CopyObjectCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -19,6 +18,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AppConfig } from '../config/config.js';
+import { SCRATCH_ROOT } from './scratch.js';
 import { assertStorageKey, type Download, type DownloadRequest, StorageRepository } from './storage.repository.js';
 
 /** Settings of the S3 driver (see AppConfig.storage.s3). */
@@ -37,8 +37,8 @@ const statusOf = (error: unknown) => (error as { $metadata?: { httpStatusCode?: 
 /**
  * Storage in a bucket of AWS S3 or an S3-compatible store (MinIO, Cloudflare R2, Ceph …), under
  * an optional key prefix. Every write is one PutObject (or a multipart upload for a large file),
- * which S3 makes visible whole or not at all; staged bytes live beside their key as
- * `<key>.<uuid>.part` objects and are copied into place. Checksums are sent and checked only
+ * which S3 makes visible whole or not at all; staged bytes wait in a local scratch file until
+ * placed. Checksums are sent and checked only
  * where S3 requires them, which every S3-compatible store accepts.
  */
 export class S3StorageRepository extends StorageRepository {
@@ -65,22 +65,28 @@ export class S3StorageRepository extends StorageRepository {
     await this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key), Body: data }));
   }
 
-  /** @returns the staged object's storage key (`<key>.<uuid>.part`). */
+  /**
+   * Keeps the bytes in this process's scratch space until placed (a killed process's are removed
+   * with its scratch space, see removeStaleScratch).
+   * @returns the staged file's local path.
+   */
   async stage(key: string, data: Uint8Array): Promise<string> {
-    const staged = `${key}.${randomUUID()}.part`;
-    await this.write(staged, data);
+    assertStorageKey(key);
+    const dir = path.join(SCRATCH_ROOT, 'staged');
+    await fs.mkdir(dir, { recursive: true });
+    const staged = path.join(dir, `${randomUUID()}-${path.posix.basename(key)}`);
+    await fs.writeFile(staged, data);
     return staged;
   }
 
-  /** A server-side copy of the staged object to the key, then the staged object is removed. */
+  /** One PutObject of the staged file; the local file is removed after. */
   async place(staged: string, key: string): Promise<void> {
-    const source = this.objectKey(staged).split('/').map(encodeURIComponent).join('/');
-    await this.client.send(new CopyObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key), CopySource: `${this.settings.bucket}/${source}` }));
-    await this.remove(staged);
+    await this.write(key, await fs.readFile(staged));
+    await fs.rm(staged, { force: true });
   }
 
   async discard(staged: string): Promise<void> {
-    await this.remove(staged);
+    await fs.rm(staged, { force: true });
   }
 
   /** Uploads the file (in parts when large), then removes it. */
@@ -192,6 +198,7 @@ export class S3StorageRepository extends StorageRepository {
     await this.deleteObjects(await this.objectsUnder(prefix, false));
   }
 
+  /** Removes `.part` objects (none is made by this driver; another tool's interrupted copy may leave some). */
   async removePartial(prefix: string): Promise<number> {
     const partial = (await this.objectsUnder(prefix, true)).filter((objectKey) => objectKey.endsWith('.part'));
     await this.deleteObjects(partial);

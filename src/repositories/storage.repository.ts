@@ -52,14 +52,16 @@ export abstract class StorageRepository {
   abstract write(key: string, data: Uint8Array): Promise<void>;
 
   /**
-   * Stores bytes beside a key under a temporary `.part` name, to be put in place later with
-   * {@link place} (or removed with {@link discard}): the key's current file stays untouched until
-   * then. A `.part` left by a killed process is removed by {@link removePartial}.
-   * @returns a handle of the staged bytes for {@link place} / {@link discard}.
+   * Keeps bytes meant for a key in a local file, to be put in place later with {@link place} (or
+   * removed with {@link discard}): the key's current file stays untouched until then. Tools may
+   * read the staged file (e.g. ffprobe a clip before it is recorded). The local driver stages
+   * beside the key as a `.part` file, which {@link removePartial} removes when a killed process
+   * left it; the bucket driver stages in the process's scratch space.
+   * @returns the staged file's local path, for {@link place} / {@link discard}.
    */
   abstract stage(key: string, data: Uint8Array): Promise<string>;
 
-  /** Puts bytes staged by {@link stage} under their key, replacing what was there. */
+  /** Puts a file staged by {@link stage} under its key, replacing what was there; the staged file is gone after. */
   abstract place(staged: string, key: string): Promise<void>;
 
   /** Removes staged bytes that were not placed; ones already placed or gone are not an error. */

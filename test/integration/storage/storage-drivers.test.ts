@@ -72,9 +72,13 @@ describe.each(drivers)('storage in a %s', (_name, make) => {
     await storage.place(placed, 'stories/s2/audio/001.mp3');
     await storage.discard(dropped);
     expect((await storage.read('stories/s2/audio/001.mp3')).toString()).toBe('new');
-    expect(await storage.removePartial('stories/s2/audio')).toBe(1); // the one a killed process left
-    expect(await storage.removePartial('stories/s2/audio')).toBe(0);
+    expect(await fs.readFile(left, 'utf8')).toBe('killed'); // a local file tools can read
+    // What a killed process staged is removed: the local driver's beside the key, the bucket's with the scratch space.
+    await storage.removePartial('stories/s2/audio');
+    await storage.discard(left);
     await storage.discard(left); // already gone: not an error
+    await expect(fs.access(placed)).rejects.toThrow();
+    await expect(fs.access(dropped)).rejects.toThrow();
     expect(await storage.list('stories/s2/audio')).toEqual(['stories/s2/audio/001.mp3']);
   });
 
@@ -141,5 +145,15 @@ describe('downloads from a bucket', () => {
     expect(response.headers.get('content-disposition')).toBe('attachment; filename="story.txt"');
     expect(await response.text()).toBe('hello');
     await expect(storage.download('uploads/u2/missing.txt', { contentType: 'text/plain', contentDisposition: 'inline' })).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('storage in a local folder', () => {
+  it('stages beside the key, and removes the .part files a killed process left', async () => {
+    const storage = new LocalStorageRepository({ dataDir });
+    const left = await storage.stage('stories/s9/audio/001.mp3', Buffer.from('killed'));
+    expect(path.dirname(left)).toBe(path.join(dataDir, 'files', 'stories', 's9', 'audio'));
+    expect(await storage.removePartial('stories/s9/audio')).toBe(1);
+    expect(await storage.removePartial('stories/s9/audio')).toBe(0);
   });
 });
