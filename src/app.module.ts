@@ -14,6 +14,7 @@ import { ImagesStep } from './pipeline/steps/images.step.js';
 import { MergeStep } from './pipeline/steps/merge.step.js';
 import { StoryStep } from './pipeline/steps/story.step.js';
 import { VideoStep } from './pipeline/steps/video.step.js';
+import { WorkerHeartbeatService } from './pipeline/worker-heartbeat.service.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { ProviderLimitsRepository } from './repositories/provider-limits.repository.js';
 import { ApiKeyRepository } from './repositories/api-key.repository.js';
@@ -33,6 +34,7 @@ import { MusicRepository } from './repositories/music.repository.js';
 import { MusicService } from './services/music.service.js';
 import { PresentationService } from './services/presentation.service.js';
 import { UserRepository } from './repositories/user.repository.js';
+import { WorkerRepository } from './repositories/worker.repository.js';
 import { BatchService } from './services/batch.service.js';
 import { ExportService } from './services/export.service.js';
 import { IdempotencyService } from './services/idempotency.service.js';
@@ -130,6 +132,8 @@ export class AppModule {
         IdempotencyService,
         StoryReplayService,
         PipelineWorker,
+        WorkerRepository,
+        WorkerHeartbeatService,
         // Work context on log lines, and the job and queue metrics.
         JobObserverService,
         ReadinessService,

@@ -243,12 +243,17 @@ export const envSchema = z.object({
   JOB_MAX_STALLED: intFrom(3, 0, 100),
   SHUTDOWN_GRACE_MS: intFrom(30_000, 0, 3_600_000),
   RECONCILE_INTERVAL_MS: intFrom(60_000, 0, 86_400_000), // 0 = off
+  WORKER_HEARTBEAT_MS: intFrom(5_000, 200, 60_000),
+  WORKER_HEARTBEAT_TIMEOUT_MS: intFrom(30_000, 1_000, 3_600_000),
   STORY_CONCURRENCY: intFrom(2, 1, 64),
   IMAGE_CONCURRENCY: intFrom(2, 1, 64),
   AUDIO_CONCURRENCY: intFrom(2, 1, 64),
   MERGE_CONCURRENCY: intFrom(1, 1, 64),
   VIDEO_CONCURRENCY: intFrom(1, 1, 64),
 }).superRefine((env, ctx) => {
+  if (env.WORKER_HEARTBEAT_TIMEOUT_MS < 3 * env.WORKER_HEARTBEAT_MS) {
+    ctx.addIssue({ code: 'custom', path: ['WORKER_HEARTBEAT_TIMEOUT_MS'], message: `must be at least 3 × WORKER_HEARTBEAT_MS (${3 * env.WORKER_HEARTBEAT_MS}), so that one late heartbeat does not count a live worker as dead` });
+  }
   if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) {
     ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'must name the bucket when STORAGE_DRIVER is s3' });
   }
@@ -412,6 +417,13 @@ export interface AppConfig {
     shutdownGraceMs: number;
     /** How often the reconciler rebuilds missing queue jobs from the database, ms; 0 = off. */
     reconcileIntervalMs: number;
+    /** How often a worker process renews its heartbeat and that of the step runs it runs, ms. */
+    heartbeatMs: number;
+    /**
+     * How old a heartbeat may be before its worker (and the work it was running) counts as gone,
+     * ms; the reconciler queues such work again. At least 3 × `heartbeatMs`.
+     */
+    heartbeatTimeoutMs: number;
   };
 }
 
@@ -546,6 +558,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxStalled: e.JOB_MAX_STALLED,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+      heartbeatMs: e.WORKER_HEARTBEAT_MS,
+      heartbeatTimeoutMs: e.WORKER_HEARTBEAT_TIMEOUT_MS,
     },
   };
 }
