@@ -163,7 +163,7 @@ export class ReadinessService {
    * A file can be written to, read from and removed from the data directory (scratch of uploads),
    * and the artifact storage takes a file (the `files` folder, or the bucket).
    */
-  private async storageState(): Promise<Record<string, unknown>> {
+  private async storageState(): Promise<void> {
     const file = path.join(this.config.dataDir, `.ready-${process.pid}-${Date.now()}`);
     try {
       await fs.mkdir(this.config.dataDir, { recursive: true });
@@ -173,6 +173,5 @@ export class ReadinessService {
       await fs.rm(file, { force: true });
     }
     await this.storage.check();
-    return { driver: this.config.storage.driver };
   }
 }
