@@ -14,6 +14,7 @@ import { ImagesStep } from './pipeline/steps/images.step.js';
 import { MergeStep } from './pipeline/steps/merge.step.js';
 import { StoryStep } from './pipeline/steps/story.step.js';
 import { VideoStep } from './pipeline/steps/video.step.js';
+import { WorkerHeartbeatService } from './pipeline/worker-heartbeat.service.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { ProviderLimitsRepository } from './repositories/provider-limits.repository.js';
 import { ApiKeyRepository } from './repositories/api-key.repository.js';
@@ -26,13 +27,14 @@ import { MediaRepository } from './repositories/media.repository.js';
 import { QueueRepository } from './repositories/queue.repository.js';
 import { RefreshTokenRepository } from './repositories/refresh-token.repository.js';
 import { StepRunRepository } from './repositories/step-run.repository.js';
-import { StorageRepository } from './repositories/storage.repository.js';
+import { storageProvider } from './repositories/storage.provider.js';
 import { StoryRepository } from './repositories/story.repository.js';
 import { UploadRepository } from './repositories/upload.repository.js';
 import { MusicRepository } from './repositories/music.repository.js';
 import { MusicService } from './services/music.service.js';
 import { PresentationService } from './services/presentation.service.js';
 import { UserRepository } from './repositories/user.repository.js';
+import { WorkerRepository } from './repositories/worker.repository.js';
 import { BatchService } from './services/batch.service.js';
 import { ExportService } from './services/export.service.js';
 import { IdempotencyService } from './services/idempotency.service.js';
@@ -101,7 +103,7 @@ export class AppModule {
         MediaRepository,
         QueueRepository,
         StepRunRepository,
-        StorageRepository,
+        storageProvider,
         StoryRepository,
         UploadRepository,
         MusicRepository,
@@ -132,6 +134,8 @@ export class AppModule {
         IdempotencyService,
         StoryReplayService,
         PipelineWorker,
+        WorkerRepository,
+        WorkerHeartbeatService,
         // Work context on log lines, and the job and queue metrics.
         JobObserverService,
         ReadinessService,

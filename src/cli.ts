@@ -122,12 +122,25 @@ program
     await serveCommand(loadConfig(), options.port, { workers: options.workers });
   });
 
-program
+const worker = program
   .command('worker')
-  .description('Run queue workers only (needs DATABASE_URL: embedded PGlite serves one process)')
+  .description('Run queue workers only (needs DATABASE_URL: embedded PGlite serves one process); SIGUSR2 drains it')
   .action(async () => {
     const { workerCommand } = await import('./cli/serve.command.js');
     await workerCommand(loadConfig());
+  });
+worker
+  .command('drain')
+  .description('Ask worker processes to take no new job, finish what they run and exit')
+  .option('--all', 'every live worker')
+  .option('--host <host>', 'the workers of one host (its hostname)')
+  .option('--id <id>', 'one worker, by the id GET /admin/workers shows')
+  .action(async (options: { all?: boolean; host?: string; id?: string }) => {
+    const given = [options.all, options.host, options.id].filter((value) => value !== undefined);
+    if (given.length !== 1) throw new Error('worker drain: give exactly one of --all, --host, --id');
+    const { workerDrainCommand } = await import('./cli/worker-drain.command.js');
+    const target = options.id ? { workerId: options.id } : options.host ? { host: options.host } : { all: true as const };
+    process.exitCode = await workerDrainCommand(loadConfig(), target);
   });
 
 const user = program.command('user').description('Manage user accounts');

@@ -49,6 +49,14 @@ const optionalText = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
+/** `true`/`1`/`yes` or `false`/`0`/`no` (empty = false). */
+const flag = z
+  .string()
+  .default('false')
+  .transform((value) => value.trim().toLowerCase())
+  .refine((value) => ['', 'true', '1', 'yes', 'false', '0', 'no'].includes(value), 'must be true or false')
+  .transform((value) => ['true', '1', 'yes'].includes(value));
+
 /** A comma-separated list of API keys (several keys of one vendor are used in turn). */
 const keyList = z
   .string()
@@ -112,6 +120,17 @@ export const DEFAULT_COMFYUI_WORKFLOW = path.resolve(path.dirname(fileURLToPath(
  */
 export const envSchema = z.object({
   DATA_DIR: z.string().default('./data'),
+  STORAGE_DRIVER: oneOf(['local', 's3']).default('local'),
+  S3_BUCKET: optionalText,
+  S3_ENDPOINT: optionalText.pipe(z.string().url('must be a URL such as http://127.0.0.1:9000').optional()),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_FORCE_PATH_STYLE: flag,
+  S3_PREFIX: z
+    .string()
+    .default('')
+    .refine((value) => value === '' || /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/.test(value), 'must be a folder-like path such as storyforge or prod/storyforge (no leading or trailing slash)'),
+  S3_PRESIGNED_DOWNLOADS: flag,
+  S3_PRESIGNED_TTL_S: intFrom(900, 60, 7 * 86_400), // SigV4 presigned URLs last at most 7 days
   DATABASE_URL: optionalText,
   REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'must be letters, digits and _ . : - only').default('storyforge'),
@@ -224,11 +243,20 @@ export const envSchema = z.object({
   JOB_MAX_STALLED: intFrom(3, 0, 100),
   SHUTDOWN_GRACE_MS: intFrom(30_000, 0, 3_600_000),
   RECONCILE_INTERVAL_MS: intFrom(60_000, 0, 86_400_000), // 0 = off
+  WORKER_HEARTBEAT_MS: intFrom(5_000, 200, 60_000),
+  WORKER_HEARTBEAT_TIMEOUT_MS: intFrom(30_000, 1_000, 3_600_000),
   STORY_CONCURRENCY: intFrom(2, 1, 64),
   IMAGE_CONCURRENCY: intFrom(2, 1, 64),
   AUDIO_CONCURRENCY: intFrom(2, 1, 64),
   MERGE_CONCURRENCY: intFrom(1, 1, 64),
   VIDEO_CONCURRENCY: intFrom(1, 1, 64),
+}).superRefine((env, ctx) => {
+  if (env.WORKER_HEARTBEAT_TIMEOUT_MS < 3 * env.WORKER_HEARTBEAT_MS) {
+    ctx.addIssue({ code: 'custom', path: ['WORKER_HEARTBEAT_TIMEOUT_MS'], message: `must be at least 3 × WORKER_HEARTBEAT_MS (${3 * env.WORKER_HEARTBEAT_MS}), so that one late heartbeat does not count a live worker as dead` });
+  }
+  if (env.STORAGE_DRIVER === 's3' && !env.S3_BUCKET) {
+    ctx.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'must name the bucket when STORAGE_DRIVER is s3' });
+  }
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -236,6 +264,29 @@ export type Env = z.infer<typeof envSchema>;
 /** The configuration every part reads; parsed once at start-up by {@link loadConfig}. */
 export interface AppConfig {
   dataDir: string;
+  /**
+   * Where uploads and artifacts are kept: `local` = `<dataDir>/files` (every API and worker process
+   * must see the same folder), `s3` = a bucket of AWS S3 or an S3-compatible store (MinIO,
+   * Cloudflare R2 …), so that hosts share no disk. Credentials of `s3` come from the AWS SDK's usual
+   * sources (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance role).
+   */
+  storage: {
+    driver: 'local' | 's3';
+    s3?: {
+      bucket: string;
+      /** Custom endpoint (MinIO, R2 …); undefined = AWS S3 of `region`. */
+      endpoint?: string;
+      region: string;
+      /** `http://host/bucket/key` addressing instead of `http://bucket.host/key` (MinIO and most local servers need it). */
+      forcePathStyle: boolean;
+      /** Folder-like prefix of every key in the bucket, e.g. `storyforge`; '' = none. */
+      prefix: string;
+      /** Downloads answer 302 to a presigned URL of the bucket instead of streaming through the API. */
+      presignedDownloads: boolean;
+      /** Lifetime of a presigned download URL, s. */
+      presignedTtlS: number;
+    };
+  };
   /** PostgreSQL connection string, or undefined for embedded PGlite under `dataDir/pglite`. */
   databaseUrl?: string;
   redisUrl: string;
@@ -366,6 +417,13 @@ export interface AppConfig {
     shutdownGraceMs: number;
     /** How often the reconciler rebuilds missing queue jobs from the database, ms; 0 = off. */
     reconcileIntervalMs: number;
+    /** How often a worker process renews its heartbeat and that of the step runs it runs, ms. */
+    heartbeatMs: number;
+    /**
+     * How old a heartbeat may be before its worker (and the work it was running) counts as gone,
+     * ms; the reconciler queues such work again. At least 3 × `heartbeatMs`.
+     */
+    heartbeatTimeoutMs: number;
   };
 }
 
@@ -400,6 +458,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const e = parsed.data;
   return {
     dataDir: path.resolve(e.DATA_DIR),
+    storage: {
+      driver: e.STORAGE_DRIVER,
+      s3:
+        e.STORAGE_DRIVER === 's3'
+          ? {
+              bucket: e.S3_BUCKET!,
+              endpoint: e.S3_ENDPOINT,
+              region: e.S3_REGION,
+              forcePathStyle: e.S3_FORCE_PATH_STYLE,
+              prefix: e.S3_PREFIX,
+              presignedDownloads: e.S3_PRESIGNED_DOWNLOADS,
+              presignedTtlS: e.S3_PRESIGNED_TTL_S,
+            }
+          : undefined,
+    },
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
@@ -485,6 +558,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxStalled: e.JOB_MAX_STALLED,
       shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
       reconcileIntervalMs: e.RECONCILE_INTERVAL_MS,
+      heartbeatMs: e.WORKER_HEARTBEAT_MS,
+      heartbeatTimeoutMs: e.WORKER_HEARTBEAT_TIMEOUT_MS,
     },
   };
 }

@@ -33,6 +33,13 @@ export interface DatabaseConnection {
    * @throws the driver's error, or Error when it does not answer within `timeoutMs` (ms).
    */
   ping(timeoutMs: number): Promise<void>;
+  /**
+   * Runs `fn` while this process holds the advisory lock `key` (PostgreSQL `pg_try_advisory_lock`,
+   * on a pooled connection kept for it, released after): at most one holder across every process
+   * and host on the database. Does not wait: when another session holds the lock, `fn` is not
+   * run. PGlite serves one process, so there `fn` just runs.
+   */
+  withTryLock<T>(key: number, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }>;
   close(): Promise<void>;
 }
 
@@ -128,7 +135,21 @@ export async function openDatabase(options: {
     const ping = (timeoutMs: number) => withTimeout(queryOnce('SELECT 1'), timeoutMs, 'PostgreSQL').then(() => undefined);
     const installationId = await readInstallationId(db as unknown as Database);
     ready('PostgreSQL');
-    return { db: db as unknown as Database, kind: 'postgres', installationId, ping, close: () => pool.end() };
+    const withTryLock = async <T>(key: number, fn: () => Promise<T>): Promise<{ locked: true; value: T } | { locked: false }> => {
+      const lockClient = await pool.connect();
+      try {
+        const { rows } = await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [key]);
+        if (!rows[0]?.locked) return { locked: false };
+        try {
+          return { locked: true, value: await fn() };
+        } finally {
+          await lockClient.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
+        }
+      } finally {
+        lockClient.release();
+      }
+    };
+    return { db: db as unknown as Database, kind: 'postgres', installationId, ping, withTryLock, close: () => pool.end() };
   }
   const dir = path.join(options.dataDir, 'pglite');
   await fs.mkdir(dir, { recursive: true });
@@ -147,7 +168,8 @@ export async function openDatabase(options: {
     const ping = (timeoutMs: number) => withTimeout(client.query('SELECT 1'), timeoutMs, 'PGlite').then(() => undefined);
     const installationId = await readInstallationId(db as unknown as Database);
     ready('Embedded database');
-    return { db: db as unknown as Database, kind: 'pglite', installationId, ping, close };
+    const withTryLock = async <T>(_key: number, fn: () => Promise<T>) => ({ locked: true as const, value: await fn() });
+    return { db: db as unknown as Database, kind: 'pglite', installationId, ping, withTryLock, close };
   } catch (error) {
     await release();
     throw error;

@@ -1,3 +1,4 @@
+import { isNull, lt, or, sql } from 'drizzle-orm';
 import { installation } from './schema.js';
 import type { Database } from './database.js';
 
@@ -21,4 +22,19 @@ export async function readInstallationId(db: Database): Promise<string> {
  */
 export function installationQueuePrefix(queuePrefix: string, installationId: string): string {
   return `${queuePrefix}:${installationId}`;
+}
+
+/**
+ * Claims the next scheduled reconciler pass for the caller: records now as the last pass's start
+ * unless a pass started less than `windowMs` ago (by the database's clock), so that processes whose
+ * timers fire at about the same time run one pass between them.
+ * @returns whether the caller got the pass.
+ */
+export async function claimReconcilePass(db: Database, windowMs: number): Promise<boolean> {
+  const rows = await db
+    .update(installation)
+    .set({ reconciledAt: sql`now()` })
+    .where(or(isNull(installation.reconciledAt), lt(installation.reconciledAt, sql`now() - make_interval(secs => ${windowMs / 1000})`)))
+    .returning({ at: installation.reconciledAt });
+  return rows.length > 0;
 }

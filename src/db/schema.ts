@@ -427,8 +427,38 @@ export const stepRuns = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
     durationMs: integer('duration_ms'),
+    /**
+     * Last sign of life of the worker running this, renewed every WORKER_HEARTBEAT_MS while it
+     * runs (see WorkerRegistryService). A `running` row whose heartbeat is older than
+     * WORKER_HEARTBEAT_TIMEOUT_MS belongs to a worker that died.
+     */
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
+    /** The worker process running (or that ran) it; null for runs from before workers were recorded. */
+    workerId: uuid('worker_id').references(() => workers.id, { onDelete: 'set null' }),
   },
-  (t) => [index('step_runs_story_idx').on(t.storyId)],
+  (t) => [index('step_runs_story_idx').on(t.storyId), index('step_runs_worker_idx').on(t.workerId)],
+);
+
+/**
+ * Worker processes (`serve` with workers, `worker`, `run`): one row per process start. A worker
+ * renews `heartbeat_at` every WORKER_HEARTBEAT_MS while it runs; one whose heartbeat is older than
+ * WORKER_HEARTBEAT_TIMEOUT_MS is gone. `drain_requested_at` asks it to stop taking jobs, finish
+ * what it runs and exit (`storyforge worker drain`).
+ */
+export const workers = pgTable(
+  'workers',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    host: text('host').notNull(),
+    pid: integer('pid').notNull(),
+    /** `running`, `draining` (takes no new job), or `stopped` (exited cleanly). */
+    state: text('state', { enum: ['running', 'draining', 'stopped'] }).notNull().default('running'),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }).notNull().defaultNow(),
+    drainRequestedAt: timestamp('drain_requested_at', { withTimezone: true }),
+    stoppedAt: timestamp('stopped_at', { withTimezone: true }),
+  },
+  (t) => [index('workers_heartbeat_idx').on(t.heartbeatAt)],
 );
 
 /**
@@ -467,6 +497,8 @@ export const installation = pgTable(
     singleton: boolean('singleton').primaryKey().default(true),
     id: uuid('id').notNull().defaultRandom(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** When the last scheduled reconciler pass began, by any process (one pass per interval across processes). */
+    reconciledAt: timestamp('reconciled_at', { withTimezone: true }),
   },
   (t) => [check('installation_single_row', sql`${t.singleton}`)],
 );
@@ -481,4 +513,5 @@ export type Story = typeof stories.$inferSelect;
 export type ImageChunk = typeof imageChunks.$inferSelect;
 export type AudioChunk = typeof audioChunks.$inferSelect;
 export type StepRun = typeof stepRuns.$inferSelect;
+export type Worker = typeof workers.$inferSelect;
 export type IdempotencyKey = typeof idempotencyKeys.$inferSelect;

@@ -32,7 +32,7 @@ export class ReadinessChecksDto {
   @ApiProperty({ type: RedisStateDto, description: 'Redis (queues, live events, rate limits) answers PING and keeps every key (`noeviction`)' })
   redis!: RedisStateDto;
 
-  @ApiProperty({ type: DependencyStateDto, description: 'A file can be written to and removed from DATA_DIR' })
+  @ApiProperty({ type: DependencyStateDto, description: 'A file can be written to and removed from DATA_DIR, and the artifact storage (folder or bucket) takes one' })
   storage!: DependencyStateDto;
 
   @ApiProperty({ type: DependencyStateDto, required: false, description: 'ffmpeg and ffprobe run (a process with workers only)' })

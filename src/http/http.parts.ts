@@ -14,6 +14,7 @@ import { MetricsController } from '../controllers/metrics.controller.js';
 import { ProviderController } from '../controllers/provider.controller.js';
 import { RecoveryController } from '../controllers/recovery.controller.js';
 import { StoryController } from '../controllers/story.controller.js';
+import { WorkerController } from '../controllers/worker.controller.js';
 import { EventsGateway } from '../gateways/events.gateway.js';
 import { RateLimitRepository } from '../repositories/rate-limit.repository.js';
 import { AccountService } from '../services/account.service.js';
@@ -26,11 +27,12 @@ import { StoryBatchService } from '../services/story-batch.service.js';
 import { StoryFileService } from '../services/story-file.service.js';
 import { VoicePreviewService } from '../services/voice-preview.service.js';
 import { StoryService } from '../services/story.service.js';
+import { WorkerFleetService } from '../services/worker-fleet.service.js';
 import { RateLimitGuard } from './rate-limit.js';
 import { multerOptions } from './upload.options.js';
 
 /** Every HTTP controller (the OpenAPI document lists all of their routes). */
-export const httpControllers: Type[] = [HealthController, MetricsController, AuthController, ApiKeyController, FileUploadController, StoryController, RecoveryController, ProviderController];
+export const httpControllers: Type[] = [HealthController, MetricsController, AuthController, ApiKeyController, FileUploadController, StoryController, RecoveryController, ProviderController, WorkerController];
 
 /** Modules the HTTP role needs: multer with the upload limits of the configuration. */
 export function httpImports(config: AppConfig): DynamicModule[] {
@@ -61,6 +63,7 @@ export const httpProviders: Provider[] = [
   BatchHistoryService,
   StoryFileService,
   VoicePreviewService,
+  WorkerFleetService,
   RoomService,
   EventsGateway,
 ];

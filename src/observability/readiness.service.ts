@@ -9,6 +9,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { DATABASE, type DatabaseConnection } from '../db/database.js';
 import { RUN_WORKERS } from '../pipeline/pipeline.worker.js';
 import { QueueRepository, redisOptionsFromUrl } from '../repositories/queue.repository.js';
+import { StorageRepository } from '../repositories/storage.repository.js';
 
 const run = promisify(execFile);
 
@@ -46,7 +47,8 @@ export interface ReadinessReport {
 /**
  * Readiness of this process (@nestjs/terminus): the database answers a query; Redis answers and
  * its `maxmemory-policy` is `noeviction` (a policy that cannot be read, as on some managed
- * services, is reported as `unknown` and passes); the storage folder takes a file; and in a
+ * services, is reported as `unknown` and passes); the data folder and the artifact storage (folder
+ * or bucket) take a file; and in a
  * process that runs workers, ffmpeg and ffprobe (and espeak-ng when a speech choice uses it) run
  * and the queue workers are consuming. Why a check failed is logged, not reported.
  */
@@ -59,6 +61,7 @@ export class ReadinessService {
     @Inject(DATABASE) private readonly database: DatabaseConnection,
     @Inject(RUN_WORKERS) private readonly runWorkers: boolean,
     private readonly queues: QueueRepository,
+    private readonly storage: StorageRepository,
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
   ) {}
@@ -156,7 +159,10 @@ export class ReadinessService {
     }
   }
 
-  /** A file can be written to, read from and removed from the data directory. */
+  /**
+   * A file can be written to, read from and removed from the data directory (scratch of uploads),
+   * and the artifact storage takes a file (the `files` folder, or the bucket).
+   */
   private async storageState(): Promise<void> {
     const file = path.join(this.config.dataDir, `.ready-${process.pid}-${Date.now()}`);
     try {
@@ -166,5 +172,6 @@ export class ReadinessService {
     } finally {
       await fs.rm(file, { force: true });
     }
+    await this.storage.check();
   }
 }

@@ -17,6 +17,7 @@ import { ImagesStep } from './steps/images.step.js';
 import { MergeStep } from './steps/merge.step.js';
 import { StoryStep } from './steps/story.step.js';
 import { VideoStep } from './steps/video.step.js';
+import { WorkerHeartbeatService } from './worker-heartbeat.service.js';
 
 /** Injection token: true when this process runs queue workers (`serve`, `worker`, `run`). */
 export const RUN_WORKERS = Symbol('RUN_WORKERS');
@@ -61,6 +62,7 @@ export class PipelineWorker implements OnApplicationBootstrap, OnApplicationShut
     private readonly audioStep: AudioStep,
     private readonly mergeStep: MergeStep,
     private readonly videoStep: VideoStep,
+    private readonly heartbeat: WorkerHeartbeatService,
   ) {}
 
   /** Step jobs running in this process: job id → story id (to abort them on a cancel). */
@@ -71,6 +73,7 @@ export class PipelineWorker implements OnApplicationBootstrap, OnApplicationShut
     const stale = await removeStaleScratch();
     if (stale) this.logger.log(`Removed the temporary files of ${stale} worker process(es) that ended without cleaning up`);
     await this.cancelSignals.subscribe((storyId) => this.abortStory(storyId));
+    await this.heartbeat.start();
     const { concurrency } = this.config.jobs;
     this.queues.startWorkers(
       {
@@ -153,7 +156,9 @@ export class PipelineWorker implements OnApplicationBootstrap, OnApplicationShut
     const { storyId, chunkIndex } = job.data;
     const attempt = job.attemptsMade + 1;
     const started = performance.now();
-    const runId = await this.stepRuns.start({ storyId, step, chunkIndex, attempt, jobId: job.id });
+    const runId = await this.stepRuns.start({ storyId, step, chunkIndex, attempt, jobId: job.id, workerId: this.heartbeat.workerId });
+    // Its heartbeat tells the reconciler that this run is alive, however long it takes.
+    const stopHeartbeat = this.heartbeat.track(runId);
     // The story's retry count when this run began: a failure after a later retry is not the retried story's.
     const generation = (await this.stories.get(storyId))?.generation;
     const what = `story ${storyId} ${step}${chunkIndex === undefined ? '' : ` chunk ${chunkIndex + 1}`} (attempt ${attempt})`;
@@ -195,6 +200,7 @@ export class PipelineWorker implements OnApplicationBootstrap, OnApplicationShut
       }
       throw permanent ? new UnrecoverableError(message) : error;
     } finally {
+      stopHeartbeat();
       if (job.id) this.running.delete(job.id);
     }
   }

@@ -192,6 +192,14 @@ export class QueueRepository implements OnModuleDestroy {
     return signalled;
   }
 
+  /**
+   * Stops this process's workers from taking jobs and resolves once the jobs they run have
+   * finished (BullMQ's pause, which waits for them however long they take): a drain.
+   */
+  async pauseWorkers(): Promise<void> {
+    await Promise.all(this.workers.map((worker) => worker.pause()));
+  }
+
   /** Whether this process runs a worker for every queue and they are all taking jobs (not closing or paused). */
   consuming(): boolean {
     return this.workers.length === QUEUE_NAMES.length && !this.workersClosed && this.workers.every((worker) => worker.isRunning() && !worker.isPaused());

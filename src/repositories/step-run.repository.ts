@@ -8,7 +8,8 @@ import { type StepName, stepRuns } from '../db/schema.js';
 export class StepRunRepository {
   constructor(@Inject(DATABASE) private readonly database: DatabaseConnection) {}
 
-  async start(run: { storyId: string; step: StepName; chunkIndex?: number; attempt: number; jobId?: string }): Promise<string> {
+  /** Records a run as `running`, its heartbeat now; `workerId` is the worker process running it. */
+  async start(run: { storyId: string; step: StepName; chunkIndex?: number; attempt: number; jobId?: string; workerId?: string }): Promise<string> {
     const [row] = await this.database.db
       .insert(stepRuns)
       .values({ ...run, status: 'running' })
@@ -29,11 +30,11 @@ export class StepRunRepository {
   }
 
   /**
-   * The pieces of a story's work that may still be running on a live worker: runs still
-   * `running` that started less than `windowMs` ago by the database's clock (older ones are taken
-   * to belong to a worker that died). Keys are `step` or `step:chunkIndex`.
+   * The pieces of a story's work still running on a live worker: runs still `running` whose
+   * heartbeat is younger than `timeoutMs` by the database's clock (however long ago they started);
+   * a run whose heartbeat stopped belongs to a worker that died. Keys are `step` or `step:chunkIndex`.
    */
-  async runningWithin(storyId: string, windowMs: number): Promise<Set<string>> {
+  async runningAlive(storyId: string, timeoutMs: number): Promise<Set<string>> {
     const rows = await this.database.db
       .select({ step: stepRuns.step, chunkIndex: stepRuns.chunkIndex })
       .from(stepRuns)
@@ -41,7 +42,7 @@ export class StepRunRepository {
         and(
           eq(stepRuns.storyId, storyId),
           eq(stepRuns.status, 'running'),
-          sql`${stepRuns.startedAt} > now() - make_interval(secs => ${windowMs / 1000})`,
+          sql`${stepRuns.heartbeatAt} > now() - make_interval(secs => ${timeoutMs / 1000})`,
         ),
       );
     return new Set(rows.map((row) => runKey(row.step, row.chunkIndex)));

@@ -1,160 +1,119 @@
-import { randomUUID } from 'node:crypto';
-import { createReadStream, type ReadStream } from 'node:fs';
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import type { Readable } from 'node:stream';
 
 const KEY_PATTERN = /^[A-Za-z0-9_-]+(\/[A-Za-z0-9_.-]+)*$/;
 
 /**
- * Artifact and upload storage in a local folder (`<DATA_DIR>/files`). Keys are server-made,
- * slash-separated paths such as `stories/<storyId>/images/001.png`; a client's file name never
- * becomes a key. Writes are atomic (temporary file, then rename), so a retry overwrites and a
- * crash never leaves half a file under a key.
+ * Checks that a key is a safe server-made key: slash-separated names of letters, digits, `_ . -`,
+ * no `.` or `..` part.
+ * @throws Error when it is not (a bug: keys never come from clients).
  */
-@Injectable()
-export class StorageRepository {
-  readonly root: string;
-
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.root = path.join(config.dataDir, 'files');
+export function assertStorageKey(key: string): void {
+  if (!KEY_PATTERN.test(key) || key.split('/').some((part) => part === '.' || part === '..')) {
+    throw new Error(`Invalid storage key: ${JSON.stringify(key)}`);
   }
+}
 
-  /**
-   * Local path of a key, for tools such as ffmpeg that read files.
-   * @throws Error when the key is not a safe server-made key (e.g. contains `..`).
-   */
-  pathOf(key: string): string {
-    if (!KEY_PATTERN.test(key) || key.split('/').some((part) => part === '.' || part === '..')) {
-      throw new Error(`Invalid storage key: ${JSON.stringify(key)}`);
-    }
-    return path.join(this.root, ...key.split('/'));
-  }
+/** What an HTTP download asks for: the conditional and range headers, and how the file is to be named. */
+export interface DownloadRequest {
+  /** The `Range` header, e.g. `bytes=0-1023`. */
+  range?: string;
+  /** The `If-None-Match` header. */
+  ifNoneMatch?: string;
+  /** The `If-Modified-Since` header. */
+  ifModifiedSince?: string;
+  contentType: string;
+  /** The `Content-Disposition` the client should see. */
+  contentDisposition: string;
+}
 
+/**
+ * How to answer a download: send a local file (Express `send` handles ranges and conditions), redirect
+ * to a presigned URL of the bucket, or stream an object's answer (`200`, `206`, `304` with its
+ * `ETag`, `Last-Modified`, `Content-Length`, `Content-Range` headers).
+ */
+export type Download =
+  | { kind: 'file'; path: string }
+  | { kind: 'redirect'; url: string }
+  | { kind: 'stream'; status: 200 | 206 | 304; headers: Record<string, string>; body?: Readable };
+
+/**
+ * Artifact and upload storage. Keys are server-made, slash-separated paths such as
+ * `stories/<storyId>/images/001.png`; a client's file name never becomes a key. A write under a key
+ * is all or nothing: a retry overwrites, a crash never leaves half a file under a key. Two drivers:
+ * {@link LocalStorageRepository} (a folder every process sees) and S3StorageRepository (a bucket,
+ * for hosts that share no disk); STORAGE_DRIVER chooses (see storage.provider.ts).
+ *
+ * Media tools read local files: {@link localFile} gives one (the stored file itself on a local
+ * folder, a download into the caller's scratch folder from a bucket), and {@link moveIn} stores
+ * what they wrote.
+ */
+export abstract class StorageRepository {
   /** Writes bytes under a key, replacing what was there. */
-  async write(key: string, data: Uint8Array): Promise<void> {
-    const target = this.pathOf(key);
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    const temp = `${target}.${randomUUID()}.part`;
-    try {
-      await fs.writeFile(temp, data);
-      await fs.rename(temp, target);
-    } catch (error) {
-      await fs.rm(temp, { force: true });
-      throw error;
-    }
-  }
+  abstract write(key: string, data: Uint8Array): Promise<void>;
 
   /**
-   * Writes bytes next to a key's file under a temporary `.part` name, to be put in place later with
-   * {@link place} (or removed with {@link discard}): the key's current file stays untouched until
-   * then. A `.part` file left by a killed process is removed like any other (see {@link removePartial}).
-   * @returns the staged file's local path.
+   * Keeps bytes meant for a key in a local file, to be put in place later with {@link place} (or
+   * removed with {@link discard}): the key's current file stays untouched until then. Tools may
+   * read the staged file (e.g. ffprobe a clip before it is recorded). The local driver stages
+   * beside the key as a `.part` file, which {@link removePartial} removes when a killed process
+   * left it; the bucket driver stages in the process's scratch space.
+   * @returns the staged file's local path, for {@link place} / {@link discard}.
    */
-  async stage(key: string, data: Uint8Array): Promise<string> {
-    const target = this.pathOf(key);
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    const staged = `${target}.${randomUUID()}.part`;
-    try {
-      await fs.writeFile(staged, data);
-    } catch (error) {
-      await fs.rm(staged, { force: true });
-      throw error;
-    }
-    return staged;
-  }
+  abstract stage(key: string, data: Uint8Array): Promise<string>;
 
-  /** Puts a file made by {@link stage} under its key (an atomic rename, replacing what was there). */
-  async place(staged: string, key: string): Promise<void> {
-    await fs.rename(staged, this.pathOf(key));
-  }
+  /** Puts a file staged by {@link stage} under its key, replacing what was there; the staged file is gone after. */
+  abstract place(staged: string, key: string): Promise<void>;
 
-  /** Removes a staged file that was not placed; one already placed or gone is not an error. */
-  async discard(staged: string): Promise<void> {
-    await fs.rm(staged, { force: true });
-  }
+  /** Removes staged bytes that were not placed; ones already placed or gone are not an error. */
+  abstract discard(staged: string): Promise<void>;
+
+  /** Stores a finished local file (for example ffmpeg's output in a scratch folder) under a key; the local file is gone after. */
+  abstract moveIn(key: string, sourceFile: string): Promise<void>;
 
   /**
-   * Moves a finished local file (for example ffmpeg's output in a temporary folder) under a key.
-   * Falls back to copy when the two are on different file systems.
+   * A local file holding a key's bytes, for tools such as ffmpeg: the stored file itself on the
+   * local driver (do not change it), a download into `scratchDir` from a bucket (removed with the
+   * scratch folder). @throws Error when the key is missing.
    */
-  async moveIn(key: string, sourceFile: string): Promise<void> {
-    const target = this.pathOf(key);
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    try {
-      await fs.rename(sourceFile, target);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-      const temp = `${target}.${randomUUID()}.part`;
-      await fs.copyFile(sourceFile, temp);
-      await fs.rename(temp, target);
-      await fs.rm(sourceFile, { force: true });
-    }
-  }
+  abstract localFile(key: string, scratchDir: string): Promise<string>;
 
-  read(key: string): Promise<Buffer> {
-    return fs.readFile(this.pathOf(key));
-  }
+  /** Copies a key's bytes to a local file (an export folder). @throws Error when the key is missing. */
+  abstract copyToFile(key: string, target: string): Promise<void>;
 
-  createReadStream(key: string): ReadStream {
-    return createReadStream(this.pathOf(key));
-  }
+  /** The key's bytes. @throws Error when the key is missing. */
+  abstract read(key: string): Promise<Buffer>;
 
-  async exists(key: string): Promise<boolean> {
-    try {
-      await fs.access(this.pathOf(key));
-      return true;
-    } catch {
-      return false;
-    }
-  }
+  /**
+   * A stream of the key's bytes. Nothing is read until the stream is (so a ZIP can be given many
+   * at once); a missing key errors the stream.
+   */
+  abstract openRead(key: string): Readable;
 
-  /** Size of the stored file, bytes. */
-  async size(key: string): Promise<number> {
-    return (await fs.stat(this.pathOf(key))).size;
-  }
+  /** How to answer an HTTP download of a key (see {@link Download}). */
+  abstract download(key: string, request: DownloadRequest): Promise<Download>;
+
+  abstract exists(key: string): Promise<boolean>;
+
+  /** Size of the stored file, bytes. @throws Error when the key is missing. */
+  abstract size(key: string): Promise<number>;
 
   /** Removes one key; removing a missing key is not an error. */
-  async remove(key: string): Promise<void> {
-    await fs.rm(this.pathOf(key), { force: true });
-  }
+  abstract remove(key: string): Promise<void>;
 
   /** Removes every key under a folder-like prefix such as `stories/<id>/images`. */
-  async removePrefix(prefix: string): Promise<void> {
-    await fs.rm(this.pathOf(prefix), { recursive: true, force: true });
-  }
+  abstract removePrefix(prefix: string): Promise<void>;
 
   /**
    * Removes the temporary `.part` files directly under a prefix: what a write left behind when its
-   * process was killed half-way. Returns how many were removed.
+   * process was killed half-way. @returns how many were removed.
    */
-  async removePartial(prefix: string): Promise<number> {
-    let names: string[];
-    try {
-      names = await fs.readdir(this.pathOf(prefix));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-      throw error;
-    }
-    const partial = names.filter((name) => name.endsWith('.part'));
-    await Promise.all(partial.map((name) => fs.rm(path.join(this.pathOf(prefix), name), { force: true })));
-    return partial.length;
-  }
+  abstract removePartial(prefix: string): Promise<number>;
 
   /** Keys directly under a prefix (files only, no `.part` files), sorted. */
-  async list(prefix: string): Promise<string[]> {
-    try {
-      const entries = await fs.readdir(this.pathOf(prefix), { withFileTypes: true });
-      return entries
-        .filter((entry) => entry.isFile() && !entry.name.endsWith('.part'))
-        .map((entry) => `${prefix}/${entry.name}`)
-        .sort();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-  }
+  abstract list(prefix: string): Promise<string[]>;
+
+  /** Checks that the storage can be written and read (readiness); @throws Error saying why not. */
+  abstract check(): Promise<void>;
 }
 
 /** Deterministic artifact keys: the same story and index always give the same key. */

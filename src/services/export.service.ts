@@ -91,7 +91,7 @@ export class ExportService {
     for (const file of files) {
       const target = path.join(folder, ...file.path.split('/'));
       await fs.mkdir(path.dirname(target), { recursive: true });
-      if ('key' in file) await fs.copyFile(this.storage.pathOf(file.key), target);
+      if ('key' in file) await this.storage.copyToFile(file.key, target);
       else await fs.writeFile(target, file.content);
     }
     return doc;

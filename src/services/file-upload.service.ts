@@ -141,7 +141,8 @@ export class FileUploadService implements OnModuleInit {
   async original(user: AuthUser, id: string): Promise<FileResponse> {
     const upload = await this.owned(user, id);
     return {
-      path: this.storage.pathOf(upload.storageKey),
+      storage: this.storage,
+      key: upload.storageKey,
       contentType: CONTENT_TYPES[upload.format],
       fileName: upload.originalName,
       disposition: 'attachment',

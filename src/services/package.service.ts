@@ -97,7 +97,7 @@ export class PackageService {
       for (const { folder, files } of folders) {
         for (const file of files) {
           const name = `${folder}/${file.path}`;
-          if ('key' in file) archive.append(this.storage.createReadStream(file.key), { name, date, store: STORED.test(file.path) });
+          if ('key' in file) archive.append(this.storage.openRead(file.key), { name, date, store: STORED.test(file.path) });
           else archive.append(Buffer.from(file.content, 'utf8'), { name, date });
           count++;
         }

@@ -68,7 +68,7 @@ export class PresentationService {
       if (!file || file.userId !== story.userId || !(await this.storage.exists(file.storageKey))) {
         throw new PermanentStepError(`music file ${musicSettings.fileId} is gone; upload the music again and start the video again with its new id`);
       }
-      music = { file: this.storage.pathOf(file.storageKey), name: file.originalName };
+      music = { file: await this.storage.localFile(file.storageKey, dir), name: file.originalName };
     }
 
     const { lufs, truePeakDb, sampleRate, bitrateKbps } = this.config.narration;

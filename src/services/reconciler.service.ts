@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { DATABASE, type DatabaseConnection } from '../db/database.js';
+import { claimReconcilePass } from '../db/installation.js';
 import { type StepName, STEPS, type Story } from '../db/schema.js';
 import type { JobCatalog, QueueName } from '../pipeline/jobs.js';
 import { RUN_WORKERS } from '../pipeline/pipeline.worker.js';
@@ -12,6 +14,18 @@ import { OrchestratorService } from './orchestrator.service.js';
 
 /** Stories read per page of a pass. */
 const PAGE_SIZE = 200;
+
+/** Arbitrary constant key of the advisory lock held during a scheduled pass (one pass at a time across processes). */
+export const RECONCILE_LOCK_KEY = 7_316_402_552;
+
+/**
+ * Longest gap after any process's pass in which a starting process skips its own start-up pass,
+ * ms: processes started together run one start-up pass, a process started later runs its own.
+ */
+const STARTUP_PASS_WINDOW_MS = 10_000;
+
+/** Share of RECONCILE_INTERVAL_MS after a pass in which no other scheduled pass starts (timers of processes drift apart a little). */
+const INTERVAL_SHARE = 0.8;
 
 /** What one reconciler pass found and did. */
 export interface ReconcileReport {
@@ -26,12 +40,17 @@ export interface ReconcileReport {
  * not yet ended, each piece of work the database says is queued or running must have a waiting,
  * delayed or running job in Redis; one that is missing (Redis restarted empty, keys evicted) or
  * that ended there without the database knowing (its worker died while writing) is added again
- * under its deterministic id. Work that may still run on a live worker (a step run younger than
- * the longer of `JOB_LOCK_DURATION_MS` and `PROVIDER_TIMEOUT_MS`) is left alone; work recorded as
- * done is never queued again, and steps skip finished chunks anyway, so a pass is safe at any time
- * and from any number of processes. A story with nothing queued or running gets the
- * orchestrator's decision again; a batch whose stories have all ended is brought up to date.
- * Runs at start-up and every `RECONCILE_INTERVAL_MS` in processes that run workers.
+ * under its deterministic id. Work still running on a live worker (a step run whose heartbeat is
+ * younger than WORKER_HEARTBEAT_TIMEOUT_MS, however long ago it started) is left alone, and is
+ * queued again once its heartbeat stops; work recorded as done is never queued again, and steps
+ * skip finished chunks anyway, so a pass is safe at any time. A story with nothing queued or
+ * running gets the orchestrator's decision again; a batch whose stories have all ended is brought
+ * up to date.
+ *
+ * Scheduled passes run at start-up and every `RECONCILE_INTERVAL_MS` in processes that run
+ * workers, one at a time across every process and host (a PostgreSQL advisory lock) and one per
+ * interval between them (the last pass's start is recorded in the database; a process whose timer
+ * fires soon after another's pass skips its own).
  */
 @Injectable()
 export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -42,6 +61,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(RUN_WORKERS) private readonly runWorkers: boolean,
+    @Inject(DATABASE) private readonly database: DatabaseConnection,
     private readonly batches: BatchRepository,
     private readonly stories: StoryRepository,
     private readonly queues: QueueRepository,
@@ -52,9 +72,9 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
 
   onApplicationBootstrap(): void {
     if (!this.runWorkers) return;
-    this.schedule();
     const every = this.config.jobs.reconcileIntervalMs;
-    if (every > 0) this.timer = setInterval(() => this.schedule(), every).unref();
+    this.schedule(every > 0 ? Math.min(every * INTERVAL_SHARE, STARTUP_PASS_WINDOW_MS) : 0);
+    if (every > 0) this.timer = setInterval(() => this.schedule(every * INTERVAL_SHARE), every).unref();
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -62,16 +82,31 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     await this.pass;
   }
 
-  /** Runs a pass unless one is still running; logs instead of throwing (Redis or PostgreSQL may be down). */
-  private schedule(): void {
+  /**
+   * Runs a scheduled pass unless this process runs one, another process holds the reconciler's
+   * lock, or any process's pass started less than `windowMs` ago. Logs instead of throwing
+   * (Redis or PostgreSQL may be down).
+   */
+  private schedule(windowMs: number): void {
     if (this.pass) return;
-    this.pass = this.reconcile()
+    this.pass = this.database
+      .withTryLock(RECONCILE_LOCK_KEY, async () => {
+        if (!(await claimReconcilePass(this.database.db, windowMs))) return undefined;
+        const started = performance.now();
+        const report = await this.reconcile();
+        this.logger.log(
+          `Reconcile pass: ${report.batchesChecked} unfinished batch(es) and ${report.storiesChecked} story(ies) checked, ` +
+            `${report.jobsRebuilt} job(s) rebuilt, in ${Math.round(performance.now() - started)} ms`,
+        );
+        return report;
+      })
       .catch((error: Error) => this.logger.warn(`Pass failed, will try again: ${error.message}`))
       .finally(() => (this.pass = undefined));
   }
 
   /**
-   * One pass over the unfinished work.
+   * One pass over the unfinished work, now (whatever other processes do; scheduled passes go
+   * through the lock and the interval).
    * @throws when Redis or PostgreSQL cannot be reached.
    */
   async reconcile(): Promise<ReconcileReport> {
@@ -112,8 +147,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
       const fresh = await this.stories.get(storyId);
       return !!fresh && !storyHasEnded(fresh) && ['queued', 'running'].includes(fresh[STEP_COLUMN[step]]);
     };
-    const { lockDurationMs } = this.config.jobs;
-    const live = await this.stepRuns.runningWithin(storyId, Math.max(lockDurationMs, this.config.providers.timeoutMs));
+    const live = await this.stepRuns.runningAlive(storyId, this.config.jobs.heartbeatTimeoutMs);
     let added = 0;
     const count = (wasAdded: boolean) => (added += wasAdded ? 1 : 0);
 

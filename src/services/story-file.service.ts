@@ -39,7 +39,7 @@ export class StoryFileService {
   async narration(user: AuthUser, id: string): Promise<FileResponse> {
     const story = await this.owned(user, id);
     if (!story.narrationKey || story.mergeStep !== 'completed') throw notFound('Narration of story', id);
-    return { path: this.storage.pathOf(story.narrationKey), contentType: 'audio/mpeg', fileName: `${baseName(story)}.mp3`, disposition: 'inline' };
+    return { storage: this.storage, key: story.narrationKey, contentType: 'audio/mpeg', fileName: `${baseName(story)}.mp3`, disposition: 'inline' };
   }
 
   /** subtitles.srt (`application/x-subrip`) or .vtt (`text/vtt`). @throws ApiError 404 until the merge step wrote them. */
@@ -48,28 +48,28 @@ export class StoryFileService {
     if (!story.subtitlesKey || story.mergeStep !== 'completed') throw notFound('Subtitles of story', id);
     const key = artifactKeys.subtitles(id, format);
     const contentType = format === 'srt' ? 'application/x-subrip; charset=utf-8' : 'text/vtt; charset=utf-8';
-    return { path: this.storage.pathOf(key), contentType, fileName: `${baseName(story)}.${format}`, disposition: 'attachment' };
+    return { storage: this.storage, key, contentType, fileName: `${baseName(story)}.${format}`, disposition: 'attachment' };
   }
 
   /** video.mp4 (`video/mp4`). @throws ApiError 404 until the video step is done. */
   async video(user: AuthUser, id: string): Promise<FileResponse> {
     const story = await this.owned(user, id);
     if (!story.videoKey || story.videoStep !== 'completed') throw notFound('Video of story', id);
-    return { path: this.storage.pathOf(story.videoKey), contentType: 'video/mp4', fileName: `${baseName(story)}.mp4`, disposition: 'inline' };
+    return { storage: this.storage, key: story.videoKey, contentType: 'video/mp4', fileName: `${baseName(story)}.mp4`, disposition: 'inline' };
   }
 
   /** soundtrack.mp3 (`audio/mpeg`), the video's sound. @throws ApiError 404 until a video with music or a title card is rendered. */
   async soundtrack(user: AuthUser, id: string): Promise<FileResponse> {
     const story = await this.owned(user, id);
     if (story.videoStep !== 'completed' || !story.metadata.soundtrack) throw notFound('Soundtrack of story', id);
-    return { path: this.storage.pathOf(artifactKeys.soundtrack(id)), contentType: 'audio/mpeg', fileName: `${baseName(story)}-soundtrack.mp3`, disposition: 'inline' };
+    return { storage: this.storage, key: artifactKeys.soundtrack(id), contentType: 'audio/mpeg', fileName: `${baseName(story)}-soundtrack.mp3`, disposition: 'inline' };
   }
 
   /** thumbnail.jpg (`image/jpeg`). @throws ApiError 404 until the video is rendered. */
   async thumbnail(user: AuthUser, id: string): Promise<FileResponse> {
     const story = await this.owned(user, id);
     if (story.videoStep !== 'completed' || !story.metadata.thumbnail) throw notFound('Thumbnail of story', id);
-    return { path: this.storage.pathOf(artifactKeys.thumbnail(id)), contentType: 'image/jpeg', fileName: `${baseName(story)}.jpg`, disposition: 'inline' };
+    return { storage: this.storage, key: artifactKeys.thumbnail(id), contentType: 'image/jpeg', fileName: `${baseName(story)}.jpg`, disposition: 'inline' };
   }
 
   /** One narration clip, by 0-based chunk index. @throws ApiError 404 until that clip is made. */
@@ -95,7 +95,8 @@ export class StoryFileService {
     if (!chunks.length) throw notFound('Images of story', id);
     return {
       fileName: `${baseName(story)}-images.zip`,
-      entries: chunks.map((chunk) => ({ path: this.storage.pathOf(chunk.storageKey!), name: `images/${path.posix.basename(chunk.storageKey!)}` })),
+      storage: this.storage,
+      entries: chunks.map((chunk) => ({ key: chunk.storageKey!, name: `images/${path.posix.basename(chunk.storageKey!)}` })),
     };
   }
 
@@ -111,7 +112,7 @@ export class StoryFileService {
   }
 
   private file(key: string, disposition: FileResponse['disposition']): FileResponse {
-    return { path: this.storage.pathOf(key), contentType: mediaType(key), fileName: path.posix.basename(key), disposition };
+    return { storage: this.storage, key, contentType: mediaType(key), fileName: path.posix.basename(key), disposition };
   }
 
   private async owned(user: AuthUser, id: string): Promise<Story> {

@@ -8,7 +8,9 @@ import { NestFactory } from '@nestjs/core';
 import pg from 'pg';
 import { AppModule } from '../../src/app.module.js';
 import { type AppConfig, loadConfig } from '../../src/config/config.js';
+import { LocalStorageRepository } from '../../src/repositories/local-storage.repository.js';
 import { QueueRepository } from '../../src/repositories/queue.repository.js';
+import { StorageRepository } from '../../src/repositories/storage.repository.js';
 import { removeRedisKeys } from './redis.js';
 import { releaseAll } from './release.js';
 
@@ -89,4 +91,14 @@ export async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs 
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/**
+ * The application's storage as the local folder driver (the default, STORAGE_DRIVER=local), for
+ * tests that read stored files with tools. @throws Error when the app stores in a bucket.
+ */
+export function localStorageOf(app: INestApplicationContext): LocalStorageRepository {
+  const storage = app.get(StorageRepository);
+  if (!(storage instanceof LocalStorageRepository)) throw new Error('The application does not store files in a local folder');
+  return storage;
 }

@@ -54,8 +54,10 @@ export class MergeStep {
     try {
       const joined = path.join(dir, 'joined.wav');
       const narration = path.join(dir, 'narration.mp3');
+      // Read where they are on a local folder; fetched into the scratch folder from a bucket.
+      const clips = await Promise.all(chunks.map((chunk) => this.storage.localFile(chunk.storageKey!, dir)));
       await this.media.joinClips({
-        clips: chunks.map((chunk) => this.storage.pathOf(chunk.storageKey!)),
+        clips,
         outFile: joined,
         pauseMs,
         sampleRate,

@@ -56,34 +56,35 @@ export class VideoStep {
     if (!chunks.length) throw new Error('The story has no images; the video needs them');
     if (missing.length) throw new Error(`Images ${missing.map((c) => c.index + 1).join(', ')} are not finished; the video needs all`);
 
-    const narrationFile = this.storage.pathOf(story.narrationKey);
-    const durationMs = story.metadata.narration?.durationMs ?? Math.round(await this.media.durationMs(narrationFile, signal));
-    // A narration from before subtitles existed gets them now, placed with the video.
-    const missingSubtitles =
-      !story.subtitlesKey || !(await this.storage.exists(story.subtitlesKey)) ? await this.timelines.subtitleFiles(story, durationMs) : undefined;
-    const { timeline, cues } = missingSubtitles?.result ?? (await this.timelines.subtitles(story, durationMs));
-
-    const aspect: VideoAspect = story.autoMode.videoPreset ?? '16:9';
-    const { width, height } = videoSize(aspect, this.config.video.scale);
-    const { fps, crossfadeMs, preset, crf, audioBitrateKbps, subtitleFontFile } = this.config.video;
-    const burn = story.autoMode.burnSubtitles === true && cues.length > 0;
-    const captionStyle = resolveCaptionStyle(story.autoMode.captions);
-    if (burn && !(await fs.access(subtitleFontFile).then(() => true, () => false))) {
-      // Retrying cannot help: the configuration has to change.
-      throw new PermanentStepError(`font file ${JSON.stringify(subtitleFontFile)} cannot be read (SUBTITLE_FONT_FILE); burned-in subtitles need it`);
-    }
-    const byIndex = new Map(chunks.map((chunk, position) => [chunk.index, position]));
-
     const dir = await makeScratchDir('render-');
     let placed: boolean;
     try {
+      // Inputs are read where they are on a local folder; fetched into the scratch folder from a bucket.
+      const narrationFile = await this.storage.localFile(story.narrationKey, dir);
+      const durationMs = story.metadata.narration?.durationMs ?? Math.round(await this.media.durationMs(narrationFile, signal));
+      // A narration from before subtitles existed gets them now, placed with the video.
+      const missingSubtitles =
+        !story.subtitlesKey || !(await this.storage.exists(story.subtitlesKey)) ? await this.timelines.subtitleFiles(story, durationMs) : undefined;
+      const { timeline, cues } = missingSubtitles?.result ?? (await this.timelines.subtitles(story, durationMs));
+
+      const aspect: VideoAspect = story.autoMode.videoPreset ?? '16:9';
+      const { width, height } = videoSize(aspect, this.config.video.scale);
+      const { fps, crossfadeMs, preset, crf, audioBitrateKbps, subtitleFontFile } = this.config.video;
+      const burn = story.autoMode.burnSubtitles === true && cues.length > 0;
+      const captionStyle = resolveCaptionStyle(story.autoMode.captions);
+      if (burn && !(await fs.access(subtitleFontFile).then(() => true, () => false))) {
+        // Retrying cannot help: the configuration has to change.
+        throw new PermanentStepError(`font file ${JSON.stringify(subtitleFontFile)} cannot be read (SUBTITLE_FONT_FILE); burned-in subtitles need it`);
+      }
+      const byIndex = new Map(chunks.map((chunk, position) => [chunk.index, position]));
+
       // Burned in and muxed from the scratch folder until the render is placed.
-      const subtitlesFile = missingSubtitles ? path.join(dir, 'subtitles.srt') : this.storage.pathOf(story.subtitlesKey!);
+      const subtitlesFile = missingSubtitles ? path.join(dir, 'subtitles.srt') : await this.storage.localFile(story.subtitlesKey!, dir);
       if (missingSubtitles) await fs.writeFile(subtitlesFile, missingSubtitles.files[0]!.bytes);
       const outFile = path.join(dir, 'video.mp4');
       // Title card, soundtrack (music, spoken title) and thumbnail: see PresentationService.
       const sound = await this.presentation.prepareSound(story, narrationFile, durationMs, dir, signal);
-      const images = chunks.map((chunk) => this.storage.pathOf(chunk.storageKey!));
+      const images = await Promise.all(chunks.map((chunk) => this.storage.localFile(chunk.storageKey!, dir)));
       const thumbnail = await this.presentation.renderThumbnail(story, images[0]!, aspect, dir, signal);
       const rendered = await this.media.renderVideo({
         images,

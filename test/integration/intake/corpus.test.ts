@@ -1,13 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StorageRepository } from '../../../src/repositories/storage.repository.js';
 import { UploadRepository } from '../../../src/repositories/upload.repository.js';
 import { UserRepository } from '../../../src/repositories/user.repository.js';
 import { UploadService } from '../../../src/services/upload.service.js';
 import { IntakeError, INTAKE_ERROR_HTTP_STATUS } from '../../../src/text/intake-error.js';
 import { allSamplePaths, BOMB_MEGABYTES, generatedCases, type IntakeCase, sampleCases, zipBomb } from '../../support/intake-corpus.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { localStorageOf, startTestApp, type TestApp } from '../../support/test-app.js';
 
 /**
  * The intake corpus at the service level: every bundled sample and every generated case goes
@@ -28,7 +27,7 @@ describe('intake corpus through UploadService', () => {
     await t?.close();
   });
 
-  const storedUploads = async () => fs.readdir(path.join(t.app.get(StorageRepository).root, 'uploads')).catch(() => [] as string[]);
+  const storedUploads = async () => fs.readdir(path.join(localStorageOf(t.app).root, 'uploads')).catch(() => [] as string[]);
 
   describe('zip bombs are refused fast, in bounded memory', () => {
     // First in the file, so that the memory figures are not blurred by the other cases.
@@ -88,7 +87,7 @@ describe('intake corpus through UploadService', () => {
     expect(upload.sizeBytes).toBe(bytes.length);
     // Stored under a server-made name, byte for byte; the row (with its encoding) is in the database.
     expect(upload.storageKey).toBe(`uploads/${upload.id}/original.${expected.format}`);
-    expect((await fs.readFile(t.app.get(StorageRepository).pathOf(upload.storageKey))).equals(bytes)).toBe(true);
+    expect((await fs.readFile(localStorageOf(t.app).pathOf(upload.storageKey))).equals(bytes)).toBe(true);
     expect(await t.app.get(UploadRepository).get(upload.id)).toMatchObject({ text: expected.text, encoding: expected.encoding, originalName: upload.originalName });
   });
 

@@ -1,13 +1,13 @@
 import fs from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StorageRepository, artifactKeys } from '../../../src/repositories/storage.repository.js';
+import { artifactKeys } from '../../../src/repositories/storage.repository.js';
 import { StoryRepository } from '../../../src/repositories/story.repository.js';
 import { normalizeText, cleanStoryText } from '../../../src/text/normalize.js';
 import { splitTitle } from '../../../src/text/title.js';
 import { runBatch } from '../../support/batches.js';
 import { measureLoudness, probeAudio, probeImage } from '../../support/media-probe.js';
 import { sample } from '../../support/samples.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { localStorageOf, startTestApp, type TestApp } from '../../support/test-app.js';
 
 describe('a batch on real Redis and PostgreSQL with the offline providers', () => {
   let t: TestApp;
@@ -35,7 +35,7 @@ describe('a batch on real Redis and PostgreSQL with the offline providers', () =
     ]);
 
     const stories = t.app.get(StoryRepository);
-    const storage = t.app.get(StorageRepository);
+    const storage = localStorageOf(t.app);
     const [vi, en, docx] = await Promise.all(batch.results.map((r) => stories.getOrThrow(r.storyId)));
 
     // The Vietnamese story is the file's text, detected as Vietnamese and spoken with the vi voice.

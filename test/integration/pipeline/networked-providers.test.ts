@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STORY_SCHEMA_REASKS } from '../../../src/providers/story-writer/openai-compatible.js';
-import { StorageRepository, artifactKeys } from '../../../src/repositories/storage.repository.js';
+import { artifactKeys } from '../../../src/repositories/storage.repository.js';
 import { StoryRepository } from '../../../src/repositories/story.repository.js';
 import { runBatch } from '../../support/batches.js';
 import { FakeOpenAiServer } from '../../support/fake-openai-server.js';
 import { probeAudio } from '../../support/media-probe.js';
 import { sample } from '../../support/samples.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { localStorageOf, startTestApp, type TestApp } from '../../support/test-app.js';
 
 describe('a batch with the openai-compatible providers (local server, OpenAI wire format)', () => {
   const server = new FakeOpenAiServer({ apiKey: 'sk-test' });
@@ -57,7 +57,7 @@ describe('a batch with the openai-compatible providers (local server, OpenAI wir
     expect(speech.every((r) => r.body.voice === 'nova' && r.body.input.length <= 4096)).toBe(true);
     // Chunks run concurrently, so requests arrive in any order; each chunk's text is sent once.
     expect(speech.map((r) => r.body.input).sort()).toEqual(audio.map((c) => c.spokenText).sort());
-    const storage = t.app.get(StorageRepository);
+    const storage = localStorageOf(t.app);
     expect(await storage.list(artifactKeys.audioFolder(story.id))).toHaveLength(audio.length);
     expect((await probeAudio(storage.pathOf(story.narrationKey!))).duration).toBeGreaterThan(1);
   });

@@ -16,14 +16,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MergeStep } from '../../../src/pipeline/steps/merge.step.js';
 import { VideoStep } from '../../../src/pipeline/steps/video.step.js';
 import { MediaRepository } from '../../../src/repositories/media.repository.js';
-import { artifactKeys, StorageRepository } from '../../../src/repositories/storage.repository.js';
+import { artifactKeys } from '../../../src/repositories/storage.repository.js';
 import { StoryRepository } from '../../../src/repositories/story.repository.js';
 import { AudioStep } from '../../../src/pipeline/steps/audio.step.js';
 import { ImagesStep } from '../../../src/pipeline/steps/images.step.js';
 import { ProviderRegistry } from '../../../src/providers/registry.js';
 import { OrchestratorService } from '../../../src/services/orchestrator.service.js';
 import { runBatch } from '../../support/batches.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { localStorageOf, startTestApp, type TestApp } from '../../support/test-app.js';
 
 /** A short story: two clips, two images, a few seconds of narration. */
 const STORY = `The Lantern
@@ -95,7 +95,7 @@ describe('a step run overtaken by another run of the same step', () => {
   });
 
   async function fingerprints(keys: string[]): Promise<Record<string, Fingerprint>> {
-    const storage = t.app.get(StorageRepository);
+    const storage = localStorageOf(t.app);
     const result: Record<string, Fingerprint> = {};
     for (const key of keys) {
       const file = storage.pathOf(key);
@@ -148,7 +148,7 @@ describe('a step run overtaken by another run of the same step', () => {
 
   it.each(['audio', 'images'] as const)('%s chunk: the finished story keeps every chunk file, none replaced or removed', async (step) => {
     const stories = t.app.get(StoryRepository);
-    const storage = t.app.get(StorageRepository);
+    const storage = localStorageOf(t.app);
     const folder = step === 'audio' ? artifactKeys.audioFolder(storyId) : artifactKeys.imagesFolder(storyId);
     const chunks = step === 'audio' ? await stories.audioChunks(storyId) : await stories.imageChunks(storyId);
     expect(chunks.length).toBeGreaterThan(1);

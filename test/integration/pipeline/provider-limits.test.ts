@@ -5,13 +5,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExportService } from '../../../src/services/export.service.js';
-import { StorageRepository } from '../../../src/repositories/storage.repository.js';
 import { StoryRepository } from '../../../src/repositories/story.repository.js';
 import { runBatch } from '../../support/batches.js';
 import { FakeVendorServer } from '../../support/fake-vendor-server.js';
 import { probeAudio } from '../../support/media-probe.js';
 import { startCli, type StartedCli, stopCli } from '../../support/cli.js';
-import { startTestApp, type TestApp, waitFor } from '../../support/test-app.js';
+import { localStorageOf, startTestApp, type TestApp, waitFor } from '../../support/test-app.js';
 
 const run = promisify(execFile);
 
@@ -165,7 +164,7 @@ describe('speech providers within limits, with several keys and a fallback', () 
       const clips = await stories.audioChunks(storyId);
       const providers = new Set(clips.map((c) => c.provider));
       expect(providers).toEqual(new Set(['gemini', 'espeak-ng']));
-      const storage = t.app.get(StorageRepository);
+      const storage = localStorageOf(t.app);
       for (const clip of clips) {
         const probed = await probeAudio(storage.pathOf(clip.storageKey!));
         expect(probed.sampleRate).toBe(clip.provider === 'gemini' ? 24_000 : 22_050);

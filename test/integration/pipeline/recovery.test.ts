@@ -17,7 +17,7 @@ import { ApiError } from '../../../src/http/api-error.js';
 import { QUEUE_NAMES } from '../../../src/pipeline/jobs.js';
 import { BatchRepository } from '../../../src/repositories/batch.repository.js';
 import { QueueRepository } from '../../../src/repositories/queue.repository.js';
-import { artifactKeys, StorageRepository } from '../../../src/repositories/storage.repository.js';
+import { artifactKeys } from '../../../src/repositories/storage.repository.js';
 import { StoryRepository } from '../../../src/repositories/story.repository.js';
 import { UserRepository } from '../../../src/repositories/user.repository.js';
 import { BatchService } from '../../../src/services/batch.service.js';
@@ -27,7 +27,7 @@ import { RollbackService } from '../../../src/services/rollback.service.js';
 import { UploadService } from '../../../src/services/upload.service.js';
 import { runBatch } from '../../support/batches.js';
 import { FakeOpenAiServer, type FakeReply } from '../../support/fake-openai-server.js';
-import { startTestApp, type TestApp, waitFor } from '../../support/test-app.js';
+import { localStorageOf, startTestApp, type TestApp, waitFor } from '../../support/test-app.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -155,7 +155,7 @@ describe('recovery: retry, cancel, regenerate, reconcile, Retry-After', () => {
 
   const stories = () => app.get(StoryRepository);
   const recovery = () => app.get(RecoveryService);
-  const storage = () => app.get(StorageRepository);
+  const storage = () => localStorageOf(app);
 
   /** Uploads the files and creates a batch, without waiting for it. */
   async function startBatch(files: string[], autoMode: Partial<AutoModeConfig> = CHUNKING): Promise<{ batchId: string; storyIds: string[] }> {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
-import { StorageRepository, artifactKeys } from '../../../src/repositories/storage.repository.js';
+import { artifactKeys } from '../../../src/repositories/storage.repository.js';
 import { StoryRepository } from '../../../src/repositories/story.repository.js';
 import { ExportService } from '../../../src/services/export.service.js';
 import { MergeStep } from '../../../src/pipeline/steps/merge.step.js';
@@ -14,7 +14,7 @@ import { PackageService } from '../../../src/services/package.service.js';
 import { runBatch } from '../../support/batches.js';
 import { FakeOpenAiServer } from '../../support/fake-openai-server.js';
 import { probeAudio } from '../../support/media-probe.js';
-import { startTestApp, type TestApp } from '../../support/test-app.js';
+import { localStorageOf, startTestApp, type TestApp } from '../../support/test-app.js';
 
 const run = promisify(execFile);
 
@@ -75,7 +75,7 @@ describe('subtitles, video and package of a story (fake speech server, real ffmp
     });
     expect(batch.status).toBe('completed');
     const stories = t.app.get(StoryRepository);
-    const storage = t.app.get(StorageRepository);
+    const storage = localStorageOf(t.app);
     const story = await stories.getOrThrow(batch.results[0]!.storyId);
     expect([story.mergeStep, story.videoStep]).toEqual(['completed', 'completed']);
 

@@ -1,0 +1,174 @@
+/**
+ * B6, worker processes: the same CPU-bound batch run by 1, then by 2 `storyforge worker`
+ * processes, with the API apart (`serve --no-workers`). Each worker runs one job at a time
+ * (every *_CONCURRENCY = 1), so the second process is the only added parallelism; the steps are
+ * local and CPU-bound (title-card images, espeak-ng speech, ffmpeg merge with two-pass loudness
+ * normalisation). Target: speed-up ≥ 1.6 on 2 cores.
+ *
+ *   npm run bench:workers
+ *   npm run bench:workers -- --database-url postgres://postgres@127.0.0.1:5432/test --stories 6 --words 200
+ *
+ * Each run gets a private database on the server (dropped after), its own queue prefix and its own
+ * DATA_DIR per process (files in the default local folder of the API's DATA_DIR, shared by
+ * path since all run on this host). Prints a Markdown table for bench/RESULTS.md.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const arg = (name: string): string | undefined => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const DATABASE_URL = arg('database-url') ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const STORIES = Number(arg('stories') ?? 6);
+const WORDS = Number(arg('words') ?? 200);
+const TARGET = 1.6;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function privateDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `storyforge_bench_${randomBytes(4).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const own = new URL(url);
+  own.pathname = `/${name}`;
+  return { url: own.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** The first WORDS words of the first STORIES English and other-language sample stories. */
+async function storyFiles(): Promise<{ name: string; text: string }[]> {
+  const files: { name: string; text: string }[] = [];
+  for (const language of ['en', 'other', 'vi']) {
+    const folder = path.join(ROOT, 'test/fixtures/samples/stories', language);
+    for (const name of (await fs.readdir(folder)).filter((n) => n.endsWith('.txt')).sort()) {
+      const text = await fs.readFile(path.join(folder, name), 'utf8');
+      files.push({ name, text: text.split(/\s+/).slice(0, WORDS).join(' ') });
+    }
+  }
+  return files.slice(0, STORIES);
+}
+
+async function call(base: string, method: string, route: string, token?: string, body?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  if (body !== undefined && !(body instanceof FormData)) headers['content-type'] = 'application/json';
+  const response = await fetch(`${base}${route}`, { method, headers, body: body instanceof FormData ? body : body === undefined ? undefined : JSON.stringify(body) });
+  const answer = await response.json();
+  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** Runs the batch with `workerCount` worker processes; returns its wall time, s, and its chunk count. */
+async function run(workerCount: number): Promise<{ seconds: number; chunks: number }> {
+  const database = await privateDatabase(DATABASE_URL);
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-bench-b6-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    QUEUE_PREFIX: `sfbench-${randomBytes(4).toString('hex')}`,
+    LOG_LEVEL: 'warn',
+    METRICS_PORT: '0',
+    STORY_CONCURRENCY: '1',
+    IMAGE_CONCURRENCY: '1',
+    AUDIO_CONCURRENCY: '1',
+    MERGE_CONCURRENCY: '1',
+    VIDEO_CONCURRENCY: '1',
+  };
+  const cli = (args: string[]) => spawn(process.execPath, [path.join(ROOT, 'dist/cli.js'), ...args], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const children: ChildProcess[] = [];
+  try {
+    children.push(cli(['serve', '--no-workers', '--port', String(port)]));
+    await waitFor('serve to answer', 180_000, async () => ((await fetch(`${base}/ready`)).ok ? true : undefined));
+    for (let i = 0; i < workerCount; i++) children.push(cli(['worker']));
+    const { accessToken: token } = await call(base, 'POST', '/auth/register', undefined, { email: 'bench@example.com', password: 'correct horse battery staple' });
+    const form = new FormData();
+    for (const file of await storyFiles()) form.append('files', new Blob([file.text]), file.name);
+    const uploaded = await call(base, 'POST', '/file-upload/batch-upload', token, form);
+    // Workers are up once the database lists them all as live.
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    await waitFor('the workers to start', 120_000, async () => {
+      const { rows } = await client.query(`SELECT count(*)::int AS n FROM workers WHERE state = 'running'`);
+      return rows[0].n >= workerCount ? true : undefined;
+    });
+    await client.end();
+    const started = performance.now();
+    const { batchId } = await call(base, 'POST', '/stories/batch-create', token, { fileIds: uploaded.files.map((f: { id: string }) => f.id) });
+    const final = await waitFor('the batch to end', 30 * 60_000, async () => {
+      const status = await call(base, 'GET', `/stories/batch/${batchId}/status`, token);
+      return ['pending', 'processing'].includes(status.status) ? undefined : status;
+    });
+    const seconds = (performance.now() - started) / 1000;
+    if (final.status !== 'completed') throw new Error(`The batch ended ${final.status}`);
+    const chunks = final.stories.reduce((sum: number, s: { images: { total: number }; audio: { total: number } }) => sum + s.images.total + s.audio.total, 0);
+    return { seconds, chunks };
+  } finally {
+    for (const child of children.reverse()) await stop(child);
+    await database.drop().catch(() => undefined);
+    await fs.rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const loadBefore = os.loadavg()[0];
+  const one = await run(1);
+  process.stderr.write(`1 worker: ${one.seconds.toFixed(1)} s\n`);
+  const two = await run(2);
+  process.stderr.write(`2 workers: ${two.seconds.toFixed(1)} s\n`);
+  const speedUp = one.seconds / two.seconds;
+  const lines = [
+    `${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} cores, load average before: ${loadBefore.toFixed(1)}; ${STORIES} stories of ${WORDS} words (${one.chunks} image and audio chunks), card images, espeak-ng, merge; every *_CONCURRENCY = 1; API apart`,
+    '',
+    '| worker processes | batch time (s) |',
+    '| --- | --- |',
+    `| 1 | ${one.seconds.toFixed(1)} |`,
+    `| 2 | ${two.seconds.toFixed(1)} |`,
+    '',
+    `**Speed-up ${speedUp.toFixed(2)}** (target ≥ ${TARGET} on 2 cores).`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+await main();
