@@ -23,6 +23,7 @@ const WORDS = Number(arg('words') ?? 3000);
 const { StoryRepository } = await app$.stories();
 const { MergeStep } = (await import(path.join(DIST, 'pipeline/steps/merge.step.js'))) as typeof import('../src/pipeline/steps/merge.step.js');
 const { StorageRepository } = (await import(path.join(DIST, 'repositories/storage.repository.js'))) as typeof import('../src/repositories/storage.repository.js');
+const { LocalStorageRepository } = (await import(path.join(DIST, 'repositories/local-storage.repository.js'))) as typeof import('../src/repositories/local-storage.repository.js');
 
 /** Integrated loudness (LUFS) and true peak (dBTP) of a file, by ffmpeg's ebur128 filter. */
 async function loudness(file: string): Promise<{ lufs: number; truePeakDb: number }> {
@@ -74,7 +75,9 @@ try {
 
   // The merge again on the last story's clips, against the plain commands.
   const stories = bench.app.get(StoryRepository);
+  // The plain commands read the clips where they lie: the bench runs on the local folder.
   const storage = bench.app.get(StorageRepository);
+  if (!(storage instanceof LocalStorageRepository)) throw new Error('B3 needs STORAGE_DRIVER=local');
   const clipFiles = (await stories.audioChunks(storyId)).map((c) => storage.pathOf(c.storageKey!));
   const ratios: number[] = [];
   const mergeLoads: number[] = [];
