@@ -15,48 +15,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { arg, callApi, freePort, POSTGRES_URL, privateDatabase, ROOT, waitFor } from './support.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const arg = (name: string): string | undefined => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? process.argv[at + 1] : undefined;
-};
-const DATABASE_URL = arg('database-url') ?? process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DATABASE_URL = arg('database-url') ?? POSTGRES_URL;
 const STORIES = Number(arg('stories') ?? 6);
 const WORDS = Number(arg('words') ?? 200);
 const TARGET = 1.6;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-async function privateDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `storyforge_bench_${randomBytes(4).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const own = new URL(url);
-  own.pathname = `/${name}`;
-  return { url: own.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-}
 
 /** The first WORDS words of the first STORIES English and other-language sample stories. */
 async function storyFiles(): Promise<{ name: string; text: string }[]> {
@@ -71,24 +38,7 @@ async function storyFiles(): Promise<{ name: string; text: string }[]> {
   return files.slice(0, STORIES);
 }
 
-async function call(base: string, method: string, route: string, token?: string, body?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-  if (body !== undefined && !(body instanceof FormData)) headers['content-type'] = 'application/json';
-  const response = await fetch(`${base}${route}`, { method, headers, body: body instanceof FormData ? body : body === undefined ? undefined : JSON.stringify(body) });
-  const answer = await response.json();
-  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(answer)}`);
-  return answer;
-}
 
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -122,10 +72,10 @@ async function run(workerCount: number): Promise<{ seconds: number; chunks: numb
     children.push(cli(['serve', '--no-workers', '--port', String(port)]));
     await waitFor('serve to answer', 180_000, async () => ((await fetch(`${base}/ready`)).ok ? true : undefined));
     for (let i = 0; i < workerCount; i++) children.push(cli(['worker']));
-    const { accessToken: token } = await call(base, 'POST', '/auth/register', undefined, { email: 'bench@example.com', password: 'correct horse battery staple' });
+    const { accessToken: token } = await callApi(base, 'POST', '/auth/register', undefined, { email: 'bench@example.com', password: 'correct horse battery staple' });
     const form = new FormData();
     for (const file of await storyFiles()) form.append('files', new Blob([file.text]), file.name);
-    const uploaded = await call(base, 'POST', '/file-upload/batch-upload', token, form);
+    const uploaded = await callApi(base, 'POST', '/file-upload/batch-upload', token, form);
     // Workers are up once the database lists them all as live.
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
@@ -135,9 +85,9 @@ async function run(workerCount: number): Promise<{ seconds: number; chunks: numb
     });
     await client.end();
     const started = performance.now();
-    const { batchId } = await call(base, 'POST', '/stories/batch-create', token, { fileIds: uploaded.files.map((f: { id: string }) => f.id) });
+    const { batchId } = await callApi(base, 'POST', '/stories/batch-create', token, { fileIds: uploaded.files.map((f: { id: string }) => f.id) });
     const final = await waitFor('the batch to end', 30 * 60_000, async () => {
-      const status = await call(base, 'GET', `/stories/batch/${batchId}/status`, token);
+      const status = await callApi(base, 'GET', `/stories/batch/${batchId}/status`, token);
       return ['pending', 'processing'].includes(status.status) ? undefined : status;
     });
     const seconds = (performance.now() - started) / 1000;

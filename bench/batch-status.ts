@@ -21,7 +21,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { arg, figure, freePort, median, privateDatabase, report, ROOT, waitFor } from './support.js';
+import { arg, callApi, figure, freePort, median, privateDatabase, report, ROOT, waitFor } from './support.js';
 
 const SECONDS = Number(arg('seconds') ?? 10);
 const ROUNDS = Number(arg('rounds') ?? 2);
@@ -41,14 +41,6 @@ async function storyFiles(): Promise<{ name: string; text: string }[]> {
   return files;
 }
 
-async function call(base: string, method: string, route: string, token?: string, body?: unknown | FormData): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-  if (body !== undefined && !(body instanceof FormData)) headers['content-type'] = 'application/json';
-  const response = await fetch(`${base}${route}`, { method, headers, body: body instanceof FormData ? body : body === undefined ? undefined : JSON.stringify(body) });
-  const answer = await response.json();
-  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(answer)}`);
-  return answer;
-}
 
 interface Measured {
   route: string;
@@ -83,14 +75,14 @@ async function main(): Promise<void> {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     await waitFor('serve to answer', 180_000, async () => ((await fetch(`${base}/ready`)).ok ? true : undefined), 500);
-    const { accessToken: token } = await call(base, 'POST', '/auth/register', undefined, { email: 'bench@example.com', password: 'correct horse battery staple' });
+    const { accessToken: token } = await callApi(base, 'POST', '/auth/register', undefined, { email: 'bench@example.com', password: 'correct horse battery staple' });
     const form = new FormData();
     for (const file of await storyFiles()) form.append('files', new Blob([file.text]), file.name);
-    const uploaded = await call(base, 'POST', '/file-upload/batch-upload', token, form);
-    const { batchId } = await call(base, 'POST', '/stories/batch-create', token, { fileIds: uploaded.files.map((f: { id: string }) => f.id) });
+    const uploaded = await callApi(base, 'POST', '/file-upload/batch-upload', token, form);
+    const { batchId } = await callApi(base, 'POST', '/stories/batch-create', token, { fileIds: uploaded.files.map((f: { id: string }) => f.id) });
     const started = Date.now();
     const final = await waitFor('the batch to end', 15 * 60_000, async () => {
-      const status = await call(base, 'GET', `/stories/batch/${batchId}/status`, token);
+      const status = await callApi(base, 'GET', `/stories/batch/${batchId}/status`, token);
       return ['pending', 'processing'].includes(status.status) ? undefined : status;
     }, 500);
     const statusRoute = `/stories/batch/${batchId}/status`;

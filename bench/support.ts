@@ -69,6 +69,19 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => P
   }
 }
 
+/**
+ * One JSON (or multipart, for FormData) request to the API of `base`, with a bearer token when given.
+ * @throws Error naming the route, the status and the body of any non-2xx answer.
+ */
+export async function callApi(base: string, method: string, route: string, token?: string, body?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  if (body !== undefined && !(body instanceof FormData)) headers['content-type'] = 'application/json';
+  const response = await fetch(`${base}${route}`, { method, headers, body: body instanceof FormData ? body : body === undefined ? undefined : JSON.stringify(body) });
+  const answer = await response.json();
+  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${JSON.stringify(answer)}`);
+  return answer;
+}
+
 /** Median of numbers (mean of the middle two for an even count). */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
