@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AppConfig } from '../config/config.js';
 import type { MusicSettings, StoryProviders } from '../db/schema.js';
-import { ApiError } from '../http/api-error.js';
+import { ApiError } from '../shared/api-error.js';
 import type { CaptionOptions, CaptionPosition, CaptionPreset } from '../media/captions.js';
 import type { StoryStyle } from '../providers/types.js';
 import { UserRepository } from '../repositories/user.repository.js';

@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext, Param, ParseUUIDPipe, type PipeTransform } from '@nestjs/common';
 import type { Request } from 'express';
 import { ApiParam } from '@nestjs/swagger';
-import { ApiError } from './api-error.js';
+import { ApiError } from '../shared/api-error.js';
 
 /** Largest number a path or query number may be: PostgreSQL's `integer`, which chunk indexes are stored as. */
 export const MAX_PARAM_NUMBER = 2_147_483_647;

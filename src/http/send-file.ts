@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import { ZipArchive } from 'archiver';
 import type { StorageRepository } from '../repositories/storage.repository.js';
-import { ApiError } from './api-error.js';
+import { ApiError } from '../shared/api-error.js';
 
 /** A stored file to send: its storage and key, its media type, and the name the client should see. */
 export interface FileResponse {

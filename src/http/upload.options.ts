@@ -4,7 +4,7 @@ import type { MulterOptions } from '@nestjs/platform-express/multer/interfaces/m
 import multer from 'multer';
 import type { AppConfig } from '../config/config.js';
 import { fileNameParts } from '../text/file-name.js';
-import { ApiError } from './api-error.js';
+import { ApiError } from '../shared/api-error.js';
 import { MAX_MUSIC_BYTES } from '../media/soundtrack.js';
 
 /** Extensions the upload endpoints take (seed: .txt, .doc, .docx). */

@@ -10,7 +10,7 @@ import { StoryRepository } from '../repositories/story.repository.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { MusicRepository } from '../repositories/music.repository.js';
 import { type BatchSummary, type StoryProgressInput, summarizeBatch } from './batch-progress.js';
-import { ApiError } from '../http/api-error.js';
+import { ApiError } from '../shared/api-error.js';
 import { initialStepStatuses, videoBlockers } from './requested-steps.js';
 
 export interface CreateBatchInput {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { Injectable } from '@nestjs/common';
 import type { MusicFile } from '../db/schema.js';
-import { ApiError, notFound } from '../http/api-error.js';
+import { ApiError, notFound } from '../shared/api-error.js';
 import { MAX_MUSIC_BYTES, MIN_MUSIC_MS, MUSIC_FORMATS } from '../media/soundtrack.js';
 import { MediaCommandError, MediaRepository } from '../repositories/media.repository.js';
 import { MusicRepository } from '../repositories/music.repository.js';
