@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { type Capability, IMAGE_GENERATORS, parseChoice, PROVIDER_NAMES, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../providers/catalog.js';
+import { type Capability, IMAGE_GENERATORS, parseChoice, PROVIDER_NAMES, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../shared/provider-names.js';
 import { X264_PRESETS, type X264Preset } from '../media/video.js';
 import { isKnownLanguage, LANGUAGE_RULE } from '../text/language.js';
 

@@ -12,7 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import type { StoryStyle } from '../providers/types.js';
+import type { StoryStyle } from '../shared/story-style.js';
 import type { ClipWordTimings } from '../media/word-timings.js';
 import type { CaptionOptions, CaptionPreset } from '../media/captions.js';
 

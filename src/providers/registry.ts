@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type ProviderLimit } from '../config/config.js';
 import { MediaRepository } from '../repositories/media.repository.js';
 import { ProviderLimitsRepository } from '../repositories/provider-limits.repository.js';
-import { type Capability, formatChoice, parseChoice, type ProviderChoice } from './catalog.js';
+import { type Capability, formatChoice, parseChoice, type ProviderChoice } from '../shared/provider-names.js';
 import { type ChainMember, runChain } from './fallback-chain.js';
 import { Automatic1111ImageGenerator } from './image/automatic1111.js';
 import { CardImageGenerator } from './image/card.js';
@@ -24,7 +24,7 @@ import { SourceStoryWriter } from './story-writer/source.js';
 import type { ImageGenerator, ImageRequest, SpeechRequest, SpeechSynthesizer, StoryWriteRequest, StoryWriter } from './types.js';
 import { GEMINI_VOICES } from './voices.js';
 
-export { IMAGE_GENERATORS, SPEECH_SYNTHESIZERS, STORY_WRITERS } from './catalog.js';
+export { IMAGE_GENERATORS, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../shared/provider-names.js';
 
 /** Story pictures are 16:9. */
 const IMAGE_SIZE = { width: 1280, height: 720 };

@@ -5,7 +5,8 @@ import { type BatchCreatedDto, type BatchStatusDto, mapBatchCreated, mapBatchSta
 import type { BatchCreateStoryDto } from '../dtos/story.dto.js';
 import { ApiError, type FieldError, notFound } from '../shared/api-error.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
-import { BatchService, MAX_BATCH_FILES } from './batch.service.js';
+import { MAX_BATCH_FILES } from '../shared/batch-limits.js';
+import { BatchService } from './batch.service.js';
 import { ProviderChoiceService } from './provider-choice.service.js';
 import { SharedReads } from './shared-read.js';
 import { uploadIdFromUrl } from './story.service.js';

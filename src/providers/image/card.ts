@@ -4,7 +4,8 @@ import path from 'node:path';
 import { truncateLine, wrapCardText } from '../../media/ffmpeg-args.js';
 import { MediaCommandError, type MediaRepository } from '../../repositories/media.repository.js';
 import { DEFAULT_LOCAL_PROVIDER_TIMEOUT_MS, ProviderError } from '../provider-error.js';
-import type { GeneratedImage, ImageGenerator, ImageRequest, StoryStyle } from '../types.js';
+import type { StoryStyle } from '../../shared/story-style.js';
+import type { GeneratedImage, ImageGenerator, ImageRequest } from '../types.js';
 import { makeScratchDir } from '../../repositories/scratch.js';
 
 export interface CardPalette {
