@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { type Capability, IMAGE_GENERATORS, parseChoice, PROVIDER_NAMES, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../shared/provider-names.js';
-import { X264_PRESETS, type X264Preset } from '../media/video.js';
-import { isKnownLanguage, LANGUAGE_RULE } from '../text/language.js';
+import { X264_PRESETS, type X264Preset } from '../shared/video-encoding.js';
+import { isKnownLanguage, LANGUAGE_RULE } from '../shared/language-codes.js';
 
 /** Injection token for the parsed {@link AppConfig}. */
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -22,7 +22,7 @@ import { IMAGE_GENERATORS, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../shared/
 import { CaptionOptionsDto } from './captions.dto.js';
 import { MusicOptionsDto } from './music.dto.js';
 import { MAX_BATCH_FILES } from '../shared/batch-limits.js';
-import { LANGUAGE_CODES, LANGUAGE_RULE } from '../text/language.js';
+import { LANGUAGE_CODES, LANGUAGE_RULE } from '../shared/language-codes.js';
 import { PageQueryDto } from './pagination.dto.js';
 
 /** An upload URL as returned by the upload endpoints (absolute or relative); group 1 is the id. */

@@ -35,8 +35,8 @@ import {
   planSegments,
   planSlides,
   type SlideInput,
-  type X264Preset,
 } from '../media/video.js';
+import type { X264Preset } from '../shared/video-encoding.js';
 import {
   LOUDNESS_TOLERANCE_LU,
   MAX_LIMITER_PASSES,
