@@ -13,8 +13,8 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { StoryStyle } from '../shared/story-style.js';
-import type { ClipWordTimings } from '../media/word-timings.js';
-import type { CaptionOptions, CaptionPreset } from '../media/captions.js';
+import type { ClipWordTimings } from '../shared/word-timing.js';
+import type { CaptionOptions, CaptionPreset } from '../shared/caption-options.js';
 
 /**
  * The database schema. PostgreSQL is the source of truth: everything in Redis can be rebuilt
