@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
-import type { StoryProgressInput } from '../services/batch-progress.js';
-import { currentStep, storyFraction } from '../services/batch-progress.js';
+import type { StoryProgressInput } from '../dtos/batch-progress.js';
+import { currentStep, storyFraction } from '../dtos/batch-progress.js';
 
 /**
  * Shows one progress bar per story (its current step and share of work done) on a terminal,

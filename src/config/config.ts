@@ -329,7 +329,7 @@ export interface AppConfig {
     refreshTtlS: number;
   };
   providers: {
-    /** Default choice per capability, `provider[:model][:voice]` (see providers/catalog.ts). */
+    /** Default choice per capability, `provider[:model][:voice]` (see shared/provider-names.ts). */
     storyWriter: string;
     imageGenerator: string;
     speechSynthesizer: string;

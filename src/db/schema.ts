@@ -239,7 +239,7 @@ export const batchJobs = pgTable(
   (t) => [index('batch_jobs_user_idx').on(t.userId)],
 );
 
-/** Providers chosen for one story, each `provider[:model][:voice]` (see providers/catalog.ts). */
+/** Providers chosen for one story, each `provider[:model][:voice]` (see shared/provider-names.ts). */
 export interface StoryProviders {
   writer?: string;
   images?: string;

@@ -5,7 +5,7 @@ import type { StepName } from '../db/schema.js';
 import { ProviderError } from '../providers/provider-error.js';
 import { CancelSignalRepository } from '../repositories/cancel-signal.repository.js';
 import { QueueRepository, SHUTDOWN_REASON } from '../repositories/queue.repository.js';
-import { removeOwnScratch, removeStaleScratch } from '../repositories/scratch.js';
+import { removeOwnScratch, removeStaleScratch } from '../shared/scratch.js';
 import { StepRunRepository } from '../repositories/step-run.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';
 import { BatchService } from '../services/batch.service.js';

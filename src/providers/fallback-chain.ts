@@ -1,5 +1,5 @@
 import type { ProviderLimitsRepository } from '../repositories/provider-limits.repository.js';
-import { countFallback } from '../observability/provider-calls.js';
+import { countFallback } from './provider-calls.js';
 import { ProviderError } from './provider-error.js';
 
 /** One provider of a chain: its name, its limits scope, and how to call it. */

@@ -9,7 +9,7 @@ import { CardImageGenerator } from './image/card.js';
 import { ComfyUiImageGenerator } from './image/comfyui.js';
 import { GeminiImageGenerator } from './image/gemini.js';
 import { OpenAiCompatibleImageGenerator } from './image/openai-compatible.js';
-import { observeProviderCall, noteRetryAfter } from '../observability/provider-calls.js';
+import { observeProviderCall, noteRetryAfter } from './provider-calls.js';
 import { ProviderGuard } from './provider-guard.js';
 import { EdgeSpeechSynthesizer } from './speech/edge.js';
 import { ElevenLabsSynthesizer } from './speech/elevenlabs.js';

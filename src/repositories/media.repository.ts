@@ -46,7 +46,7 @@ import {
   type LimiterAttempt,
   type LoudnormMeasurement,
 } from '../media/loudnorm.js';
-import { makeScratchDir } from './scratch.js';
+import { makeScratchDir } from '../shared/scratch.js';
 import {
   type AudioProbe,
   buildAudioProbeArgs,

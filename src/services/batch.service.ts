@@ -9,7 +9,7 @@ import { QueueRepository } from '../repositories/queue.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { MusicRepository } from '../repositories/music.repository.js';
-import { type BatchSummary, type StoryProgressInput, summarizeBatch } from './batch-progress.js';
+import { type BatchSummary, type StoryProgressInput, summarizeBatch } from '../dtos/batch-progress.js';
 import { ApiError } from '../shared/api-error.js';
 import { initialStepStatuses, videoBlockers } from './requested-steps.js';
 import { MAX_BATCH_FILES } from '../shared/batch-limits.js';

@@ -6,7 +6,7 @@ import { MediaCommandError, type MediaRepository } from '../../repositories/medi
 import { DEFAULT_LOCAL_PROVIDER_TIMEOUT_MS, ProviderError } from '../provider-error.js';
 import type { StoryStyle } from '../../shared/story-style.js';
 import type { GeneratedImage, ImageGenerator, ImageRequest } from '../types.js';
-import { makeScratchDir } from '../../repositories/scratch.js';
+import { makeScratchDir } from '../../shared/scratch.js';
 
 export interface CardPalette {
   name: string;

@@ -12,7 +12,7 @@ import { QueueRepository } from '../repositories/queue.repository.js';
 import { UserRepository } from '../repositories/user.repository.js';
 import { AuthService } from '../services/auth.service.js';
 import { ApiError } from '../shared/api-error.js';
-import { QUEUE_DASHBOARD_PATH } from './request-logging.js';
+import { QUEUE_DASHBOARD_PATH } from '../http/request-logging.js';
 
 /** Looks up story titles by id (missing ids are left out). */
 type TitleLookup = (storyIds: string[]) => Promise<Map<string, string>>;
