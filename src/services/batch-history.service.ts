@@ -3,7 +3,7 @@ import type { AuthUser } from '../shared/auth-user.js';
 import { type BatchPageDto, mapBatchListItem } from '../dtos/batch-list.dto.js';
 import { pageOf, type PageQueryDto } from '../dtos/pagination.dto.js';
 import { notFound } from '../shared/api-error.js';
-import type { StreamedZip } from '../http/send-file.js';
+import type { StreamedZip } from '../dtos/file-download.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
 import { PackageService } from './package.service.js';
 

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { AuthUser } from '../shared/auth-user.js';
 import type { Story } from '../db/schema.js';
 import { notFound } from '../shared/api-error.js';
-import type { FileResponse, StreamedZip, ZipResponse } from '../http/send-file.js';
+import type { FileResponse, StreamedZip, ZipResponse } from '../dtos/file-download.js';
 import { artifactKeys, StorageRepository } from '../repositories/storage.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';
 import { folderName } from './export.service.js';
