@@ -15,6 +15,7 @@ import { MergeStep } from './pipeline/steps/merge.step.js';
 import { StoryStep } from './pipeline/steps/story.step.js';
 import { VideoStep } from './pipeline/steps/video.step.js';
 import { WorkerHeartbeatService } from './pipeline/worker-heartbeat.service.js';
+import { CARD_RENDERER, PROVIDER_LIMIT_STORE } from './providers/ports.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { ProviderLimitsRepository } from './repositories/provider-limits.repository.js';
 import { ApiKeyRepository } from './repositories/api-key.repository.js';
@@ -113,6 +114,9 @@ export class AppModule {
         LiveEventsRepository,
         IdempotencyRepository,
         ProviderLimitsRepository,
+        // What providers need from outside, bound to the repositories that provide it.
+        { provide: PROVIDER_LIMIT_STORE, useExisting: ProviderLimitsRepository },
+        { provide: CARD_RENDERER, useExisting: MediaRepository },
         ProviderRegistry,
         ProviderChoiceService,
         StoryStep,

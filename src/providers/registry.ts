@@ -1,7 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type ProviderLimit } from '../config/config.js';
-import { MediaRepository } from '../repositories/media.repository.js';
-import { ProviderLimitsRepository } from '../repositories/provider-limits.repository.js';
 import { type Capability, formatChoice, parseChoice, type ProviderChoice } from '../shared/provider-names.js';
 import { type ChainMember, runChain } from './fallback-chain.js';
 import { Automatic1111ImageGenerator } from './image/automatic1111.js';
@@ -10,6 +8,7 @@ import { ComfyUiImageGenerator } from './image/comfyui.js';
 import { GeminiImageGenerator } from './image/gemini.js';
 import { OpenAiCompatibleImageGenerator } from './image/openai-compatible.js';
 import { observeProviderCall, noteRetryAfter } from './provider-calls.js';
+import { CARD_RENDERER, type CardRenderer, PROVIDER_LIMIT_STORE, type ProviderLimitStore } from './ports.js';
 import { ProviderGuard } from './provider-guard.js';
 import { EdgeSpeechSynthesizer } from './speech/edge.js';
 import { ElevenLabsSynthesizer } from './speech/elevenlabs.js';
@@ -51,8 +50,8 @@ export class ProviderRegistry {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly media: MediaRepository,
-    private readonly limits: ProviderLimitsRepository,
+    @Inject(CARD_RENDERER) private readonly media: CardRenderer,
+    @Inject(PROVIDER_LIMIT_STORE) private readonly limits: ProviderLimitStore,
   ) {}
 
   private readonly writers: Record<string, Factory<StoryWriter>> = {

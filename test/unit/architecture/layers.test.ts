@@ -6,22 +6,32 @@ import { type ImportEdge, importCycles, importEdges, importsOf, layerOf, layerVi
 const SRC = path.resolve(import.meta.dirname, '../../../src');
 
 /**
- * Upward imports still waiting for the pipeline catalog: the worker calls services, and steps use
- * two services. Only files of src/pipeline/ and the four pipeline-facing services
- * (orchestrator, reconciler, rollback, requested steps) may appear here; remove an entry as soon
- * as its import is gone (a stale entry fails the test). Every other upward import is an error.
+ * Upward imports still waiting for the pipeline catalog (one described list of steps that the
+ * worker, the orchestrator, the reconciler and rollback are derived from). Remove an entry as soon
+ * as its import is gone: a stale entry fails the test. Every other upward import is an error.
  */
 const ALLOWED_UPWARD: readonly ImportEdge[] = [
+  // The worker hands finished steps to the orchestrator and refreshes batches.
   { from: 'pipeline/pipeline.worker.ts', to: 'services/batch.service.ts' },
   { from: 'pipeline/pipeline.worker.ts', to: 'services/orchestrator.service.ts' },
+  // The merge and video steps use the timeline and presentation services.
   { from: 'pipeline/steps/merge.step.ts', to: 'services/timeline.service.ts' },
   { from: 'pipeline/steps/video.step.ts', to: 'services/presentation.service.ts' },
   { from: 'pipeline/steps/video.step.ts', to: 'services/timeline.service.ts' },
+  // The queue repository is typed by the job catalog (queue names, payloads, job ids) that
+  // src/pipeline/jobs.ts defines; it goes once the catalog is handed to the repository from above.
+  { from: 'repositories/queue.repository.ts', to: 'pipeline/jobs.ts' },
 ];
 
-/** Files whose upward imports may be allowed above (the rest of src/ gets no exceptions). */
-const MAY_BE_ALLOWED = (file: string) =>
-  file.startsWith('pipeline/') || ['services/orchestrator.service.ts', 'services/reconciler.service.ts', 'services/rollback.service.ts', 'services/requested-steps.ts'].includes(file);
+/**
+ * Files whose upward imports may be allow-listed: src/pipeline/, the four pipeline-facing services
+ * (orchestrator, reconciler, rollback, requested steps) and the queue repository's use of the job
+ * catalog. The rest of src/ gets no exceptions.
+ */
+const MAY_BE_ALLOWED = (edge: ImportEdge) =>
+  edge.from.startsWith('pipeline/') ||
+  ['services/orchestrator.service.ts', 'services/reconciler.service.ts', 'services/rollback.service.ts', 'services/requested-steps.ts'].includes(edge.from) ||
+  (edge.from === 'repositories/queue.repository.ts' && edge.to === 'pipeline/jobs.ts');
 
 const same = (a: ImportEdge) => (b: ImportEdge) => a.from === b.from && a.to === b.to;
 const describeEdge = (edge: ImportEdge & { fromLayer?: string; toLayer?: string }) =>
@@ -53,7 +63,7 @@ describe('layer rule of src/', () => {
   it('keeps the allow-list to the pipeline and its services, and every entry still needed', () => {
     const violations = layerViolations(edges);
     for (const allowed of ALLOWED_UPWARD) {
-      expect(MAY_BE_ALLOWED(allowed.from), `${allowed.from} may not be allow-listed`).toBe(true);
+      expect(MAY_BE_ALLOWED(allowed), `${describeEdge(allowed)} may not be allow-listed`).toBe(true);
       expect(violations.some(same(allowed)), `${describeEdge(allowed)} is fixed: remove it from ALLOWED_UPWARD`).toBe(true);
     }
   });
