@@ -20,7 +20,6 @@ import {
   buildLoudnormApplyArgs,
   buildLoudnormMeasureArgs,
   parseDecodedDurationMs,
-  type FfmpegColor,
 } from '../media/ffmpeg-args.js';
 import { fontFamilyName } from '../media/font-name.js';
 import { pcmDurationMs, pcmSilences, type PcmWav, readPcmWav } from '../media/wav.js';
