@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUE_NAMES } from '../../../src/pipeline/jobs.js';
+import { QUEUE_NAMES } from '../../../src/repositories/job-catalog.js';
 import { QueueRepository } from '../../../src/repositories/queue.repository.js';
 import { AccountService } from '../../../src/services/account.service.js';
 import { StoryRepository } from '../../../src/repositories/story.repository.js';
