@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
-import type { StoryProgressInput } from '../services/batch-progress.js';
-import { currentStep, storyFraction } from '../services/batch-progress.js';
+import type { StoryProgressInput } from '../dtos/batch-progress.js';
+import { currentStep, storyFraction } from '../dtos/batch-progress.js';
 import { isChunkStep, pipelineStep } from '../pipeline/catalog.js';
 import { STEP_COLUMN } from '../repositories/story.repository.js';
 

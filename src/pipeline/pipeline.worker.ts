@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { CancelSignalRepository } from '../repositories/cancel-signal.repository.js';
 import { InvalidJobPayloadError, type JobCatalog, parseJobPayload, type QueueName } from '../repositories/job-catalog.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
-import { removeOwnScratch, removeStaleScratch } from '../repositories/scratch.js';
+import { removeOwnScratch, removeStaleScratch } from '../shared/scratch.js';
 import { BatchService } from '../services/batch.service.js';
 import { OrchestratorService } from '../services/orchestrator.service.js';
 import { isChunkStep, PIPELINE_STEPS, type PipelineStep, stepOfQueue } from './catalog.js';

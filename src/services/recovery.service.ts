@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { BatchJob, Story } from '../db/schema.js';
-import { ApiError, notFound } from '../http/api-error.js';
+import { ApiError, notFound } from '../shared/api-error.js';
 import { chunkStep, dependentSteps, storyJobs } from '../pipeline/catalog.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
 import { CancelSignalRepository } from '../repositories/cancel-signal.repository.js';

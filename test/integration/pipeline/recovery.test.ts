@@ -13,7 +13,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AutoModeConfig, BatchJob } from '../../../src/db/schema.js';
 import { mapStory } from '../../../src/dtos/story-response.dto.js';
-import { ApiError } from '../../../src/http/api-error.js';
+import { ApiError } from '../../../src/shared/api-error.js';
 import { QUEUE_NAMES } from '../../../src/repositories/job-catalog.js';
 import { BatchRepository } from '../../../src/repositories/batch.repository.js';
 import { QueueRepository } from '../../../src/repositories/queue.repository.js';

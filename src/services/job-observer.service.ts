@@ -19,7 +19,7 @@ import {
   stalledJobs,
   stepDuration,
   storiesByStatus,
-} from './metrics.js';
+} from '../observability/metrics.js';
 
 /** How long a scrape waits for the database's counts while it is unreachable, ms. */
 const SCRAPE_QUERY_RETRY_MS = 1_000;
