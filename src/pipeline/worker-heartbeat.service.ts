@@ -8,7 +8,16 @@ import { WorkerRepository } from '../repositories/worker.repository.js';
 export const DRAIN_SIGNAL = 'SIGUSR2';
 
 /**
- * This worker process's record and heartbeat. Before it takes jobs it registers in the `workers` table; every
+ * How long the record of a worker that is gone (stopped, or its heartbeat stopped) is kept, ms: a
+ * week, so that `step_runs` of the last days still name the worker that ran them, while a fleet
+ * that restarts its workers often does not grow the `workers` table without end. Far longer than
+ * the longest WORKER_HEARTBEAT_TIMEOUT_MS (1 h), so no live worker's record is ever deleted.
+ */
+export const WORKER_RECORD_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * This worker process's record and heartbeat. Before it takes jobs it registers in the `workers` table
+ * (deleting the records of workers gone for longer than {@link WORKER_RECORD_RETENTION_MS}); every
  * WORKER_HEARTBEAT_MS it renews its own heartbeat and that of every step run it is running (one
  * UPDATE each), so the reconciler can tell work that is alive, however long it runs (a merge, a
  * video render, a slow provider call), from work whose worker died (its heartbeat stops).
@@ -37,7 +46,9 @@ export class WorkerHeartbeatService implements BeforeApplicationShutdown {
   /** Registers this process as a worker and starts its heartbeat (PipelineWorker calls it before taking jobs). */
   async start(): Promise<void> {
     if (this.workerId) return;
-    this.workerId = await this.workers.register({ host: os.hostname(), pid: process.pid });
+    const { id, pruned } = await this.workers.register({ host: os.hostname(), pid: process.pid }, WORKER_RECORD_RETENTION_MS);
+    this.workerId = id;
+    if (pruned) this.logger.log(`Deleted the records of ${pruned} worker process(es) gone for more than 7 days`);
     this.timer = setInterval(() => void this.beat(), this.config.jobs.heartbeatMs).unref();
     process.on(DRAIN_SIGNAL, this.onSignal);
   }
