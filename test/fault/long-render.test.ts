@@ -12,10 +12,8 @@
  */
 import { readdirSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { type CliProcess, FaultStack, printFigures, storyFiles } from '../support/fault-harness.js';
+import { type CliProcess, FaultStack, printFigures, scratchRootOf, storyFiles } from '../support/fault-harness.js';
 import { type PrivateRedis, startPrivateRedis } from '../support/private-redis.js';
 
 const HEARTBEAT_TIMEOUT_MS = 3_000;
@@ -44,10 +42,10 @@ function reconcilePasses(processes: CliProcess[]): Pass[] {
   return passes.sort((a, b) => a.time - b.time);
 }
 
-/** The render folders (`render-*`) in a worker process's scratch space (src/repositories/scratch.ts). */
+/** The render folders (`render-*`) in a worker process's scratch space. */
 function renderFolders(pid: number): string[] {
   try {
-    return readdirSync(path.join(os.tmpdir(), `storyforge-scratch-${os.hostname()}-${pid}`)).filter((name) => name.startsWith('render-'));
+    return readdirSync(scratchRootOf(pid)).filter((name) => name.startsWith('render-'));
   } catch {
     return [];
   }
@@ -137,6 +135,7 @@ describe('Redis flushed during a long video render', () => {
       'first render ran before the kill, ms': renderedForMs,
       'render runs (worker/status)': runs.map((r) => `${r.pid === slow.pid ? 'slow' : r.pid === fast.pid ? 'replacement' : r.pid}/${r.status}`).join(', '),
       'story finished after the kill, ms': Date.now() - killedAt,
+      'programs left running by the killed worker (killed by the test)': slow.orphansKilled,
       'video bytes': video.size,
     });
     expect(end.body.status).toBe('completed');
