@@ -35,6 +35,7 @@ export class WorkerHeartbeatService implements BeforeApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private beating?: Promise<void>;
   private draining?: Promise<void>;
+  private end?: () => Promise<void>;
   private readonly onSignal = () => void this.drain(`${DRAIN_SIGNAL} received`);
 
   constructor(
@@ -63,9 +64,19 @@ export class WorkerHeartbeatService implements BeforeApplicationShutdown {
   }
 
   /**
-   * Stops taking jobs, waits for the running ones to finish, then ends the process with SIGTERM
-   * (the usual graceful shutdown, with nothing left to wait for). Calling it again waits for the
-   * same drain.
+   * Sets what ends the process once a drain is over: `storyforge serve` and `storyforge worker`
+   * close the application (API included) and exit with status 0, so that a service manager that
+   * restarts failed processes only (systemd `Restart=on-failure`, Compose `restart: on-failure`)
+   * leaves a drained worker stopped. Without it, a drain ends with SIGTERM.
+   */
+  whenDrained(end: () => Promise<void>): void {
+    this.end = end;
+  }
+
+  /**
+   * Stops taking jobs, waits for the running ones to finish, then ends the process (see
+   * {@link whenDrained}; SIGTERM when nothing was set: the usual graceful shutdown, with nothing
+   * left to wait for). Calling it again waits for the same drain.
    */
   drain(reason: string): Promise<void> {
     this.draining ??= (async () => {
@@ -73,7 +84,8 @@ export class WorkerHeartbeatService implements BeforeApplicationShutdown {
       if (this.workerId) await this.workers.setState(this.workerId, 'draining').catch(() => undefined);
       await this.queues.pauseWorkers();
       this.logger.log('Drained: every running job has finished; shutting down');
-      process.kill(process.pid, 'SIGTERM');
+      if (this.end) await this.end();
+      else process.kill(process.pid, 'SIGTERM');
     })().catch((error: Error) => this.logger.warn(`Drain failed: ${error.message}`));
     return this.draining;
   }
