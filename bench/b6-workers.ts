@@ -52,6 +52,8 @@ interface Run {
   workerCpu: number;
   /** Busy CPU seconds of the whole machine during the batch (every process). */
   machineCpu: number;
+  /** Step runs (story, image, clip, merge, video) running at once, on average over the batch. */
+  inFlight: number;
 }
 
 async function stop(child: ChildProcess): Promise<void> {
@@ -126,7 +128,12 @@ async function run(workerCount: number): Promise<Run> {
     const [cpuAfter, machineAfter] = [await workerCpu(), await machineCpuSeconds()];
     if (final.status !== 'completed') throw new Error(`The batch ended ${final.status}`);
     const chunks = final.stories.reduce((sum: number, s: { images: { total: number }; audio: { total: number } }) => sum + s.images.total + s.audio.total, 0);
-    return { seconds, chunks, load, workerCpu: cpuAfter - cpuBefore, machineCpu: machineAfter.busy - machineBefore.busy };
+    // Step runs in flight on average: the time all of them ran, summed, over the batch time.
+    const runs = new pg.Client({ connectionString: database.url });
+    await runs.connect();
+    const { rows } = await runs.query(`SELECT coalesce(sum(extract(epoch FROM finished_at - started_at)), 0)::float AS s FROM step_runs WHERE status = 'completed'`);
+    await runs.end();
+    return { seconds, chunks, load, workerCpu: cpuAfter - cpuBefore, machineCpu: machineAfter.busy - machineBefore.busy, inFlight: rows[0].s / seconds };
   } finally {
     for (const child of children.reverse()) await stop(child);
     await database.drop().catch(() => undefined);
@@ -142,7 +149,7 @@ async function main(): Promise<void> {
   const speedUp = one.seconds / two.seconds;
   const cores = os.cpus().length;
   const busy = (r: Run) => `${(r.workerCpu / r.seconds).toFixed(2)} | ${(r.machineCpu / r.seconds).toFixed(2)} of ${cores}`;
-  const row = (count: number, r: Run) => `| ${count} | ${r.seconds.toFixed(1)} | ${r.workerCpu.toFixed(1)} | ${busy(r)} | ${r.load} |`;
+  const row = (count: number, r: Run) => `| ${count} | ${r.seconds.toFixed(1)} | ${r.workerCpu.toFixed(1)} | ${busy(r)} | ${r.inFlight.toFixed(2)} | ${r.load} |`;
   await report({
     id: 'B6',
     title: 'worker processes',
@@ -150,12 +157,12 @@ async function main(): Promise<void> {
     details: [
       `${STORIES} stories of ${WORDS} words (${one.chunks} image and audio chunks): card images, espeak-ng, merge, a 384×216 video each; every *_CONCURRENCY = 1; API apart.`,
       '',
-      '| worker processes | batch time (s) | worker CPU (s) | cores busy by the workers | cores busy on the machine | load before |',
-      '| --- | --- | --- | --- | --- | --- |',
+      '| worker processes | batch time (s) | worker CPU (s) | cores busy by the workers | cores busy on the machine | step runs in flight | load before |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
       row(1, one),
       row(2, two),
       '',
-      'Worker CPU counts the worker processes and their ffmpeg / espeak-ng children; cores busy is CPU seconds ÷ batch time, for the workers and for the whole machine (every process on it).',
+      'Worker CPU counts the worker processes and their ffmpeg / espeak-ng children; cores busy is CPU seconds ÷ batch time, for the workers and for the whole machine (every process on it); step runs in flight is the time every step run took, summed, ÷ batch time (one worker process already runs one job per queue at once).',
     ],
   });
 }
