@@ -4,17 +4,13 @@ import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { DATABASE, type DatabaseConnection, openDatabase } from './db/database.js';
 import { installationQueuePrefix } from './db/installation.js';
-import { httpControllers, httpImports, httpProviders } from './http/http.parts.js';
+import { httpControllers, httpImports, httpProviders } from './app/http.parts.js';
 import { loggingModule, rootLoggerFor } from './logging/pino-logger.js';
-import { JobObserverService } from './observability/job-observer.service.js';
-import { ReadinessService } from './observability/readiness.service.js';
-import { PipelineWorker, RUN_WORKERS } from './pipeline/pipeline.worker.js';
-import { AudioStep } from './pipeline/steps/audio.step.js';
-import { ImagesStep } from './pipeline/steps/images.step.js';
-import { MergeStep } from './pipeline/steps/merge.step.js';
-import { StoryStep } from './pipeline/steps/story.step.js';
-import { VideoStep } from './pipeline/steps/video.step.js';
-import { WorkerHeartbeatService } from './pipeline/worker-heartbeat.service.js';
+import { JobObserverService } from './services/job-observer.service.js';
+import { ReadinessService } from './services/readiness.service.js';
+import { RUN_WORKERS } from './pipeline/pipeline.worker.js';
+import { PIPELINE_PROVIDERS } from './pipeline/pipeline.providers.js';
+import { CARD_RENDERER, PROVIDER_LIMIT_STORE } from './providers/ports.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { ProviderLimitsRepository } from './repositories/provider-limits.repository.js';
 import { ApiKeyRepository } from './repositories/api-key.repository.js';
@@ -113,13 +109,12 @@ export class AppModule {
         LiveEventsRepository,
         IdempotencyRepository,
         ProviderLimitsRepository,
+        // What providers need from outside, bound to the repositories that provide it.
+        { provide: PROVIDER_LIMIT_STORE, useExisting: ProviderLimitsRepository },
+        { provide: CARD_RENDERER, useExisting: MediaRepository },
         ProviderRegistry,
         ProviderChoiceService,
-        StoryStep,
-        ImagesStep,
-        AudioStep,
-        MergeStep,
-        VideoStep,
+        ...PIPELINE_PROVIDERS,
         TimelineService,
         PackageService,
         BatchService,
@@ -133,9 +128,7 @@ export class AppModule {
         ExportService,
         IdempotencyService,
         StoryReplayService,
-        PipelineWorker,
         WorkerRepository,
-        WorkerHeartbeatService,
         // Work context on log lines, and the job and queue metrics.
         JobObserverService,
         ReadinessService,

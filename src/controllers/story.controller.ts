@@ -11,7 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { Auth, Authenticated } from '../auth/decorators.js';
 import { BatchPageDto } from '../dtos/batch-list.dto.js';
 import { BatchCreatedDto, BatchStatusDto } from '../dtos/batch.dto.js';

@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { type BatchCreatedDto, type BatchStatusDto, mapBatchCreated, mapBatchStatus } from '../dtos/batch.dto.js';
 import type { BatchCreateStoryDto } from '../dtos/story.dto.js';
-import { ApiError, type FieldError, notFound } from '../http/api-error.js';
+import { ApiError, type FieldError, notFound } from '../shared/api-error.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
-import { BatchService, MAX_BATCH_FILES } from './batch.service.js';
+import { MAX_BATCH_FILES } from '../shared/batch-limits.js';
+import { BatchService } from './batch.service.js';
 import { ProviderChoiceService } from './provider-choice.service.js';
 import { SharedReads } from './shared-read.js';
 import { uploadIdFromUrl } from './story.service.js';

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { Story } from '../db/schema.js';
 import { pageOf, type PageQueryDto } from '../dtos/pagination.dto.js';
 import { mapStory, mapStoryDetail, type StoryDetailDto, type StoryDto, type StoryPageDto } from '../dtos/story-response.dto.js';
 import { type CreateStoryDto, type GenerateStoryDto, type StoryListQueryDto, UPLOAD_URL_PATTERN } from '../dtos/story.dto.js';
-import { ApiError, notFound } from '../http/api-error.js';
+import { ApiError, notFound } from '../shared/api-error.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { artifactKeys, StorageRepository } from '../repositories/storage.repository.js';
 import { STEP_COLUMN, StoryRepository } from '../repositories/story.repository.js';

@@ -11,7 +11,7 @@ import { StoryRepository, storyHasEnded } from '../../repositories/story.reposit
 import { PresentationService } from '../../services/presentation.service.js';
 import { TimelineService } from '../../services/timeline.service.js';
 import { PermanentStepError } from '../step-failure.js';
-import { makeScratchDir } from '../../repositories/scratch.js';
+import { makeScratchDir } from '../../shared/scratch.js';
 
 /**
  * The `video` step: renders `video.mp4` from the story's images and its merged narration. Each
