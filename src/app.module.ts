@@ -9,6 +9,7 @@ import { loggingModule, rootLoggerFor } from './logging/pino-logger.js';
 import { JobObserverService } from './services/job-observer.service.js';
 import { ReadinessService } from './services/readiness.service.js';
 import { RUN_WORKERS } from './pipeline/pipeline.worker.js';
+import { BATCH_TRACKER } from './pipeline/batch-tracker.js';
 import { PIPELINE_PROVIDERS } from './pipeline/pipeline.providers.js';
 import { CARD_RENDERER, PROVIDER_LIMIT_STORE } from './providers/ports.js';
 import { ProviderRegistry } from './providers/registry.js';
@@ -28,21 +29,21 @@ import { StoryRepository } from './repositories/story.repository.js';
 import { UploadRepository } from './repositories/upload.repository.js';
 import { MusicRepository } from './repositories/music.repository.js';
 import { MusicService } from './services/music.service.js';
-import { PresentationService } from './services/presentation.service.js';
+import { PresentationService } from './pipeline/presentation.service.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { WorkerRepository } from './repositories/worker.repository.js';
 import { BatchService } from './services/batch.service.js';
 import { ExportService } from './services/export.service.js';
 import { IdempotencyService } from './services/idempotency.service.js';
 import { LiveEventsService } from './services/live-events.service.js';
-import { OrchestratorService } from './services/orchestrator.service.js';
+import { OrchestratorService } from './pipeline/orchestrator.service.js';
 import { PackageService } from './services/package.service.js';
 import { ProviderChoiceService } from './services/provider-choice.service.js';
 import { ReconcilerService } from './services/reconciler.service.js';
 import { RecoveryService } from './services/recovery.service.js';
-import { RollbackService } from './services/rollback.service.js';
+import { RollbackService } from './pipeline/rollback.service.js';
 import { StoryReplayService } from './services/story-replay.service.js';
-import { TimelineService } from './services/timeline.service.js';
+import { TimelineService } from './pipeline/timeline.service.js';
 import { UploadService } from './services/upload.service.js';
 
 /** Closes the database last, after workers and queues have stopped (onModuleDestroy). */
@@ -118,6 +119,7 @@ export class AppModule {
         TimelineService,
         PackageService,
         BatchService,
+        { provide: BATCH_TRACKER, useExisting: BatchService },
         OrchestratorService,
         RollbackService,
         RecoveryService,

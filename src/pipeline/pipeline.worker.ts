@@ -6,8 +6,8 @@ import { CancelSignalRepository } from '../repositories/cancel-signal.repository
 import { InvalidJobPayloadError, type JobCatalog, parseJobPayload, type QueueName } from '../repositories/job-catalog.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { removeOwnScratch, removeStaleScratch } from '../shared/scratch.js';
-import { BatchService } from '../services/batch.service.js';
-import { OrchestratorService } from '../services/orchestrator.service.js';
+import { BATCH_TRACKER, type BatchTracker } from './batch-tracker.js';
+import { OrchestratorService } from './orchestrator.service.js';
 import { isChunkStep, PIPELINE_STEPS, type PipelineStep, stepOfQueue } from './catalog.js';
 import { StepRunnerService } from './step-runner.service.js';
 import { ChunkStepRunner } from './steps/chunk-step.runner.js';
@@ -35,7 +35,7 @@ export class PipelineWorker implements OnApplicationBootstrap, OnApplicationShut
     @Inject(RUN_WORKERS) private readonly runWorkers: boolean,
     private readonly queues: QueueRepository,
     private readonly cancelSignals: CancelSignalRepository,
-    private readonly batches: BatchService,
+    @Inject(BATCH_TRACKER) private readonly batches: BatchTracker,
     private readonly orchestrator: OrchestratorService,
     private readonly runner: StepRunnerService,
     private readonly chunks: ChunkStepRunner,

@@ -5,7 +5,7 @@ import { ProviderError } from '../providers/provider-error.js';
 import { QueueRepository, SHUTDOWN_REASON } from '../repositories/queue.repository.js';
 import { StepRunRepository } from '../repositories/step-run.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';
-import { OrchestratorService } from '../services/orchestrator.service.js';
+import { OrchestratorService } from './orchestrator.service.js';
 import { describeError, isPermanent } from './step-failure.js';
 import { WorkerHeartbeatService } from './worker-heartbeat.service.js';
 

@@ -11,7 +11,7 @@ import { QueueRepository } from '../repositories/queue.repository.js';
 import { runKey, StepRunRepository } from '../repositories/step-run.repository.js';
 import { STEP_COLUMN, StoryRepository, storyHasEnded } from '../repositories/story.repository.js';
 import { BatchService } from './batch.service.js';
-import { OrchestratorService } from './orchestrator.service.js';
+import { OrchestratorService } from '../pipeline/orchestrator.service.js';
 
 /** Stories read per page of a pass. */
 const PAGE_SIZE = 200;

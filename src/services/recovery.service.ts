@@ -8,8 +8,8 @@ import { EventsRepository } from '../repositories/events.repository.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { type ChunkKind, STEP_COLUMN, StoryRepository } from '../repositories/story.repository.js';
 import { BatchService } from './batch.service.js';
-import { OrchestratorService } from './orchestrator.service.js';
-import { RollbackService } from './rollback.service.js';
+import { OrchestratorService } from '../pipeline/orchestrator.service.js';
+import { RollbackService } from '../pipeline/rollback.service.js';
 
 /** How an error message names a chunk of each kind. */
 const CHUNK_NOUN: Record<ChunkKind, string> = { images: 'Image chunk', audio: 'Audio chunk' };

@@ -12,7 +12,7 @@ import { STEP_COLUMN, StoryRepository } from '../repositories/story.repository.j
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { normalizeText } from '../text/normalize.js';
 import { BatchService } from './batch.service.js';
-import { OrchestratorService } from './orchestrator.service.js';
+import { OrchestratorService } from '../pipeline/orchestrator.service.js';
 import { ProviderChoiceService } from './provider-choice.service.js';
 import { RecoveryService } from './recovery.service.js';
 import { initialStepStatuses } from './requested-steps.js';

@@ -6,7 +6,7 @@ import { EventsRepository } from '../../repositories/events.repository.js';
 import { MediaRepository } from '../../repositories/media.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
 import { StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
-import { TimelineService } from '../../services/timeline.service.js';
+import { TimelineService } from '../timeline.service.js';
 import { makeScratchDir } from '../../shared/scratch.js';
 
 /**

@@ -20,7 +20,7 @@ import { artifactKeys } from '../../../src/repositories/storage.repository.js';
 import { StoryRepository } from '../../../src/repositories/story.repository.js';
 import { ChunkStepRunner } from '../../../src/pipeline/steps/chunk-step.runner.js';
 import { ProviderRegistry } from '../../../src/providers/registry.js';
-import { OrchestratorService } from '../../../src/services/orchestrator.service.js';
+import { OrchestratorService } from '../../../src/pipeline/orchestrator.service.js';
 import { runBatch } from '../../support/batches.js';
 import { localStorageOf, startTestApp, type TestApp } from '../../support/test-app.js';
 

@@ -23,7 +23,7 @@ import { UserRepository } from '../../../src/repositories/user.repository.js';
 import { BatchService } from '../../../src/services/batch.service.js';
 import { ReconcilerService } from '../../../src/services/reconciler.service.js';
 import { RecoveryService } from '../../../src/services/recovery.service.js';
-import { RollbackService } from '../../../src/services/rollback.service.js';
+import { RollbackService } from '../../../src/pipeline/rollback.service.js';
 import { UploadService } from '../../../src/services/upload.service.js';
 import { runBatch } from '../../support/batches.js';
 import { FakeOpenAiServer, type FakeReply } from '../../support/fake-openai-server.js';

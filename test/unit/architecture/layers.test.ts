@@ -5,31 +5,6 @@ import { type ImportEdge, importCycles, importEdges, importsOf, layerOf, layerVi
 
 const SRC = path.resolve(import.meta.dirname, '../../../src');
 
-/**
- * Upward imports still waiting for the pipeline catalog (one described list of steps that the
- * worker, the orchestrator, the reconciler and rollback are derived from). Remove an entry as soon
- * as its import is gone: a stale entry fails the test. Every other upward import is an error.
- */
-const ALLOWED_UPWARD: readonly ImportEdge[] = [
-  // The worker and the step runner hand finished steps to the orchestrator and refresh batches.
-  { from: 'pipeline/pipeline.worker.ts', to: 'services/batch.service.ts' },
-  { from: 'pipeline/pipeline.worker.ts', to: 'services/orchestrator.service.ts' },
-  { from: 'pipeline/step-runner.service.ts', to: 'services/orchestrator.service.ts' },
-  // The merge and video steps use the timeline and presentation services.
-  { from: 'pipeline/steps/merge.step.ts', to: 'services/timeline.service.ts' },
-  { from: 'pipeline/steps/video.step.ts', to: 'services/presentation.service.ts' },
-  { from: 'pipeline/steps/video.step.ts', to: 'services/timeline.service.ts' },
-];
-
-/**
- * Files whose upward imports may be allow-listed: src/pipeline/ and the four pipeline-facing
- * services (orchestrator, reconciler, rollback, requested steps). The rest of src/ gets no exceptions.
- */
-const MAY_BE_ALLOWED = (edge: ImportEdge) =>
-  edge.from.startsWith('pipeline/') ||
-  ['services/orchestrator.service.ts', 'services/reconciler.service.ts', 'services/rollback.service.ts', 'services/requested-steps.ts'].includes(edge.from);
-
-const same = (a: ImportEdge) => (b: ImportEdge) => a.from === b.from && a.to === b.to;
 const describeEdge = (edge: ImportEdge & { fromLayer?: string; toLayer?: string }) =>
   `src/${edge.from} (${edge.fromLayer ?? layerOf(edge.from).name}) imports src/${edge.to} (${edge.toLayer ?? layerOf(edge.to).name})`;
 
@@ -51,22 +26,12 @@ describe('layer rule of src/', () => {
     for (const file of files.keys()) expect(() => layerOf(file)).not.toThrow();
   });
 
-  it('has no import from a lower layer to a higher one outside the allow-list', () => {
-    const unexpected = layerViolations(edges).filter((violation) => !ALLOWED_UPWARD.some(same(violation)));
-    expect(unexpected.map(describeEdge)).toEqual([]);
-  });
-
-  it('keeps the allow-list to the pipeline and its services, and every entry still needed', () => {
-    const violations = layerViolations(edges);
-    for (const allowed of ALLOWED_UPWARD) {
-      expect(MAY_BE_ALLOWED(allowed), `${describeEdge(allowed)} may not be allow-listed`).toBe(true);
-      expect(violations.some(same(allowed)), `${describeEdge(allowed)} is fixed: remove it from ALLOWED_UPWARD`).toBe(true);
-    }
+  it('has no import from a lower layer to a higher one', () => {
+    expect(layerViolations(edges).map(describeEdge)).toEqual([]);
   });
 
   it('has no circular imports', () => {
-    const kept = edges.filter((edge) => !ALLOWED_UPWARD.some(same(edge)));
-    expect(importCycles(kept)).toEqual([]);
+    expect(importCycles(edges)).toEqual([]);
   });
 });
 

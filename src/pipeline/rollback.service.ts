@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import type { StepName } from '../db/schema.js';
 import { artifactKeys, StorageRepository } from '../repositories/storage.repository.js';
 import { type ChunkKind, StoryRepository } from '../repositories/story.repository.js';
-import { isChunkStep, pipelineStep } from '../pipeline/catalog.js';
+import { isChunkStep, pipelineStep } from './catalog.js';
 
 /** Chunk kind → the folder its files go in. */
 const CHUNK_FOLDER: Record<ChunkKind, (storyId: string) => string> = { images: artifactKeys.imagesFolder, audio: artifactKeys.audioFolder };

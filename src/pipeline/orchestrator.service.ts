@@ -1,10 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { StepName, Story } from '../db/schema.js';
 import { EventsRepository } from '../repositories/events.repository.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { STEP_COLUMN, StoryRepository, storyHasEnded } from '../repositories/story.repository.js';
-import { isChunkStep, PIPELINE_STEPS, type PipelineStep } from '../pipeline/catalog.js';
-import { BatchService } from './batch.service.js';
+import { isChunkStep, PIPELINE_STEPS, type PipelineStep } from './catalog.js';
+import { BATCH_TRACKER, type BatchTracker } from './batch-tracker.js';
 import { RollbackService } from './rollback.service.js';
 
 /**
@@ -21,7 +21,7 @@ export class OrchestratorService {
   constructor(
     private readonly stories: StoryRepository,
     private readonly queues: QueueRepository,
-    private readonly batches: BatchService,
+    @Inject(BATCH_TRACKER) private readonly batches: BatchTracker,
     private readonly events: EventsRepository,
     private readonly rollback: RollbackService,
   ) {}
