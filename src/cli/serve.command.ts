@@ -1,4 +1,4 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import { type INestApplicationContext, ShutdownSignal } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module.js';
 import { createHttpApp } from '../app/http-app.js';
@@ -6,7 +6,7 @@ import type { AppConfig } from '../config/config.js';
 import { rootLoggerFor, usePinoLogger } from '../logging/pino-logger.js';
 import { startMetricsServer } from '../app/metrics-server.js';
 import { ReadinessService } from '../services/readiness.service.js';
-import { WorkerHeartbeatService } from '../pipeline/worker-heartbeat.service.js';
+import { DRAIN_SIGNAL, WorkerHeartbeatService } from '../pipeline/worker-heartbeat.service.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { EXIT } from './exit-codes.js';
 import { checkBinaries } from './preflight.js';
@@ -25,8 +25,7 @@ export async function serveCommand(config: AppConfig, port = config.http.port, o
   if (workers) await checkBinaries(config);
   const root = rootLoggerFor(config);
   const app = await createHttpApp(config, { workers, rootLogger: root });
-  app.enableShutdownHooks();
-  endWhenDrained(app);
+  stopOnSignalsAndDrain(app);
   root.info({ context: 'Startup' }, `Connecting to Redis at ${redisAddress(config.redisUrl)}`);
   await app.get(QueueRepository).ping();
   await app.get(QueueRepository).checkRedisPolicy();
@@ -50,8 +49,7 @@ export async function workerCommand(config: AppConfig): Promise<void> {
     abortOnError: false,
   });
   usePinoLogger(app);
-  app.enableShutdownHooks();
-  endWhenDrained(app);
+  stopOnSignalsAndDrain(app);
   root.info({ context: 'Startup' }, `Connecting to Redis at ${redisAddress(config.redisUrl)}`);
   await app.get(QueueRepository).ping();
   await app.get(QueueRepository).checkRedisPolicy();
@@ -74,11 +72,18 @@ export async function workerCommand(config: AppConfig): Promise<void> {
 }
 
 /**
- * A drained process (SIGUSR2, `storyforge worker drain`) closes the whole application, API
- * included, and exits with status 0: a finished drain is a clean stop, which service managers that
- * restart failed processes only leave stopped.
+ * Nest's shutdown signals (SIGTERM, SIGINT, SIGHUP …) but the drain signal: by default Nest also
+ * shuts down on SIGUSR2, which would cut a drain short (running jobs get SHUTDOWN_GRACE_MS only).
  */
-function endWhenDrained(app: INestApplicationContext): void {
+const SHUTDOWN_SIGNALS = Object.values(ShutdownSignal).filter((signal) => signal !== DRAIN_SIGNAL);
+
+/**
+ * Graceful shutdown on {@link SHUTDOWN_SIGNALS}; a drained process (DRAIN_SIGNAL, `storyforge
+ * worker drain`) closes the whole application, API included, and exits with status 0: a finished
+ * drain is a clean stop, which service managers that restart failed processes only leave stopped.
+ */
+function stopOnSignalsAndDrain(app: INestApplicationContext): void {
+  app.enableShutdownHooks(SHUTDOWN_SIGNALS);
   app.get(WorkerHeartbeatService).whenDrained(async () => {
     await app.close();
     process.exit(EXIT.ok);
