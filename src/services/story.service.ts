@@ -14,7 +14,9 @@ import { normalizeText } from '../text/normalize.js';
 import { BatchService } from './batch.service.js';
 import { OrchestratorService } from '../pipeline/orchestrator.service.js';
 import { ProviderChoiceService } from './provider-choice.service.js';
+import { IdempotencyService, type IdempotentResult } from './idempotency.service.js';
 import { RecoveryService } from './recovery.service.js';
+import { StoryReplayService } from './story-replay.service.js';
 import { initialStepStatuses } from './requested-steps.js';
 
 /** Steps a user may start by hand (auto mode off, or to retry a failed one). */
@@ -41,7 +43,28 @@ export class StoryService {
     private readonly orchestrator: OrchestratorService,
     private readonly recovery: RecoveryService,
     private readonly choices: ProviderChoiceService,
+    private readonly idempotency: IdempotencyService,
+    private readonly replays: StoryReplayService,
   ) {}
+
+  /**
+   * POST /stories: {@link create}, once per `Idempotency-Key` (a repeat within 24 h answers the
+   * story the first request made, as it is now).
+   * @throws what {@link create} and IdempotencyService.run throw.
+   */
+  createOnce(user: AuthUser, dto: CreateStoryDto, key: string | undefined): Promise<IdempotentResult<StoryDetailDto>> {
+    return this.idempotency.run(
+      user.id,
+      'story-create',
+      key,
+      dto,
+      async () => {
+        const story = await this.create(user, dto);
+        return { id: story.id, value: story };
+      },
+      (id) => this.replays.storyCreated(user, id),
+    );
+  }
 
   /**
    * Makes one story (status `pending`) from text or from one of the user's uploads. Nothing runs

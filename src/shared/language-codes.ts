@@ -1,3 +1,5 @@
+/** The language codes Storyforge accepts, for validation everywhere (detection lives in src/text/language.ts). */
+
 const languageNames = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' });
 
 /**
