@@ -44,7 +44,7 @@ import { RecoveryService } from './services/recovery.service.js';
 import { RollbackService } from './pipeline/rollback.service.js';
 import { StoryReplayService } from './services/story-replay.service.js';
 import { TimelineService } from './pipeline/timeline.service.js';
-import { UploadService } from './services/upload.service.js';
+import { IntakeService } from './services/intake.service.js';
 
 /** Closes the database last, after workers and queues have stopped (onModuleDestroy). */
 @Injectable()
@@ -124,7 +124,7 @@ export class AppModule {
         RollbackService,
         RecoveryService,
         ReconcilerService,
-        UploadService,
+        IntakeService,
         MusicService,
         PresentationService,
         ExportService,
