@@ -200,7 +200,7 @@ export function fakeProviderEnv(baseUrl: string): Record<string, string> {
 const load = <T>(file: string): Promise<T> => import(path.join(DIST, file)) as Promise<T>;
 export const app$ = {
   core: () => import('@nestjs/core'),
-  module: () => load<typeof import('../src/app.module.js')>('app.module.js'),
+  module: () => load<typeof import('../src/app/app.module.js')>('app/app.module.js'),
   config: () => load<typeof import('../src/config/config.js')>('config/config.js'),
   queues: () => load<typeof import('../src/repositories/queue.repository.js')>('repositories/queue.repository.js'),
   stories: () => load<typeof import('../src/repositories/story.repository.js')>('repositories/story.repository.js'),

@@ -23,7 +23,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 const dist = new URL('../../', import.meta.url);
 const load = <T>(file: string): Promise<T> => import(new URL(file, dist).href) as Promise<T>;
 const { NestFactory } = await import('@nestjs/core');
-const { AppModule } = await load<typeof import('../src/app.module.js')>('app.module.js');
+const { AppModule } = await load<typeof import('../src/app/app.module.js')>('app/app.module.js');
 const { loadConfig } = await load<typeof import('../src/config/config.js')>('config/config.js');
 const { QueueRepository } = await load<typeof import('../src/repositories/queue.repository.js')>('repositories/queue.repository.js');
 const { StoryRepository } = await load<typeof import('../src/repositories/story.repository.js')>('repositories/story.repository.js');
