@@ -10,6 +10,8 @@
  * - a 10 MB .txt with more than 2,000,000 characters: time until it is refused (413);
  * - peak RSS of `storyforge run` (GNU time, largest resident set of the process tree) on 50 short
  *   stories (fake providers, zero latency: text, images, audio, no merge); target ≤ 300 MB.
+ *
+ * `--only intake` leaves out the `storyforge run` figures (start-up and intake only).
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { docxPackageParts, documentXml, paragraph, zip } from '../test/support/zip.js';
-import { DIST, englishSentences, fakeProviderEnv, figure, type Figure, freePort, load1, POSTGRES_URL, privateDatabase, report, startFakeProviders, storyTexts, waitFor } from './support.js';
+import { arg, DIST, englishSentences, fakeProviderEnv, figure, type Figure, freePort, load1, POSTGRES_URL, privateDatabase, report, startFakeProviders, storyTexts, waitFor } from './support.js';
 
 const run = promisify(execFile);
 const MB = 1024 * 1024;
@@ -93,6 +95,7 @@ async function runPeakRss(files: string[], env: Record<string, string>): Promise
   }
 }
 
+const intakeOnly = arg('only') === 'intake';
 const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-bench-b5-'));
 const fakes = await startFakeProviders({ chat: 0, images: 0, speech: 0 });
 const figures: Figure[] = [];
@@ -168,6 +171,7 @@ try {
         await server.stop();
       }
 
+      if (intakeOnly) continue;
       load = load1();
       const runDir = await fs.mkdtemp(path.join(scratch, 'run-'));
       const runDatabase = kind === 'PostgreSQL' ? await privateDatabase(POSTGRES_URL) : undefined;
