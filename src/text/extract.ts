@@ -118,7 +118,8 @@ async function extractDocx(bytes: Uint8Array, fileName?: string): Promise<string
   return text;
 }
 
-function textTooLong(fileName?: string): IntakeError {
+/** The refusal of a file whose text has more than {@link MAX_TEXT_CHARS} characters (`file-too-large`, 413). */
+export function textTooLong(fileName?: string): IntakeError {
   return new IntakeError(
     'file-too-large',
     `${describeFile(fileName)} holds more than ${MAX_TEXT_CHARS.toLocaleString('en')} characters of text (about 350,000 words), the most one story may have; split it into several files.`,
