@@ -1,3 +1,5 @@
+import { isAscii } from 'node:buffer';
+import { StringDecoder } from 'node:string_decoder';
 import { TextDecoder } from 'node:util';
 
 /**
@@ -10,8 +12,8 @@ import { TextDecoder } from 'node:util';
  * - the bytes are read the way `decodeText` will read them, told from the first 256 bytes: a
  *   ZIP or OLE signature (a Word file: not gauged, 0), a UTF-8 or UTF-16 byte-order mark, UTF-16
  *   without one (NUL bytes, all on one side; NULs on both sides are binary: not gauged), else
- *   UTF-8. When UTF-8 turns out invalid, the file is
- *   read in a legacy code page, all of which keep ASCII as it is: then only ASCII bytes count, at
+ *   UTF-8. When UTF-8 turns out invalid (or holds U+FFFD), the file may be
+ *   read in a legacy code page, all of which keep ASCII as it is: from then on only ASCII bytes count, at
  *   most one per character (a double-byte character's second byte may be ASCII, its first is not);
  * - of the decoded characters (UTF-16 code units, as `string.length` counts), those that
  *   normalisation may remove or merge count 0: control characters, byte-order marks, combining
@@ -28,14 +30,19 @@ export class TextLengthGauge {
   private mode: 'head' | 'none' | 'utf-8' | 'utf-16le' | 'utf-16be' | 'ascii' = 'head';
   private head: Uint8Array = new Uint8Array(0);
   private decoder: TextDecoder | undefined;
+  private utf8: StringDecoder | undefined;
   /** The count from the decoded characters (UTF-8 and UTF-16 modes). */
   private readonly decoded = new NormalisedLength();
-  /** The count from the ASCII bytes alone, kept from the start in UTF-8 mode in case UTF-8 fails. */
-  private readonly ascii = new NormalisedLength();
+  /**
+   * The count from the ASCII bytes alone, kept from the start in UTF-8 mode in case UTF-8 fails;
+   * while every byte has been ASCII it is the decoded count itself (`asciiOnly`).
+   */
+  private ascii = new NormalisedLength();
+  private asciiOnly = true;
 
   /** Characters the stored text will have at least, after the bytes pushed so far. */
   get least(): number {
-    return this.mode === 'ascii' ? this.ascii.count : this.mode === 'none' || this.mode === 'head' ? 0 : this.decoded.count;
+    return this.mode === 'ascii' ? (this.asciiOnly ? this.decoded : this.ascii).count : this.mode === 'none' || this.mode === 'head' ? 0 : this.decoded.count;
   }
 
   /** Reads the next bytes of the file. Never throws. */
@@ -54,15 +61,23 @@ export class TextLengthGauge {
       case 'utf-16be':
         this.decoded.addText(this.decoder!.decode(chunk, { stream: true }));
         return;
-      case 'utf-8':
-        this.ascii.addAscii(chunk);
-        try {
-          this.decoded.addText(this.decoder!.decode(chunk, { stream: true }));
-        } catch {
-          this.mode = 'ascii';
+      case 'utf-8': {
+        if (this.asciiOnly && !isAscii(chunk)) {
+          this.asciiOnly = false;
+          this.ascii = this.decoded.clone();
         }
+        if (!this.asciiOnly) this.ascii.addAscii(chunk);
+        // U+FFFD: an invalid sequence (or the character itself); from here on only ASCII counts.
+        const text = this.utf8!.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if (text.includes('\uFFFD')) this.mode = 'ascii';
+        else this.decoded.addText(text);
         return;
+      }
       case 'ascii':
+        if (this.asciiOnly) {
+          this.asciiOnly = false;
+          this.ascii = this.decoded.clone();
+        }
         this.ascii.addAscii(chunk);
         return;
     }
@@ -90,13 +105,41 @@ export class TextLengthGauge {
       this.mode = 'none';
     }
     // The decoders drop a leading byte-order mark, as decodeText does.
-    if (this.mode === 'utf-8') this.decoder = new TextDecoder('utf-8', { fatal: true });
+    if (this.mode === 'utf-8') this.utf8 = new StringDecoder('utf8');
     if (this.mode === 'utf-16le' || this.mode === 'utf-16be') this.decoder = new TextDecoder(this.mode);
   }
 }
 
 /** Bytes looked at before choosing how to read the file (a smaller file is far below any limit). */
 const HEAD_BYTES = 256;
+
+/** How a character counts ({@link NormalisedLength}). */
+const enum K {
+  Unknown = 0,
+  /** Counts 1 per code unit, with the whitespace and line breaks before it. */
+  Text = 1,
+  /** Counts once text follows on its line. */
+  Space = 2,
+  /** Counts once text follows (CR before LF: not at all). */
+  Break = 3,
+  /** U+2029: two line breaks. */
+  Paragraph = 4,
+  /** Removed or merged into the character before by normalisation. */
+  Zero = 5,
+  /** A high surrogate: the code point decides. */
+  High = 6,
+}
+
+/** The kind of each BMP character, filled as characters are met. */
+const KINDS = new Uint8Array(0x10000);
+
+function kindOf(code: number): K {
+  if (code === 0x0a || code === 0x0b || code === 0x0c || code === 0x0d || code === 0x85 || code === 0x2028) return K.Break;
+  if (code === 0x2029) return K.Paragraph;
+  if (isSpace(code)) return K.Space;
+  if (code >= 0xd800 && code <= 0xdbff) return K.High;
+  return countsZero(code) ? K.Zero : K.Text;
+}
 
 /** The lower bound of the normalised length of a text read piece by piece (see {@link TextLengthGauge}). */
 class NormalisedLength {
@@ -106,45 +149,72 @@ class NormalisedLength {
   private pendingBreaks = 0;
   private afterCr = false;
 
+  /** A counter in the same state. */
+  clone(): NormalisedLength {
+    return Object.assign(new NormalisedLength(), this);
+  }
+
   addText(text: string): void {
     for (let i = 0; i < text.length; i++) {
       const code = text.charCodeAt(i);
-      if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length) {
-        // A character outside the BMP: two code units, or none when it is a mark.
+      let kind: number = KINDS[code]!;
+      if (kind === K.Unknown) KINDS[code] = kind = kindOf(code);
+      if (kind === K.Text) {
+        this.text(1);
+      } else if (kind === K.High) {
         const codePoint = text.codePointAt(i)!;
-        if (codePoint > 0xffff) {
+        if (codePoint <= 0xffff) {
+          this.text(1);
+        } else {
+          // A character outside the BMP: two code units, or none when it is a mark.
           i++;
-          this.add(codePoint, 2);
-          continue;
+          if (countsZero(codePoint)) this.afterCr = false;
+          else this.text(2);
         }
+      } else {
+        this.other(kind, code);
       }
-      this.add(code, 1);
     }
   }
 
   /** ASCII bytes as characters; other bytes count 0. */
   addAscii(bytes: Uint8Array): void {
     for (let i = 0; i < bytes.length; i++) {
-      const b = bytes[i]!;
-      if (b < 0x80) this.add(b, 1);
+      const code = bytes[i]!;
+      if (code >= 0x80) {
+        this.afterCr = false;
+        continue;
+      }
+      let kind: number = KINDS[code]!;
+      if (kind === K.Unknown) KINDS[code] = kind = kindOf(code);
+      if (kind === K.Text) this.text(1);
+      else this.other(kind, code);
     }
   }
 
-  /** One character of `units` UTF-16 code units. */
-  private add(code: number, units: number): void {
-    const afterCr = this.afterCr;
-    this.afterCr = code === 0x0d;
-    if (code === 0x0a || code === 0x0b || code === 0x0c || code === 0x0d || code === 0x85 || code === 0x2028 || code === 0x2029) {
-      if (code === 0x0a && afterCr) return;
-      this.pendingSpaces = 0;
-      this.pendingBreaks += code === 0x2029 ? 2 : 1;
-    } else if (isSpace(code)) {
+  private text(units: number): void {
+    if (this.seenText) this.count += this.pendingBreaks;
+    this.count += this.pendingSpaces + units;
+    this.seenText = true;
+    this.pendingSpaces = 0;
+    this.pendingBreaks = 0;
+    this.afterCr = false;
+  }
+
+  private other(kind: number, code: number): void {
+    if (kind === K.Space) {
       this.pendingSpaces++;
-    } else if (!countsZero(code)) {
-      this.count += (this.seenText ? this.pendingBreaks : 0) + this.pendingSpaces + units;
-      this.seenText = true;
+      this.afterCr = false;
+    } else if (kind === K.Break) {
+      if (!(code === 0x0a && this.afterCr)) this.pendingBreaks++;
       this.pendingSpaces = 0;
-      this.pendingBreaks = 0;
+      this.afterCr = code === 0x0d;
+    } else if (kind === K.Paragraph) {
+      this.pendingBreaks += 2;
+      this.pendingSpaces = 0;
+      this.afterCr = false;
+    } else {
+      this.afterCr = false;
     }
   }
 }
@@ -164,8 +234,6 @@ function isSpace(code: number): boolean {
 }
 
 const MARK = /^\p{M}$/u;
-/** Whether a BMP character is a mark: 0 not known yet, 1 a mark, 2 not. */
-const MARKS = new Uint8Array(0x10000);
 
 /** Characters normalisation removes or may merge into the one before (a code point). */
 function countsZero(code: number): boolean {
@@ -173,9 +241,7 @@ function countsZero(code: number): boolean {
   if (code < 0x300) return false;
   // Hangul vowel and final jamo (composed by NFC), old and extended.
   if ((code >= 0x1160 && code <= 0x11ff) || (code >= 0xd7b0 && code <= 0xd7ff)) return true;
-  if (code > 0xffff) return MARK.test(String.fromCodePoint(code));
-  if (MARKS[code] === 0) MARKS[code] = MARK.test(String.fromCharCode(code)) ? 1 : 2;
-  return MARKS[code] === 1;
+  return MARK.test(String.fromCodePoint(code));
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

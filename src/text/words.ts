@@ -82,6 +82,9 @@ export function* segmentText(
  * @returns number of words, 0 for empty or punctuation-only text
  */
 export function countWords(text: string, language?: string): number {
+  // Pieces end where a segment ends, so the whole text gives the same count when it can be read at once.
+  const whole = countWordsFast(text);
+  if (whole !== undefined) return whole;
   let count = 0;
   let segmenter: Intl.Segmenter | undefined;
   for (const piece of segmentPieces(text)) {
