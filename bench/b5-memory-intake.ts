@@ -4,7 +4,7 @@
  * - start-up: `storyforge serve` from spawn to `GET /ready` answering 200, on a new DATA_DIR /
  *   database (migrations run) and again on the same one;
  * - intake over HTTP (`POST /file-upload/upload`, one file): a 2 MB .txt and a 10 MB .docx (1.5 M
- *   characters of text and a 9 MB image), MB per second of the request; target ≥ 5 MB/s;
+ *   characters of text and a 9 MB image), MB per second of the request (median of 3); target ≥ 5 MB/s;
  * - heap growth of the server (`nodejs_heap_size_used_bytes` from /metrics, polled) while 10
  *   uploads of the 10 MB .docx run at once; target ≤ 50 MB;
  * - a 10 MB .txt with more than 2,000,000 characters: time until it is refused (413);
@@ -72,6 +72,13 @@ async function upload(base: string, token: string, name: string, bytes: Buffer):
   return { status: response.status, ms: performance.now() - t0 };
 }
 
+/** {@link upload} three times, one after the other: the answer with the median time. */
+async function medianUpload(base: string, token: string, name: string, bytes: Buffer): Promise<{ status: number; ms: number }> {
+  const answers: { status: number; ms: number }[] = [];
+  for (let i = 0; i < 3; i++) answers.push(await upload(base, token, name, bytes));
+  return answers.sort((a, b) => a.ms - b.ms)[1]!;
+}
+
 async function heapUsed(base: string): Promise<number> {
   const text = await (await fetch(`${base}/metrics`)).text();
   return Number(/^nodejs_heap_size_used_bytes\s+([\d.e+]+)/m.exec(text)?.[1]);
@@ -136,8 +143,9 @@ try {
         const { accessToken: token } = (await register.json()) as { accessToken: string };
 
         load = load1();
-        const t = await upload(server.base, token, 'long.txt', txt2);
-        const d = await upload(server.base, token, 'long.docx', docx);
+        // Each upload three times, the median taken (the first one also warms the server up).
+        const t = await medianUpload(server.base, token, 'long.txt', txt2);
+        const d = await medianUpload(server.base, token, 'long.docx', docx);
         if (t.status !== 201 || d.status !== 201) throw new Error(`uploads answered ${t.status} and ${d.status}`);
         const txtRate = txt2.length / MB / (t.ms / 1000);
         const docxRate = docx.length / MB / (d.ms / 1000);
@@ -188,7 +196,7 @@ try {
     title: 'memory, intake and start-up',
     figures,
     details: [
-      'Start-up: `storyforge serve` spawned → `GET /ready` 200. Uploads: `POST /file-upload/upload` over HTTP, one request at a time unless said. `storyforge run`: 50 stories of about 45 words, fake providers with no latency, `--no-merge`.',
+      'Start-up: `storyforge serve` spawned → `GET /ready` 200. Uploads: `POST /file-upload/upload` over HTTP, one request at a time unless said; each intake figure is the median of 3 uploads. `storyforge run`: 50 stories of about 45 words, fake providers with no latency, `--no-merge`.',
       '',
       '| database | what | answer | time |',
       '| --- | --- | --- | --- |',

@@ -13,8 +13,9 @@ import { TextDecoder } from 'node:util';
  *   ZIP or OLE signature (a Word file: not gauged, 0), a UTF-8 or UTF-16 byte-order mark, UTF-16
  *   without one (NUL bytes, all on one side; NULs on both sides are binary: not gauged), else
  *   UTF-8. When UTF-8 turns out invalid (or holds U+FFFD), the file may be
- *   read in a legacy code page, all of which keep ASCII as it is: from then on only ASCII bytes count, at
- *   most one per character (a double-byte character's second byte may be ASCII, its first is not);
+ *   read in a legacy code page, all of which keep ASCII as it is: if every byte before was ASCII,
+ *   from then on only ASCII bytes count, at most one per character (a double-byte character's
+ *   second byte may be ASCII, its first is not); after valid non-ASCII UTF-8 it is not gauged;
  * - of the decoded characters (UTF-16 code units, as `string.length` counts), those that
  *   normalisation may remove or merge count 0: control characters, byte-order marks, combining
  *   marks and Hangul vowel and final jamo (NFC composes them with the character before);
@@ -33,16 +34,14 @@ export class TextLengthGauge {
   private utf8: StringDecoder | undefined;
   /** The count from the decoded characters (UTF-8 and UTF-16 modes). */
   private readonly decoded = new NormalisedLength();
-  /**
-   * The count from the ASCII bytes alone, kept from the start in UTF-8 mode in case UTF-8 fails;
-   * while every byte has been ASCII it is the decoded count itself (`asciiOnly`).
-   */
+  /** The count from the ASCII bytes alone, once UTF-8 has failed ('ascii' mode). */
   private ascii = new NormalisedLength();
+  /** Whether every byte so far has been ASCII (UTF-8 mode). */
   private asciiOnly = true;
 
   /** Characters the stored text will have at least, after the bytes pushed so far. */
   get least(): number {
-    return this.mode === 'ascii' ? (this.asciiOnly ? this.decoded : this.ascii).count : this.mode === 'none' || this.mode === 'head' ? 0 : this.decoded.count;
+    return this.mode === 'ascii' ? this.ascii.count : this.mode === 'none' || this.mode === 'head' ? 0 : this.decoded.count;
   }
 
   /** Reads the next bytes of the file. Never throws. */
@@ -62,22 +61,23 @@ export class TextLengthGauge {
         this.decoded.addText(this.decoder!.decode(chunk, { stream: true }));
         return;
       case 'utf-8': {
-        if (this.asciiOnly && !isAscii(chunk)) {
-          this.asciiOnly = false;
-          this.ascii = this.decoded.clone();
-        }
-        if (!this.asciiOnly) this.ascii.addAscii(chunk);
-        // U+FFFD: an invalid sequence (or the character itself); from here on only ASCII counts.
+        // U+FFFD: an invalid sequence (or the character itself), so the file may be read in a legacy code page.
         const text = this.utf8!.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if (text.includes('\uFFFD')) this.mode = 'ascii';
-        else this.decoded.addText(text);
+        if (!text.includes('\uFFFD')) {
+          this.decoded.addText(text);
+          if (this.asciiOnly) this.asciiOnly = isAscii(chunk);
+        } else if (this.asciiOnly) {
+          // The bytes before were ASCII, read alike in every encoding: go on counting ASCII bytes only.
+          this.mode = 'ascii';
+          this.ascii = this.decoded.clone();
+          this.ascii.addAscii(chunk);
+        } else {
+          // UTF-8 letters, then an invalid byte: their legacy reading cannot be told apart now; not gauged.
+          this.mode = 'none';
+        }
         return;
       }
       case 'ascii':
-        if (this.asciiOnly) {
-          this.asciiOnly = false;
-          this.ascii = this.decoded.clone();
-        }
         this.ascii.addAscii(chunk);
         return;
     }

@@ -77,6 +77,12 @@ describe('TextLengthGauge', () => {
     expect(gauged).toBeGreaterThan(total * 0.5);
   });
 
+  it('stops gauging UTF-8 that turns invalid after non-ASCII letters (its reading is not known yet)', () => {
+    const vi = Buffer.from(sampleText('stories/vi/vi_su_tich_ho_ba_be.txt'));
+    expect(gauge(vi, 1000)).toBeGreaterThan(0);
+    expect(gauge(Buffer.concat([vi, Buffer.from([0xff]), Buffer.alloc(5000, 0x41)]), 1000)).toBe(0);
+  });
+
   it('does not gauge Word files or binary data', () => {
     expect(gauge(Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(5000, 0x41)]), 100)).toBe(0);
     expect(gauge(Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0]), Buffer.alloc(5000, 0x41)]), 100)).toBe(0);
