@@ -87,7 +87,11 @@ export class TextLengthGauge {
     const [a, b, c, d] = head as unknown as [number, number, number, number];
     let evenNuls = 0;
     let oddNuls = 0;
-    for (let i = 0; i < head.length; i++) if (head[i] === 0) i % 2 === 0 ? evenNuls++ : oddNuls++;
+    for (let i = 0; i < head.length; i++) {
+      if (head[i] !== 0) continue;
+      if (i % 2 === 0) evenNuls++;
+      else oddNuls++;
+    }
     if ((a === 0x50 && b === 0x4b && c === 0x03 && d === 0x04) || (a === 0xd0 && b === 0xcf && c === 0x11 && d === 0xe0)) {
       this.mode = 'none';
     } else if (a === 0xff && b === 0xfe) {
