@@ -1,10 +1,10 @@
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module.js';
-import { createHttpApp } from '../http/http-app.js';
+import { createHttpApp } from '../app/http-app.js';
 import type { AppConfig } from '../config/config.js';
 import { rootLoggerFor, usePinoLogger } from '../logging/pino-logger.js';
-import { startMetricsServer } from '../observability/metrics-server.js';
-import { ReadinessService } from '../observability/readiness.service.js';
+import { startMetricsServer } from '../app/metrics-server.js';
+import { ReadinessService } from '../services/readiness.service.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { checkBinaries } from './preflight.js';
 

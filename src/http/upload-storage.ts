@@ -8,7 +8,7 @@ import type { StorageEngine } from 'multer';
 import { textTooLong } from '../text/extract.js';
 import { normalizeFileName } from '../text/file-name.js';
 import { TextLengthGauge } from '../text/text-length-gauge.js';
-import { ApiError } from './api-error.js';
+import { ApiError } from '../shared/api-error.js';
 
 /** What the engine is told about one file. */
 export interface StoredFileOptions {

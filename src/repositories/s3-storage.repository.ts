@@ -18,7 +18,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AppConfig } from '../config/config.js';
-import { SCRATCH_ROOT } from './scratch.js';
+import { SCRATCH_ROOT } from '../shared/scratch.js';
 import { assertStorageKey, type Download, type DownloadRequest, StorageRepository } from './storage.repository.js';
 
 /** Settings of the S3 driver (see AppConfig.storage.s3). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import stringify from 'safe-stable-stringify';
-import { ApiError } from '../http/api-error.js';
+import { ApiError } from '../shared/api-error.js';
 import { IdempotencyRepository } from '../repositories/idempotency.repository.js';
 
 /**

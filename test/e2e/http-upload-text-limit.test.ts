@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uploadTempDir } from '../../src/http/upload.options.js';
+import { uploadTempDir } from '../../src/config/upload-temp-dir.js';
 import { MAX_TEXT_CHARS } from '../../src/text/extract.js';
 import { startHttpTestApp, type HttpTestApp } from '../support/http-app.js';
 import { waitFor } from '../support/test-app.js';

@@ -23,7 +23,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { installationQueuePrefix } from '../../src/db/installation.js';
-import { QUEUE_NAMES } from '../../src/pipeline/jobs.js';
+import { QUEUE_NAMES } from '../../src/repositories/job-catalog.js';
 import { CLI, freePort } from './cli.js';
 import { FakeOpenAiServer, type FakeOpenAiServerOptions, type FakeRequest, type FakeRoute } from './fake-openai-server.js';
 import { ApiClient, type ApiAnswer } from './http-app.js';
