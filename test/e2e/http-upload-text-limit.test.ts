@@ -93,7 +93,7 @@ describe('a text upload over the character limit over HTTP', () => {
     expect(body.errors).toEqual([{ field: 'file', message: expect.stringContaining('(file-too-large)') }]);
     expect(await received()).toEqual([]);
     expect(await uploadsKept()).toBe(0);
-  });
+  }, 180_000);
 
   it('names the refused file of a batch as files[i] and keeps none of the batch', async () => {
     const upload = new StreamedUpload(t.baseUrl, '/file-upload/batch-upload', token);
