@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { AppConfig } from '../config/config.js';
 import type { MusicSettings, StoryProviders } from '../db/schema.js';
 import { ApiError } from '../shared/api-error.js';
-import type { CaptionOptions, CaptionPosition, CaptionPreset } from '../media/captions.js';
+import type { CaptionOptions, CaptionPosition, CaptionPreset } from '../shared/caption-options.js';
 import type { StoryStyle } from '../shared/story-style.js';
 import { UserRepository } from '../repositories/user.repository.js';
 import { MAX_BATCH_FILES } from '../shared/batch-limits.js';

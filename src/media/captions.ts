@@ -6,7 +6,7 @@
  */
 
 import { formatTimestamp, type SubtitleCue } from './subtitles.js';
-import type { WordTiming } from './word-timings.js';
+import type { WordTiming } from '../shared/word-timing.js';
 import { type CaptionOptions, HEX_COLOUR, type CaptionPosition } from '../shared/caption-options.js';
 
 /** A few words shown together. */
@@ -85,8 +85,6 @@ export function toWordVtt(groups: CaptionGroup[], language?: string): string {
   return `${header}\n${body}`;
 }
 
-export { CAPTION_POSITIONS, CAPTION_PRESETS, HEX_COLOUR } from '../shared/caption-options.js';
-export type { CaptionOptions, CaptionPosition, CaptionPreset } from '../shared/caption-options.js';
 
 /** {@link CaptionOptions} with every field filled. */
 export type CaptionStyle = Required<CaptionOptions>;

@@ -14,7 +14,6 @@ import { toSpokenText } from '../text/speech-text.js';
 import type { Silence } from './ffmpeg-args.js';
 import type { ProviderWordTiming, WordTiming } from '../shared/word-timing.js';
 
-export type { ClipWordTimings, ProviderWordTiming, WordTiming } from '../shared/word-timing.js';
 
 /** Weights of the estimate, in "letter" units. Fitted on espeak-ng clips (vi, en); see bench/word-timing. */
 export const ESTIMATE_WEIGHTS = {

@@ -37,17 +37,7 @@ export class StoryBatchService {
    * @throws what {@link create} and IdempotencyService.run throw.
    */
   createOnce(user: AuthUser, dto: BatchCreateStoryDto, key: string | undefined): Promise<IdempotentResult<BatchCreatedDto>> {
-    return this.idempotency.run(
-      user.id,
-      'batch-create',
-      key,
-      dto,
-      async () => {
-        const batch = await this.create(user, dto);
-        return { id: batch.batchId, value: batch };
-      },
-      (id) => this.replays.batchCreated(user, id),
-    );
+    return this.idempotency.run({ userId: user.id, scope: 'batch-create', key, body: dto }, () => this.create(user, dto), (batch) => batch.batchId, (id) => this.replays.batchCreated(user, id));
   }
 
   /**

@@ -53,17 +53,7 @@ export class StoryService {
    * @throws what {@link create} and IdempotencyService.run throw.
    */
   createOnce(user: AuthUser, dto: CreateStoryDto, key: string | undefined): Promise<IdempotentResult<StoryDetailDto>> {
-    return this.idempotency.run(
-      user.id,
-      'story-create',
-      key,
-      dto,
-      async () => {
-        const story = await this.create(user, dto);
-        return { id: story.id, value: story };
-      },
-      (id) => this.replays.storyCreated(user, id),
-    );
+    return this.idempotency.run({ userId: user.id, scope: 'story-create', key, body: dto }, () => this.create(user, dto), (story) => story.id, (id) => this.replays.storyCreated(user, id));
   }
 
   /**

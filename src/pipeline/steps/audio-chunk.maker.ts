@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { AudioChunk, Story } from '../../db/schema.js';
-import { acceptProviderWords, type ClipWordTimings, estimateWordTimings, type ProviderWordTiming } from '../../media/word-timings.js';
+import { acceptProviderWords, estimateWordTimings } from '../../media/word-timings.js';
+import type { ClipWordTimings, ProviderWordTiming } from '../../shared/word-timing.js';
 import { ProviderRegistry } from '../../providers/registry.js';
 import { MediaRepository } from '../../repositories/media.repository.js';
 import { toDisplayText } from '../../text/speech-text.js';
