@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import mammoth from 'mammoth';
 import { decodeText, type TextEncodingName } from './decode.js';
 import { readDoc } from './doc-reader.js';
@@ -86,20 +87,13 @@ export async function extractText(bytes: Uint8Array, fileName?: string): Promise
   return result;
 }
 
-/** The .docx being unpacked in this process, or the last one (settled). */
-let unpacking: Promise<unknown> = Promise.resolve();
-
 /**
- * Runs `work` once the .docx files before it are done: one at a time per process. mammoth unpacks
- * and parses a whole document.xml into a tree on the one JavaScript thread, so running several at
- * once takes no less time, only more memory (a 1.5 M-character document takes about 15-25 MB of
- * heap while it is read; ten at once took 60-80 MB more than one at a time).
+ * The .docx files of this process are unpacked one at a time. mammoth unpacks and parses a whole
+ * document.xml into a tree on the one JavaScript thread, so running several at once takes no less
+ * time, only more memory (a 1.5 M-character document takes about 15-25 MB of heap while it is
+ * read; ten at once took 60-80 MB more than one at a time).
  */
-function inTurn<T>(work: () => Promise<T>): Promise<T> {
-  const result = unpacking.then(work, work);
-  unpacking = result.catch(() => undefined);
-  return result;
-}
+const inTurn = pLimit(1);
 
 async function extractDocx(bytes: Uint8Array, fileName?: string): Promise<string> {
   await checkDocxZip(bytes, fileName);
