@@ -53,6 +53,8 @@ export interface StoryPipelineStep<N extends StepName = StepName> extends StepFa
 export interface ChunkPipelineStep<N extends StepName = StepName> extends StepFacts<N> {
   queue: ChunkQueue;
   chunks: ChunkKind;
+  /** Where its chunks' files go: one key per chunk, all in one folder of the story. */
+  artifacts: { key(storyId: string, index: number, extension: string): string; folder(storyId: string): string };
 }
 
 export type PipelineStep = StoryPipelineStep | ChunkPipelineStep;
@@ -84,6 +86,7 @@ export const PIPELINE_STEPS = [
     name: 'images',
     queue: 'image-generation',
     chunks: 'images',
+    artifacts: { key: artifactKeys.image, folder: artifactKeys.imagesFolder },
     needs: ['story'],
     requested: (autoMode) => autoMode.enabled && autoMode.generateImages,
     concurrency: (config) => config.jobs.concurrency.images,
@@ -92,6 +95,7 @@ export const PIPELINE_STEPS = [
     name: 'audio',
     queue: 'audio-generation',
     chunks: 'audio',
+    artifacts: { key: artifactKeys.clip, folder: artifactKeys.audioFolder },
     needs: ['story'],
     requested: (autoMode) => autoMode.enabled && autoMode.generateAudio,
     concurrency: (config) => config.jobs.concurrency.audio,

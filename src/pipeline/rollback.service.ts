@@ -1,11 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { StepName } from '../db/schema.js';
 import { artifactKeys, StorageRepository } from '../repositories/storage.repository.js';
-import { type ChunkKind, StoryRepository } from '../repositories/story.repository.js';
-import { isChunkStep, pipelineStep } from './catalog.js';
+import { StoryRepository } from '../repositories/story.repository.js';
+import { type ChunkPipelineStep, isChunkStep, PIPELINE_STEPS, pipelineStep } from './catalog.js';
 
-/** Chunk kind → the folder its files go in. */
-const CHUNK_FOLDER: Record<ChunkKind, (storyId: string) => string> = { images: artifactKeys.imagesFolder, audio: artifactKeys.audioFolder };
 
 /**
  * Rollback of a step that failed for good: the files it wrote without finishing are removed and
@@ -30,7 +28,7 @@ export class RollbackService {
     const step = pipelineStep(name);
     let removed: number;
     if (isChunkStep(step)) {
-      removed = await this.unfinishedChunkFiles(storyId, step.chunks);
+      removed = await this.unfinishedChunkFiles(storyId, step);
     } else {
       removed = await this.removeKeys(step.artifacts.keys(storyId));
       if (step.artifacts.columns.length) await this.stories.update(storyId, Object.fromEntries(step.artifacts.columns.map((column) => [column, null])));
@@ -42,16 +40,16 @@ export class RollbackService {
 
   /** Removes the temporary `.part` files a killed process left in the story's folders. */
   async removePartialFiles(storyId: string): Promise<number> {
-    const folders = [artifactKeys.story(storyId), ...Object.values(CHUNK_FOLDER).map((folder) => folder(storyId))];
+    const folders = [artifactKeys.story(storyId), ...PIPELINE_STEPS.flatMap((step) => ('chunks' in step ? [step.artifacts.folder(storyId)] : []))];
     const counts = await Promise.all(folders.map((folder) => this.storage.removePartial(folder)));
     return counts.reduce((sum, n) => sum + n, 0);
   }
 
   /** Keeps exactly the files of finished chunks in the step's folder; removes every other file. */
-  private async unfinishedChunkFiles(storyId: string, kind: ChunkKind): Promise<number> {
+  private async unfinishedChunkFiles(storyId: string, { chunks: kind, artifacts }: ChunkPipelineStep): Promise<number> {
     const chunks = await this.stories.chunks(kind, storyId);
     const keep = new Set(chunks.filter((chunk) => chunk.status === 'completed' && chunk.storageKey).map((chunk) => chunk.storageKey!));
-    const stray = (await this.storage.list(CHUNK_FOLDER[kind](storyId))).filter((key) => !keep.has(key));
+    const stray = (await this.storage.list(artifacts.folder(storyId))).filter((key) => !keep.has(key));
     for (const chunk of chunks) {
       if (chunk.status === 'completed' || !chunk.storageKey) continue;
       await this.stories.updateChunk(kind, chunk.id, { storageKey: null });

@@ -1,24 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import type { StepName } from '../../db/schema.js';
 import { EventsRepository } from '../../repositories/events.repository.js';
-import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
+import { StorageRepository } from '../../repositories/storage.repository.js';
 import { type ChunkKind, STEP_COLUMN, StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
+import { chunkStep } from '../catalog.js';
 import { AudioChunkMaker } from './audio-chunk.maker.js';
 import type { ChunkMaker } from './chunk-maker.js';
 import { placeUnlessFinished } from './chunk-file.js';
 import { ImageChunkMaker } from './image-chunk.maker.js';
 
-/** Chunk kind → the key of a chunk's file (`stories/<id>/images/NNN.<ext>`, `stories/<id>/audio/NNN.<ext>`). */
-const CHUNK_KEY: Record<ChunkKind, (storyId: string, index: number, extension: string) => string> = {
-  images: artifactKeys.image,
-  audio: artifactKeys.clip,
-};
-
 /**
  * Runs one job of a chunked step (`images`, `audio`): makes the chunk's file with the kind's
  * maker, stores it under its deterministic key and records the chunk; the last chunk completes
  * the step. A finished chunk whose file exists is skipped, so a retried or repeated job never adds
- * a file. The step's name is its chunk kind.
+ * a file.
  */
 @Injectable()
 export class ChunkStepRunner {
@@ -41,7 +35,7 @@ export class ChunkStepRunner {
    * @throws Error when the story has no such chunk; what the maker throws (nothing is recorded).
    */
   async run<K extends ChunkKind>(kind: K, storyId: string, chunkIndex: number, signal?: AbortSignal): Promise<boolean> {
-    const step: StepName = kind;
+    const { name: step, artifacts } = chunkStep(kind);
     const story = await this.stories.getOrThrow(storyId);
     const status = story[STEP_COLUMN[step]];
     // Nothing to do once the step is over (a chunk that failed for good fails the whole step).
@@ -57,7 +51,7 @@ export class ChunkStepRunner {
       const { total } = await this.stories.chunkCounts(storyId, kind);
       const maker: ChunkMaker<K> = this.makers[kind];
       const made = await maker.make(story, chunk, total, signal);
-      const key = CHUNK_KEY[kind](storyId, chunk.index, made.extension);
+      const key = artifacts.key(storyId, chunk.index, made.extension);
       // Made beside its key and put in place only when recorded (see StoryRepository.completeChunk).
       const staged = await this.storage.stage(key, made.data);
       let recorded: boolean;
