@@ -10,6 +10,9 @@
  * - a 10 MB .txt with more than 2,000,000 characters: time until it is refused (413);
  * - peak RSS of `storyforge run` (GNU time, largest resident set of the process tree) on 50 short
  *   stories (fake providers, zero latency: text, images, audio, no merge); target ≤ 300 MB.
+ *
+ *   node dist/bench/bench/b5-memory-intake.js                      # all, both databases
+ *   node dist/bench/bench/b5-memory-intake.js --rss-only --database embedded  # peak RSS only
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { docxPackageParts, documentXml, paragraph, zip } from '../test/support/zip.js';
-import { DIST, englishSentences, fakeProviderEnv, figure, type Figure, freePort, load1, POSTGRES_URL, privateDatabase, report, startFakeProviders, storyTexts, waitFor } from './support.js';
+import { arg, DIST, englishSentences, fakeProviderEnv, figure, type Figure, freePort, load1, POSTGRES_URL, privateDatabase, report, startFakeProviders, storyTexts, waitFor } from './support.js';
 
 const run = promisify(execFile);
 const MB = 1024 * 1024;
@@ -93,6 +96,10 @@ async function runPeakRss(files: string[], env: Record<string, string>): Promise
   }
 }
 
+/** `--rss-only`: only the peak RSS of `storyforge run`; `--database embedded|postgres`: one database only. */
+const RSS_ONLY = process.argv.includes('--rss-only');
+const KINDS = (['embedded', 'PostgreSQL'] as const).filter((kind) => !arg('database') || kind.toLowerCase() === arg('database')!.toLowerCase());
+
 const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-bench-b5-'));
 const fakes = await startFakeProviders({ chat: 0, images: 0, speech: 0 });
 const figures: Figure[] = [];
@@ -114,11 +121,12 @@ try {
     storyFiles.push(p);
   }
 
-  for (const kind of ['embedded', 'PostgreSQL'] as const) {
+  for (const kind of KINDS) {
     const dataDir = await fs.mkdtemp(path.join(scratch, 'data-'));
-    const database = kind === 'PostgreSQL' ? await privateDatabase(POSTGRES_URL) : undefined;
+    const database = kind === 'PostgreSQL' && !RSS_ONLY ? await privateDatabase(POSTGRES_URL) : undefined;
     try {
       let load = load1();
+      if (!RSS_ONLY) {
       const first = await startServe(dataDir, database?.url);
       await first.stop();
       const server = await startServe(dataDir, database?.url);
@@ -166,6 +174,7 @@ try {
         figures.push(figure(`${kind}: refusal of a 10 MB .txt over the character limit (s)`, refused.ms / 1000, `${(refused.ms / 1000).toFixed(2)} s (${refused.status})`, [load]));
       } finally {
         await server.stop();
+      }
       }
 
       load = load1();

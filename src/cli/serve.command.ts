@@ -5,7 +5,7 @@ import type { AppConfig } from '../config/config.js';
 import { rootLoggerFor, usePinoLogger } from '../logging/pino-logger.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
 import { ReadinessService } from '../observability/readiness.service.js';
-import { QueueRepository } from '../repositories/queue.repository.js';
+import { QueueRepository, redisAddress } from '../repositories/queue.repository.js';
 import { checkBinaries } from './preflight.js';
 
 /**
@@ -65,14 +65,4 @@ export async function workerCommand(config: AppConfig): Promise<void> {
     }
   }
   root.info({ context: 'Storyforge' }, `Worker started${where}`);
-}
-
-/** Host, port and database of a Redis URL, for messages (never its password). */
-function redisAddress(redisUrl: string): string {
-  try {
-    const url = new URL(redisUrl);
-    return `${url.hostname}:${url.port || '6379'}${url.pathname.length > 1 ? url.pathname : ''}`;
-  } catch {
-    return 'REDIS_URL';
-  }
 }
