@@ -36,24 +36,19 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
 
 const { QueueRepository } = await app$.queues();
 const startWorkers = QueueRepository.prototype.startWorkers;
-QueueRepository.prototype.startWorkers = function countedWorkers(this: InstanceType<typeof QueueRepository>, handlers, ...rest) {
-  const counted = Object.fromEntries(
-    Object.entries(handlers).map(([queue, handler]) => [
-      queue,
-      async (...args: unknown[]) => {
-        const statements: string[] = [];
-        try {
-          return await jobContext.run({ queue, statements }, () => (handler as (...a: unknown[]) => Promise<unknown>)(...args));
-        } finally {
-          const count = counts.get(queue) ?? { jobs: 0, statements: 0 };
-          count.jobs++;
-          count.statements += statements.length;
-          count.first ??= statements;
-          counts.set(queue, count);
-        }
-      },
-    ]),
-  ) as typeof handlers;
+QueueRepository.prototype.startWorkers = function countedWorkers(this: InstanceType<typeof QueueRepository>, handler, ...rest) {
+  const counted: typeof handler = async (queue, ...args) => {
+    const statements: string[] = [];
+    try {
+      return await jobContext.run({ queue, statements }, () => handler(queue, ...args));
+    } finally {
+      const count = counts.get(queue) ?? { jobs: 0, statements: 0 };
+      count.jobs++;
+      count.statements += statements.length;
+      count.first ??= statements;
+      counts.set(queue, count);
+    }
+  };
   return startWorkers.call(this, counted, ...rest);
 };
 

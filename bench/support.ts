@@ -92,12 +92,24 @@ export function median(values: number[]): number {
 /** The 1-minute load average, one decimal. */
 export const load1 = (): number => Math.round(os.loadavg()[0]! * 10) / 10;
 
-/** CPU seconds (user + system) of this process and of its waited-for children, from /proc/self/stat. */
-export async function cpuSeconds(): Promise<{ self: number; children: number }> {
-  const stat = await fs.readFile('/proc/self/stat', 'utf8');
+/**
+ * CPU seconds (user + system) of a process (this one by default) and of its waited-for children
+ * (ffmpeg, espeak-ng …), from /proc/<pid>/stat (clock ticks of 1/100 s).
+ */
+export async function cpuSeconds(pid: number | 'self' = 'self'): Promise<{ self: number; children: number }> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const tick = 100;
   return { self: (Number(fields[11]) + Number(fields[12])) / tick, children: (Number(fields[13]) + Number(fields[14])) / tick };
+}
+
+/** Busy and total CPU seconds of the whole machine since boot, summed over its cores, from /proc/stat (idle and iowait count as not busy). */
+export async function machineCpuSeconds(): Promise<{ busy: number; total: number }> {
+  const line = (await fs.readFile('/proc/stat', 'utf8')).split('\n')[0]!;
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = ticks.reduce((sum, t) => sum + t, 0);
+  const idle = ticks[3]! + ticks[4]!;
+  return { busy: (total - idle) / 100, total: total / 100 };
 }
 
 /** One figure of a benchmark, against its target. */

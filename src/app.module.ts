@@ -4,17 +4,14 @@ import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from './config/config.js';
 import { DATABASE, type DatabaseConnection, openDatabase } from './db/database.js';
 import { installationQueuePrefix } from './db/installation.js';
-import { httpControllers, httpImports, httpProviders } from './http/http.parts.js';
+import { httpControllers, httpImports, httpProviders } from './app/http.parts.js';
 import { loggingModule, rootLoggerFor } from './logging/pino-logger.js';
-import { JobObserverService } from './observability/job-observer.service.js';
-import { ReadinessService } from './observability/readiness.service.js';
-import { PipelineWorker, RUN_WORKERS } from './pipeline/pipeline.worker.js';
-import { AudioStep } from './pipeline/steps/audio.step.js';
-import { ImagesStep } from './pipeline/steps/images.step.js';
-import { MergeStep } from './pipeline/steps/merge.step.js';
-import { StoryStep } from './pipeline/steps/story.step.js';
-import { VideoStep } from './pipeline/steps/video.step.js';
-import { WorkerHeartbeatService } from './pipeline/worker-heartbeat.service.js';
+import { JobObserverService } from './services/job-observer.service.js';
+import { ReadinessService } from './services/readiness.service.js';
+import { RUN_WORKERS } from './pipeline/pipeline.worker.js';
+import { BATCH_TRACKER } from './pipeline/batch-tracker.js';
+import { PIPELINE_PROVIDERS } from './pipeline/pipeline.providers.js';
+import { CARD_RENDERER, PROVIDER_LIMIT_STORE } from './providers/ports.js';
 import { ProviderRegistry } from './providers/registry.js';
 import { ProviderLimitsRepository } from './repositories/provider-limits.repository.js';
 import { ApiKeyRepository } from './repositories/api-key.repository.js';
@@ -32,21 +29,21 @@ import { StoryRepository } from './repositories/story.repository.js';
 import { UploadRepository } from './repositories/upload.repository.js';
 import { MusicRepository } from './repositories/music.repository.js';
 import { MusicService } from './services/music.service.js';
-import { PresentationService } from './services/presentation.service.js';
+import { PresentationService } from './pipeline/presentation.service.js';
 import { UserRepository } from './repositories/user.repository.js';
 import { WorkerRepository } from './repositories/worker.repository.js';
 import { BatchService } from './services/batch.service.js';
 import { ExportService } from './services/export.service.js';
 import { IdempotencyService } from './services/idempotency.service.js';
 import { LiveEventsService } from './services/live-events.service.js';
-import { OrchestratorService } from './services/orchestrator.service.js';
+import { OrchestratorService } from './pipeline/orchestrator.service.js';
 import { PackageService } from './services/package.service.js';
 import { ProviderChoiceService } from './services/provider-choice.service.js';
 import { ReconcilerService } from './services/reconciler.service.js';
 import { RecoveryService } from './services/recovery.service.js';
-import { RollbackService } from './services/rollback.service.js';
+import { RollbackService } from './pipeline/rollback.service.js';
 import { StoryReplayService } from './services/story-replay.service.js';
-import { TimelineService } from './services/timeline.service.js';
+import { TimelineService } from './pipeline/timeline.service.js';
 import { UploadService } from './services/upload.service.js';
 
 /** Closes the database last, after workers and queues have stopped (onModuleDestroy). */
@@ -121,16 +118,16 @@ export class AppModule {
         LiveEventsRepository,
         IdempotencyRepository,
         ProviderLimitsRepository,
+        // What providers need from outside, bound to the repositories that provide it.
+        { provide: PROVIDER_LIMIT_STORE, useExisting: ProviderLimitsRepository },
+        { provide: CARD_RENDERER, useExisting: MediaRepository },
         ProviderRegistry,
         ProviderChoiceService,
-        StoryStep,
-        ImagesStep,
-        AudioStep,
-        MergeStep,
-        VideoStep,
+        ...PIPELINE_PROVIDERS,
         TimelineService,
         PackageService,
         BatchService,
+        { provide: BATCH_TRACKER, useExisting: BatchService },
         OrchestratorService,
         RollbackService,
         RecoveryService,
@@ -141,9 +138,7 @@ export class AppModule {
         ExportService,
         IdempotencyService,
         StoryReplayService,
-        PipelineWorker,
         WorkerRepository,
-        WorkerHeartbeatService,
         // Work context on log lines, and the job and queue metrics.
         JobObserverService,
         ReadinessService,

@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { Auth, Authenticated } from '../auth/decorators.js';
 import { BatchCancelDto, BatchRetryDto, StoryRecoveryDto } from '../dtos/recovery.dto.js';
 import { StoryDetailDto } from '../dtos/story-response.dto.js';

@@ -1,19 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import type { MulterOptions } from '@nestjs/platform-express/multer/interfaces/multer-options.interface.js';
 import multer from 'multer';
 import type { AppConfig } from '../config/config.js';
+import { uploadTempDir } from '../config/upload-temp-dir.js';
 import { fileNameParts } from '../text/file-name.js';
-import { ApiError } from './api-error.js';
+import { ApiError } from '../shared/api-error.js';
 import { MAX_MUSIC_BYTES } from '../media/soundtrack.js';
 
 /** Extensions the upload endpoints take (seed: .txt, .doc, .docx). */
 export const UPLOAD_EXTENSIONS = ['.txt', '.doc', '.docx'] as const;
-
-/** Folder where uploads land while they are received: `DATA_DIR/tmp/uploads`. */
-export function uploadTempDir(config: AppConfig): string {
-  return path.join(config.dataDir, 'tmp', 'uploads');
-}
 
 const RECEIVED = Symbol('files received per field');
 type Counted = { [RECEIVED]?: Map<string, number> };

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { MediaCommandError } from '../media/media-command-error.js';
+import type { CardRenderer, RenderCardOptions } from '../providers/ports.js';
 import {
   buildCardArgs,
   buildGainLimiterArgs,
@@ -18,7 +20,6 @@ import {
   buildLoudnormApplyArgs,
   buildLoudnormMeasureArgs,
   parseDecodedDurationMs,
-  type FfmpegColor,
 } from '../media/ffmpeg-args.js';
 import { fontFamilyName } from '../media/font-name.js';
 import { pcmDurationMs, pcmSilences, type PcmWav, readPcmWav } from '../media/wav.js';
@@ -35,8 +36,8 @@ import {
   planSegments,
   planSlides,
   type SlideInput,
-  type X264Preset,
 } from '../media/video.js';
+import type { X264Preset } from '../shared/video-encoding.js';
 import {
   LOUDNESS_TOLERANCE_LU,
   MAX_LIMITER_PASSES,
@@ -46,7 +47,7 @@ import {
   type LimiterAttempt,
   type LoudnormMeasurement,
 } from '../media/loudnorm.js';
-import { makeScratchDir } from './scratch.js';
+import { makeScratchDir } from '../shared/scratch.js';
 import {
   type AudioProbe,
   buildAudioProbeArgs,
@@ -57,20 +58,6 @@ import {
   type SoundtrackArgsOptions,
 } from '../media/soundtrack.js';
 import { buildThumbnailArgs, buildTitleIntroArgs, fitTitle, type TitleLayout } from '../media/title-card.js';
-
-/** A media binary that ran and failed (non-zero exit or killed by a signal). */
-export class MediaCommandError extends Error {
-  constructor(
-    message: string,
-    readonly binary: string,
-    readonly exitCode: number | null,
-    readonly signal: NodeJS.Signals | null,
-    readonly stderrTail: string,
-  ) {
-    super(message);
-    this.name = 'MediaCommandError';
-  }
-}
 
 export interface JoinClipsOptions {
   clips: string[];
@@ -102,23 +89,6 @@ export interface NormalizeLoudnessResult {
   method: LoudnessMethod;
   /** ffmpeg runs it took (measure, then apply + check per attempt). */
   runs: number;
-}
-
-export interface RenderCardOptions {
-  outFile: string;
-  width: number;
-  height: number;
-  fontFile: string;
-  background: { from: FfmpegColor; to: FfmpegColor };
-  textColor: FfmpegColor;
-  accentColor: FfmpegColor;
-  /** Small line at the top; omitted or empty → not drawn. */
-  title?: string;
-  /** Large text, already wrapped (one entry per line). */
-  bodyLines?: string[];
-  /** Corner label such as "3 / 12". */
-  label?: string;
-  signal?: AbortSignal;
 }
 
 export interface RenderVideoOptions {
@@ -237,7 +207,7 @@ const MAX_BUFFER = 256 * 1024 * 1024;
  * place, so a failed or aborted run never leaves a half-written file under the final name.
  */
 @Injectable()
-export class MediaRepository {
+export class MediaRepository implements CardRenderer {
   private readonly ffmpeg: string;
   private readonly ffprobe: string;
 

@@ -1,13 +1,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { Upload } from '../db/schema.js';
 import { mapUpload, type UploadedFileDto, type UploadPageDto } from '../dtos/upload.dto.js';
-import { ApiError, type FieldError, notFound } from '../http/api-error.js';
-import type { FileResponse } from '../http/send-file.js';
-import { uploadTempDir } from '../http/upload.options.js';
+import { ApiError, type FieldError, notFound } from '../shared/api-error.js';
+import type { FileResponse } from '../dtos/file-download.js';
+import { uploadTempDir } from '../config/upload-temp-dir.js';
 import { StorageRepository } from '../repositories/storage.repository.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { IntakeError } from '../text/intake-error.js';

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { isUUID } from 'class-validator';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { type BatchStatusDto, batchRoom, storyRoom } from '../dtos/batch.dto.js';
 import type { StoryDetailDto } from '../dtos/story-response.dto.js';
-import { ApiError, notFound } from '../http/api-error.js';
+import { ApiError, notFound } from '../shared/api-error.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
 import { LiveEventsRepository } from '../repositories/live-events.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';

@@ -7,11 +7,11 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { withQueryRetryBudget } from '../db/database.js';
 import { RedisIoAdapter } from '../gateways/redis-io.adapter.js';
 import { rootLoggerFor, usePinoLogger } from '../logging/pino-logger.js';
-import { ContentTypeGuard } from './content-type.guard.js';
-import { ApiExceptionFilter } from './error.filter.js';
-import { useRequestLogging } from './request-logging.js';
+import { ContentTypeGuard } from '../http/content-type.guard.js';
+import { ApiExceptionFilter } from '../http/error.filter.js';
+import { useRequestLogging } from '../http/request-logging.js';
 import { setupSwagger } from './swagger.js';
-import { createValidationPipe } from './validation.js';
+import { createValidationPipe } from '../http/validation.js';
 import { serveQueueDashboard } from './queue-dashboard.js';
 import { serveWebPage } from './web-page.js';
 

@@ -28,8 +28,8 @@ import { StoryFileService } from '../services/story-file.service.js';
 import { VoicePreviewService } from '../services/voice-preview.service.js';
 import { StoryService } from '../services/story.service.js';
 import { WorkerFleetService } from '../services/worker-fleet.service.js';
-import { RateLimitGuard } from './rate-limit.js';
-import { multerOptions } from './upload.options.js';
+import { RateLimitGuard } from '../http/rate-limit.js';
+import { multerOptions } from '../http/upload.options.js';
 
 /** Every HTTP controller (the OpenAPI document lists all of their routes). */
 export const httpControllers: Type[] = [HealthController, MetricsController, AuthController, ApiKeyController, FileUploadController, StoryController, RecoveryController, ProviderController, WorkerController];
