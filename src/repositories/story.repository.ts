@@ -19,7 +19,7 @@ import {
 /** A story without its texts and metadata (which may be megabytes): what progress reports need. */
 export type StoryProgressRow = Omit<Story, 'originalContent' | 'generatedContent' | 'metadata'>;
 
-/** One story of a batch with its upload's file name and its chunk counts (see {@link StoryRepository.progressByBatch}). */
+/** One story of a batch with its upload's file name and its chunk counts (see {@link StoryRepository.batchWithProgress}). */
 export interface StoryProgressRecord {
   story: StoryProgressRow;
   /** The upload's original file name; null for a story made from text or whose upload is gone. */
@@ -182,23 +182,9 @@ export class StoryRepository {
   }
 
   /**
-   * Every story of a batch in position order, with its upload's file name and its image and audio
-   * chunk counts, in one statement (status polls and batch refreshes read this, so it must not
-   * grow with the stories: no query per story, and no story texts).
-   */
-  async progressByBatch(batchId: string): Promise<StoryProgressRecord[]> {
-    const rows = await this.db
-      .select(progressSelection)
-      .from(stories)
-      .leftJoin(uploads, eq(uploads.id, stories.uploadId))
-      .where(eq(stories.batchId, batchId))
-      .orderBy(asc(stories.position));
-    return rows.map(progressRecord);
-  }
-
-  /**
-   * A batch and {@link progressByBatch} of it, in one statement (the batch's columns come with each
-   * story row: a batch has at most a few dozen stories). What a status poll reads.
+   * A batch and every story of it in position order, each with its upload's file name and its image
+   * and audio chunk counts, in one statement whatever the number of stories (the batch's columns
+   * come with each story row; no story texts). What status polls and batch refreshes read.
    * @returns undefined when there is no such batch.
    */
   async batchWithProgress(batchId: string): Promise<{ batch: BatchJob; stories: StoryProgressRecord[] } | undefined> {
