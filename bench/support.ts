@@ -200,13 +200,13 @@ export function fakeProviderEnv(baseUrl: string): Record<string, string> {
 const load = <T>(file: string): Promise<T> => import(path.join(DIST, file)) as Promise<T>;
 export const app$ = {
   core: () => import('@nestjs/core'),
-  module: () => load<typeof import('../src/app.module.js')>('app.module.js'),
+  module: () => load<typeof import('../src/app/app.module.js')>('app/app.module.js'),
   config: () => load<typeof import('../src/config/config.js')>('config/config.js'),
   queues: () => load<typeof import('../src/repositories/queue.repository.js')>('repositories/queue.repository.js'),
   stories: () => load<typeof import('../src/repositories/story.repository.js')>('repositories/story.repository.js'),
   batches: () => load<typeof import('../src/repositories/batch.repository.js')>('repositories/batch.repository.js'),
   users: () => load<typeof import('../src/repositories/user.repository.js')>('repositories/user.repository.js'),
-  upload: () => load<typeof import('../src/services/upload.service.js')>('services/upload.service.js'),
+  upload: () => load<typeof import('../src/services/intake.service.js')>('services/intake.service.js'),
   batch: () => load<typeof import('../src/services/batch.service.js')>('services/batch.service.js'),
   database: () => load<typeof import('../src/db/database.js')>('db/database.js'),
 };
@@ -245,7 +245,7 @@ export async function startBenchApp(env: Record<string, string>, options: { post
   const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, workers: true, http: false }), { logger: ['error'] });
   await app.init();
   const { UserRepository } = await app$.users();
-  const { UploadService } = await app$.upload();
+  const { IntakeService } = await app$.upload();
   const { BatchService } = await app$.batch();
   const { BatchRepository } = await app$.batches();
   const { StoryRepository } = await app$.stories();
@@ -256,7 +256,7 @@ export async function startBenchApp(env: Record<string, string>, options: { post
     userId: user.id,
     async upload(files) {
       const ids: string[] = [];
-      for (const file of files) ids.push((await app.get(UploadService).ingest({ userId: user.id, fileName: file.name, bytes: Buffer.from(file.text, 'utf8') })).id);
+      for (const file of files) ids.push((await app.get(IntakeService).ingest({ userId: user.id, fileName: file.name, bytes: Buffer.from(file.text, 'utf8') })).id);
       return ids;
     },
     async runBatch(uploadIds, autoMode) {

@@ -2,7 +2,7 @@ import { type LoggerService } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AppModule } from '../app.module.js';
+import { AppModule } from './app.module.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { withQueryRetryBudget } from '../db/database.js';
 import { RedisIoAdapter } from '../gateways/redis-io.adapter.js';

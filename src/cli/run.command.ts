@@ -10,7 +10,7 @@ import { MAX_BATCH_FILES } from '../shared/batch-limits.js';
 import { BatchService } from '../services/batch.service.js';
 import { ProviderChoiceService } from '../services/provider-choice.service.js';
 import { videoBlockers } from '../services/requested-steps.js';
-import { UploadService } from '../services/upload.service.js';
+import { IntakeService } from '../services/intake.service.js';
 import { MusicService } from '../services/music.service.js';
 import { IntakeError } from '../text/intake-error.js';
 import { BatchSession, type Unreadable } from './batch-session.js';
@@ -123,7 +123,7 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
         return EXIT.usage;
       }
     }
-    const uploadService = app.get(UploadService);
+    const uploadService = app.get(IntakeService);
     const unreadable: Unreadable[] = [];
     const uploadIds: string[] = [];
     for (const file of files) {

@@ -1,6 +1,6 @@
 import { type INestApplicationContext, ShutdownSignal } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppModule } from '../app.module.js';
+import { AppModule } from '../app/app.module.js';
 import { createHttpApp } from '../app/http-app.js';
 import type { AppConfig } from '../config/config.js';
 import { rootLoggerFor, usePinoLogger } from '../logging/pino-logger.js';

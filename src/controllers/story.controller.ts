@@ -25,7 +25,7 @@ import { IdempotentReplayInterceptor } from '../http/idempotent-replay.intercept
 import { sendFile, sendStreamedZip, sendZip } from '../http/send-file.js';
 import { BatchHistoryService } from '../services/batch-history.service.js';
 import type { IdempotentResult } from '../services/idempotency.service.js';
-import { StoryBatchService } from '../services/story-batch.service.js';
+import { BatchApiService } from '../services/batch-api.service.js';
 import { StoryFileService } from '../services/story-file.service.js';
 import { StoryService } from '../services/story.service.js';
 
@@ -54,14 +54,14 @@ const IDEMPOTENCY_CONFLICT = ApiResponse({
 /** OpenAPI: the response header of a replay. */
 const REPLAYED = { 'Idempotent-Replayed': { description: '`true` when the answer replays an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } } };
 
-/** The seed's story and batch endpoints, manual steps and downloads (StoryService, StoryBatchService, StoryFileService). */
+/** The seed's story and batch endpoints, manual steps and downloads (StoryService, BatchApiService, StoryFileService). */
 @ApiTags('stories')
 @Authenticated()
 @Controller('stories')
 export class StoryController {
   constructor(
     private readonly service: StoryService,
-    private readonly batches: StoryBatchService,
+    private readonly batches: BatchApiService,
     private readonly files: StoryFileService,
     private readonly history: BatchHistoryService,
   ) {}

@@ -7,7 +7,7 @@ import { ApiError, notFound } from '../shared/api-error.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
 import { LiveEventsRepository } from '../repositories/live-events.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';
-import { StoryBatchService } from './story-batch.service.js';
+import { BatchApiService } from './batch-api.service.js';
 import { StoryService } from './story.service.js';
 
 /** The answer to a join: the room, the number of its latest event, and the state now. */
@@ -31,7 +31,7 @@ export class RoomService {
     private readonly live: LiveEventsRepository,
     private readonly batchRows: BatchRepository,
     private readonly storyRows: StoryRepository,
-    private readonly batches: StoryBatchService,
+    private readonly batches: BatchApiService,
     private readonly stories: StoryService,
   ) {}
 

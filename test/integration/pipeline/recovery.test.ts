@@ -24,7 +24,7 @@ import { BatchService } from '../../../src/services/batch.service.js';
 import { ReconcilerService } from '../../../src/services/reconciler.service.js';
 import { RecoveryService } from '../../../src/services/recovery.service.js';
 import { RollbackService } from '../../../src/pipeline/rollback.service.js';
-import { UploadService } from '../../../src/services/upload.service.js';
+import { IntakeService } from '../../../src/services/intake.service.js';
 import { runBatch } from '../../support/batches.js';
 import { FakeOpenAiServer, type FakeReply } from '../../support/fake-openai-server.js';
 import { localStorageOf, startTestApp, type TestApp, waitFor } from '../../support/test-app.js';
@@ -162,7 +162,7 @@ describe('recovery: retry, cancel, regenerate, reconcile, Retry-After', () => {
     const user = await app.get(UserRepository).ensure('tester@storyforge.invalid', 'Tester');
     const uploadIds: string[] = [];
     for (const file of files) {
-      const upload = await app.get(UploadService).ingest({ userId: user.id, fileName: path.basename(file), bytes: await fs.readFile(file) });
+      const upload = await app.get(IntakeService).ingest({ userId: user.id, fileName: path.basename(file), bytes: await fs.readFile(file) });
       uploadIds.push(upload.id);
     }
     const { batch, stories: created } = await app.get(BatchService).create({ userId: user.id, uploadIds, language: 'en', autoMode });

@@ -20,7 +20,7 @@ export const LAYERS: readonly { name: string; paths: readonly string[] }[] = [
   { name: 'dtos', paths: ['dtos/'] },
   { name: 'services', paths: ['services/'] },
   { name: 'http', paths: ['http/', 'controllers/', 'gateways/', 'auth/'] },
-  { name: 'app', paths: ['app/', 'app.module.ts'] },
+  { name: 'app', paths: ['app/'] },
   { name: 'cli', paths: ['cli/', 'cli.ts'] },
 ];
 

@@ -14,11 +14,12 @@ import { SharedReads } from './shared-read.js';
 import { uploadIdFromUrl } from './story.service.js';
 
 /**
- * Batches over the API (seed: POST /stories/batch-create, GET /stories/batch/:id/status): checks
- * the request against the user's uploads, then hands it to the engine's {@link BatchService}.
+ * The API's batch routes (seed: POST /stories/batch-create, GET /stories/batch/:id/status): checks
+ * the request against the user's uploads and answers in DTOs; the batches themselves are made,
+ * started and summarised by {@link BatchService}.
  */
 @Injectable()
-export class StoryBatchService {
+export class BatchApiService {
   /** Status polls of one batch that arrive together share one database read. */
   private readonly snapshots = new SharedReads<Awaited<ReturnType<BatchService['snapshot']>>>();
 
