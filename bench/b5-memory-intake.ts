@@ -11,7 +11,8 @@
  * - peak RSS of `storyforge run` (GNU time, largest resident set of the process tree) on 50 short
  *   stories (fake providers, zero latency: text, images, audio, no merge); target ≤ 300 MB.
  *
- * `--only intake` leaves out the `storyforge run` figures (start-up and intake only).
+ * `--only intake` leaves out the `storyforge run` figures (start-up and intake only); `--only rss`
+ * measures only them; `--database embedded` or `--database postgresql` measures one database.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -103,6 +104,8 @@ async function runPeakRss(files: string[], env: Record<string, string>): Promise
 }
 
 const intakeOnly = arg('only') === 'intake';
+const rssOnly = arg('only') === 'rss';
+const KINDS = (['embedded', 'PostgreSQL'] as const).filter((kind) => !arg('database') || kind.toLowerCase() === arg('database')!.toLowerCase());
 const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'storyforge-bench-b5-'));
 const fakes = await startFakeProviders({ chat: 0, images: 0, speech: 0 });
 const figures: Figure[] = [];
@@ -124,59 +127,61 @@ try {
     storyFiles.push(p);
   }
 
-  for (const kind of ['embedded', 'PostgreSQL'] as const) {
+  for (const kind of KINDS) {
     const dataDir = await fs.mkdtemp(path.join(scratch, 'data-'));
-    const database = kind === 'PostgreSQL' ? await privateDatabase(POSTGRES_URL) : undefined;
+    const database = kind === 'PostgreSQL' && !rssOnly ? await privateDatabase(POSTGRES_URL) : undefined;
     try {
       let load = load1();
-      const first = await startServe(dataDir, database?.url);
-      await first.stop();
-      const server = await startServe(dataDir, database?.url);
-      try {
-        figures.push(figure(`${kind}: start-up, new database (s)`, first.startupMs / 1000, `${(first.startupMs / 1000).toFixed(1)} s`, [load]));
-        figures.push(figure(`${kind}: start-up, existing database (s)`, server.startupMs / 1000, `${(server.startupMs / 1000).toFixed(1)} s`, [load]));
-        const register = await fetch(`${server.base}/auth/register`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ email: 'bench@example.com', password: 'correct horse battery staple' }),
-        });
-        const { accessToken: token } = (await register.json()) as { accessToken: string };
+      if (!rssOnly) {
+        const first = await startServe(dataDir, database?.url);
+        await first.stop();
+        const server = await startServe(dataDir, database?.url);
+        try {
+          figures.push(figure(`${kind}: start-up, new database (s)`, first.startupMs / 1000, `${(first.startupMs / 1000).toFixed(1)} s`, [load]));
+          figures.push(figure(`${kind}: start-up, existing database (s)`, server.startupMs / 1000, `${(server.startupMs / 1000).toFixed(1)} s`, [load]));
+          const register = await fetch(`${server.base}/auth/register`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email: 'bench@example.com', password: 'correct horse battery staple' }),
+          });
+          const { accessToken: token } = (await register.json()) as { accessToken: string };
 
-        load = load1();
-        // Each upload three times, the median taken (the first one also warms the server up).
-        const t = await medianUpload(server.base, token, 'long.txt', txt2);
-        const d = await medianUpload(server.base, token, 'long.docx', docx);
-        if (t.status !== 201 || d.status !== 201) throw new Error(`uploads answered ${t.status} and ${d.status}`);
-        const txtRate = txt2.length / MB / (t.ms / 1000);
-        const docxRate = docx.length / MB / (d.ms / 1000);
-        figures.push(figure(`${kind}: intake of a ${(txt2.length / MB).toFixed(1)} MB .txt (MB/s)`, txtRate, `${txtRate.toFixed(1)} MB/s`, [load], { atLeast: 5 }));
-        figures.push(figure(`${kind}: intake of a ${(docx.length / MB).toFixed(1)} MB .docx (MB/s)`, docxRate, `${docxRate.toFixed(1)} MB/s`, [load], { atLeast: 5 }));
+          load = load1();
+          // Each upload three times, the median taken (the first one also warms the server up).
+          const t = await medianUpload(server.base, token, 'long.txt', txt2);
+          const d = await medianUpload(server.base, token, 'long.docx', docx);
+          if (t.status !== 201 || d.status !== 201) throw new Error(`uploads answered ${t.status} and ${d.status}`);
+          const txtRate = txt2.length / MB / (t.ms / 1000);
+          const docxRate = docx.length / MB / (d.ms / 1000);
+          figures.push(figure(`${kind}: intake of a ${(txt2.length / MB).toFixed(1)} MB .txt (MB/s)`, txtRate, `${txtRate.toFixed(1)} MB/s`, [load], { atLeast: 5 }));
+          figures.push(figure(`${kind}: intake of a ${(docx.length / MB).toFixed(1)} MB .docx (MB/s)`, docxRate, `${docxRate.toFixed(1)} MB/s`, [load], { atLeast: 5 }));
 
-        load = load1();
-        const before = await heapUsed(server.base);
-        let peak = before;
-        let polling = true;
-        const poller = (async () => {
-          while (polling) {
-            peak = Math.max(peak, await heapUsed(server.base).catch(() => peak));
-            await new Promise((resolve) => setTimeout(resolve, 20));
-          }
-        })();
-        const t10 = performance.now();
-        const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => upload(server.base, token, `many_${i}.docx`, docx)));
-        const concurrentS = (performance.now() - t10) / 1000;
-        polling = false;
-        await poller;
-        const growth = (peak - before) / MB;
-        figures.push(figure(`${kind}: heap growth, 10 concurrent ${(docx.length / MB).toFixed(1)} MB uploads (MB)`, growth, `${growth.toFixed(0)} MB`, [load], { atMost: 50 }));
-        rows.push(`| ${kind} | 10 × .docx at once | ${answers.map((a) => a.status).join(' ')} | ${concurrentS.toFixed(1)} s |`);
+          load = load1();
+          const before = await heapUsed(server.base);
+          let peak = before;
+          let polling = true;
+          const poller = (async () => {
+            while (polling) {
+              peak = Math.max(peak, await heapUsed(server.base).catch(() => peak));
+              await new Promise((resolve) => setTimeout(resolve, 20));
+            }
+          })();
+          const t10 = performance.now();
+          const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => upload(server.base, token, `many_${i}.docx`, docx)));
+          const concurrentS = (performance.now() - t10) / 1000;
+          polling = false;
+          await poller;
+          const growth = (peak - before) / MB;
+          figures.push(figure(`${kind}: heap growth, 10 concurrent ${(docx.length / MB).toFixed(1)} MB uploads (MB)`, growth, `${growth.toFixed(0)} MB`, [load], { atMost: 50 }));
+          rows.push(`| ${kind} | 10 × .docx at once | ${answers.map((a) => a.status).join(' ')} | ${concurrentS.toFixed(1)} s |`);
 
-        load = load1();
-        const refused = await upload(server.base, token, 'too_long.txt', overLimit);
-        rows.push(`| ${kind} | ${(overLimit.length / MB).toFixed(1)} MB .txt, ${(10).toLocaleString('en')} M characters | ${refused.status} | ${(refused.ms / 1000).toFixed(2)} s (a ${(txt2.length / MB).toFixed(1)} MB .txt is taken in ${(t.ms / 1000).toFixed(2)} s) |`);
-        figures.push(figure(`${kind}: refusal of a 10 MB .txt over the character limit (s)`, refused.ms / 1000, `${(refused.ms / 1000).toFixed(2)} s (${refused.status})`, [load]));
-      } finally {
-        await server.stop();
+          load = load1();
+          const refused = await upload(server.base, token, 'too_long.txt', overLimit);
+          rows.push(`| ${kind} | ${(overLimit.length / MB).toFixed(1)} MB .txt, ${(10).toLocaleString('en')} M characters | ${refused.status} | ${(refused.ms / 1000).toFixed(2)} s (a ${(txt2.length / MB).toFixed(1)} MB .txt is taken in ${(t.ms / 1000).toFixed(2)} s) |`);
+          figures.push(figure(`${kind}: refusal of a 10 MB .txt over the character limit (s)`, refused.ms / 1000, `${(refused.ms / 1000).toFixed(2)} s (${refused.status})`, [load]));
+        } finally {
+          await server.stop();
+        }
       }
 
       if (intakeOnly) continue;

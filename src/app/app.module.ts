@@ -64,6 +64,11 @@ export interface AppModuleOptions {
   http: boolean;
   /** The process's root logger (see rootLoggerFor); one from the configuration when absent. */
   logger?: Logger;
+  /**
+   * Also told each start-up stage (opening or migrating the database, how long it took), besides
+   * the log: `storyforge run` logs to a file and shows these on the terminal.
+   */
+  onStartup?: (message: string) => void;
 }
 
 /** The application: one module; the roles (`serve`, `worker`, `run`) choose what starts. */
@@ -71,7 +76,10 @@ export interface AppModuleOptions {
 export class AppModule {
   static forRoot(options: AppModuleOptions): DynamicModule {
     const root = options.logger ?? rootLoggerFor(options.config);
-    const startup = (message: string) => root.info({ context: 'Startup' }, message);
+    const startup = (message: string) => {
+      root.info({ context: 'Startup' }, message);
+      options.onStartup?.(message);
+    };
     return {
       module: AppModule,
       imports: [

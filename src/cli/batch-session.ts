@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { rootLoggerFor, usePinoLogger } from '../logging/pino-logger.js';
 import { EventsRepository } from '../repositories/events.repository.js';
 import { LiveEventsRepository } from '../repositories/live-events.repository.js';
-import { probeRedis, QueueRepository, redisPolicyWarning } from '../repositories/queue.repository.js';
+import { probeRedis, QueueRepository, redisAddress, redisPolicyWarning } from '../repositories/queue.repository.js';
 import { BatchService } from '../services/batch.service.js';
 import { type BatchDocument, ExportService } from '../services/export.service.js';
 import { RecoveryService } from '../services/recovery.service.js';
@@ -46,6 +46,9 @@ export class BatchSession {
    */
   static async open(config: AppConfig, out: string): Promise<BatchSession> {
     await checkBinaries(config);
+    // The log goes to a file: the start-up stages (a new embedded database takes seconds) are shown here.
+    const startup = (message: string) => process.stderr.write(`${message}\n`);
+    startup(`Connecting to Redis at ${redisAddress(config.redisUrl)}`);
     await probeRedis(config.redisUrl);
     // The log goes to a file here, so the warning is written where the user sees it.
     const redisWarning = await redisPolicyWarning(config.redisUrl);
@@ -56,7 +59,7 @@ export class BatchSession {
     // The queues are the database's own (AppModule prefixes them with its installation id); with
     // embedded PGlite no other process can use them, so they are removed at the end.
     const privateQueues = !config.databaseUrl;
-    const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, workers: true, http: false, logger }), {
+    const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, workers: true, http: false, logger, onStartup: startup }), {
       bufferLogs: true,
       abortOnError: false,
     });

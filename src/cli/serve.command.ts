@@ -7,7 +7,7 @@ import { rootLoggerFor, usePinoLogger } from '../logging/pino-logger.js';
 import { startMetricsServer } from '../app/metrics-server.js';
 import { ReadinessService } from '../services/readiness.service.js';
 import { DRAIN_SIGNAL, WorkerHeartbeatService } from '../pipeline/worker-heartbeat.service.js';
-import { QueueRepository } from '../repositories/queue.repository.js';
+import { QueueRepository, redisAddress } from '../repositories/queue.repository.js';
 import { EXIT } from './exit-codes.js';
 import { checkBinaries } from './preflight.js';
 
@@ -88,14 +88,4 @@ function stopOnSignalsAndDrain(app: INestApplicationContext): void {
     await app.close();
     process.exit(EXIT.ok);
   });
-}
-
-/** Host, port and database of a Redis URL, for messages (never its password). */
-function redisAddress(redisUrl: string): string {
-  try {
-    const url = new URL(redisUrl);
-    return `${url.hostname}:${url.port || '6379'}${url.pathname.length > 1 ? url.pathname : ''}`;
-  } catch {
-    return 'REDIS_URL';
-  }
 }

@@ -406,3 +406,13 @@ export async function redisPolicyWarning(url: string, timeoutMs = 3000): Promise
     client.disconnect();
   }
 }
+
+/** Host, port and database of a Redis URL, for messages (never its password). */
+export function redisAddress(redisUrl: string): string {
+  try {
+    const url = new URL(redisUrl);
+    return `${url.hostname}:${url.port || '6379'}${url.pathname.length > 1 ? url.pathname : ''}`;
+  } catch {
+    return 'REDIS_URL';
+  }
+}

@@ -4,6 +4,8 @@ import { DATABASE, type DatabaseConnection } from '../db/database.js';
 import {
   type AudioChunk,
   audioChunks,
+  type BatchJob,
+  batchJobs,
   type ImageChunk,
   imageChunks,
   type StepName,
@@ -17,7 +19,7 @@ import {
 /** A story without its texts and metadata (which may be megabytes): what progress reports need. */
 export type StoryProgressRow = Omit<Story, 'originalContent' | 'generatedContent' | 'metadata'>;
 
-/** One story of a batch with its upload's file name and its chunk counts (see {@link StoryRepository.progressByBatch}). */
+/** One story of a batch with its upload's file name and its chunk counts (see {@link StoryRepository.batchWithProgress}). */
 export interface StoryProgressRecord {
   story: StoryProgressRow;
   /** The upload's original file name; null for a story made from text or whose upload is gone. */
@@ -30,10 +32,39 @@ export interface StoryProgressRecord {
 
 const { originalContent: _original, generatedContent: _generated, metadata: _metadata, ...progressColumns } = getTableColumns(stories);
 
-/** `(SELECT count(*) FROM chunks WHERE story_id = stories.id [AND status = 'completed'])`. */
-function chunkCount(table: typeof imageChunks | typeof audioChunks, completedOnly: boolean) {
-  const done = completedOnly ? sql` and ${table.status} = 'completed'` : sql``;
-  return sql<number>`(select count(*)::int from ${table} where ${table.storyId} = ${stories.id}${done})`;
+/**
+ * `(SELECT ARRAY[count(*) FILTER (WHERE status = 'completed'), count(*)] FROM chunks WHERE story_id = stories.id)`:
+ * a story's finished and total chunks of one table in one subquery.
+ */
+function chunkCounts(table: typeof imageChunks | typeof audioChunks) {
+  return sql<number[] | null>`(select array[count(*) filter (where ${table.status} = 'completed'), count(*)]::int[] from ${table} where ${table.storyId} = ${stories.id})`;
+}
+
+/** The progress columns of a story row with its upload's name, chunk counts and fallbacks. */
+const progressSelection = {
+  story: progressColumns,
+  uploadName: uploads.originalName,
+  imageCounts: chunkCounts(imageChunks),
+  audioCounts: chunkCounts(audioChunks),
+  fallbacks: sql<string[] | null>`coalesce(${stories.metadata} -> 'fallbacks', '[]'::jsonb)`,
+};
+
+/** A row read with {@link progressSelection} as a {@link StoryProgressRecord}. */
+function progressRecord(row: {
+  story: StoryProgressRow;
+  uploadName: string | null;
+  imageCounts: number[] | null;
+  audioCounts: number[] | null;
+  fallbacks: string[] | null;
+}): StoryProgressRecord {
+  const counts = (pair: number[] | null) => ({ done: Number(pair?.[0] ?? 0), total: Number(pair?.[1] ?? 0) });
+  return {
+    story: row.story,
+    uploadName: row.uploadName,
+    images: counts(row.imageCounts),
+    audio: counts(row.audioCounts),
+    fallbacks: Array.isArray(row.fallbacks) ? row.fallbacks : [],
+  };
 }
 
 /** Column of each step's status on a story. */
@@ -151,32 +182,23 @@ export class StoryRepository {
   }
 
   /**
-   * Every story of a batch in position order, with its upload's file name and its image and audio
-   * chunk counts, in one statement (status polls and batch refreshes read this, so it must not
-   * grow with the stories: no query per story, and no story texts).
+   * A batch and every story of it in position order, each with its upload's file name and its image
+   * and audio chunk counts, in one statement whatever the number of stories (the batch's columns
+   * come with each story row; no story texts). What status polls and batch refreshes read.
+   * @returns undefined when there is no such batch.
    */
-  async progressByBatch(batchId: string): Promise<StoryProgressRecord[]> {
+  async batchWithProgress(batchId: string): Promise<{ batch: BatchJob; stories: StoryProgressRecord[] } | undefined> {
     const rows = await this.db
-      .select({
-        story: progressColumns,
-        uploadName: uploads.originalName,
-        imagesTotal: chunkCount(imageChunks, false),
-        imagesDone: chunkCount(imageChunks, true),
-        audioTotal: chunkCount(audioChunks, false),
-        audioDone: chunkCount(audioChunks, true),
-        fallbacks: sql<string[]>`coalesce(${stories.metadata} -> 'fallbacks', '[]'::jsonb)`,
-      })
-      .from(stories)
+      .select({ batch: getTableColumns(batchJobs), ...progressSelection })
+      .from(batchJobs)
+      .leftJoin(stories, eq(stories.batchId, batchJobs.id))
       .leftJoin(uploads, eq(uploads.id, stories.uploadId))
-      .where(eq(stories.batchId, batchId))
+      .where(eq(batchJobs.id, batchId))
       .orderBy(asc(stories.position));
-    return rows.map((row) => ({
-      story: row.story,
-      uploadName: row.uploadName,
-      images: { done: Number(row.imagesDone), total: Number(row.imagesTotal) },
-      audio: { done: Number(row.audioDone), total: Number(row.audioTotal) },
-      fallbacks: Array.isArray(row.fallbacks) ? row.fallbacks : [],
-    }));
+    const [first] = rows;
+    if (!first) return undefined;
+    const withStories = rows.filter((row): row is typeof row & { story: StoryProgressRow } => row.story !== null);
+    return { batch: first.batch, stories: withStories.map(progressRecord) };
   }
 
   listByBatch(batchId: string): Promise<Story[]> {
@@ -526,7 +548,7 @@ export class StoryRepository {
 
   /**
    * Records a chunk as done and puts its file in place, as one decision: in a transaction holding
-   * the story's row lock (then the chunk's), only while the story has not ended, `place` is given
+   * the story's row lock and the chunk's (taken by one statement), only while the story has not ended, `place` is given
    * the chunk as it is now and moves the new file under its key, or returns false to keep what is
    * there. A chunk whose job was still working when its story failed or was cancelled is not
    * recorded, so the rollback's view (only finished chunks keep files) stays true; and a run
@@ -544,10 +566,16 @@ export class StoryRepository {
   ): Promise<boolean> {
     const table = chunkTable(step);
     return this.db.transaction(async (tx) => {
-      const [story] = await tx.select({ status: stories.status }).from(stories).where(eq(stories.id, chunk.storyId)).for('update');
-      if (!story || storyHasEnded(story)) return false;
-      const [current] = await tx.select({ status: table.status, storageKey: table.storageKey }).from(table).where(eq(table.id, chunk.id)).for('update');
-      if (!current || !(await place(current))) return false;
+      // One statement takes both row locks (the story's first: it is the outer side of the join).
+      const [row] = await tx
+        .select({ storyStatus: stories.status, status: table.status, storageKey: table.storageKey })
+        .from(stories)
+        .innerJoin(table, and(eq(table.id, chunk.id), eq(table.storyId, stories.id)))
+        .where(eq(stories.id, chunk.storyId))
+        .for('update');
+      if (!row || storyHasEnded({ status: row.storyStatus })) return false;
+      const current = { status: row.status, storageKey: row.storageKey };
+      if (!(await place(current))) return false;
       await tx
         .update(table)
         .set({ ...(values as ChunkValues<ChunkKind>), status: 'completed', error: null })

@@ -194,13 +194,13 @@ export class BatchService {
 
   /**
    * The batch, each story with its chunk counts, and the summary computed from them (read only).
-   * Two statements whatever the number of stories: the batch, then its stories with file names
-   * and chunk counts ({@link StoryRepository.progressByBatch}).
+   * One statement whatever the number of stories ({@link StoryRepository.batchWithProgress}).
    */
   async snapshot(batchId: string): Promise<{ batch: BatchJob; inputs: StoryProgressInput[]; summary: BatchSummary } | undefined> {
-    const batch = await this.batches.get(batchId);
-    if (!batch) return undefined;
-    const inputs: StoryProgressInput[] = (await this.stories.progressByBatch(batchId)).map(({ story, uploadName, images, audio, fallbacks }) => ({
+    const found = await this.stories.batchWithProgress(batchId);
+    if (!found) return undefined;
+    const { batch } = found;
+    const inputs: StoryProgressInput[] = found.stories.map(({ story, uploadName, images, audio, fallbacks }) => ({
       story,
       fileName: uploadName || story.title || story.id,
       images,
