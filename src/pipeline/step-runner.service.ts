@@ -72,7 +72,7 @@ export class StepRunnerService {
     // Its heartbeat tells the reconciler that this run is alive, however long it takes.
     const stopHeartbeat = this.heartbeat.track(runId);
     // The story's retry count when this run began: a failure after a later retry is not the retried story's.
-    const generation = (await this.stories.get(storyId))?.generation;
+    const generation = await this.stories.generation(storyId);
     const what = `story ${storyId} ${step}${chunkIndex === undefined ? '' : ` chunk ${chunkIndex + 1}`} (attempt ${attempt})`;
     if (job.id) this.running.set(job.id, storyId);
     try {
@@ -102,7 +102,7 @@ export class StepRunnerService {
       const permanent = isPermanent(error);
       this.logger.warn(`${what} failed${permanent ? ' for good' : ''}: ${message}`);
       if (permanent || attempt >= (job.opts.attempts ?? 1)) {
-        if (generation !== undefined && (await this.stories.get(storyId))?.generation !== generation) {
+        if (generation !== undefined && (await this.stories.generation(storyId)) !== generation) {
           // The story was retried while this ran: the retry wants this work done, so it goes again.
           this.logger.warn(`${what}: the story was retried meanwhile; running it again`);
           await this.delay(job, token, 0);

@@ -146,6 +146,12 @@ export class StoryRepository {
     return row;
   }
 
+  /** A story's retry count (`generation`), read alone; undefined when the story does not exist. */
+  async generation(id: string): Promise<number | undefined> {
+    const [row] = await this.db.select({ generation: stories.generation }).from(stories).where(eq(stories.id, id));
+    return row?.generation;
+  }
+
   async getOrThrow(id: string): Promise<Story> {
     const story = await this.get(id);
     if (!story) throw new Error(`Story ${id} does not exist`);
@@ -199,6 +205,16 @@ export class StoryRepository {
     if (!first) return undefined;
     const withStories = rows.filter((row): row is typeof row & { story: StoryProgressRow } => row.story !== null);
     return { batch: first.batch, stories: withStories.map(progressRecord) };
+  }
+
+  /**
+   * One story's progress (columns without its texts, upload name, chunk counts, fallbacks) in
+   * one statement: what a live progress event needs.
+   * @returns undefined when there is no such story.
+   */
+  async storyProgress(id: string): Promise<StoryProgressRecord | undefined> {
+    const [row] = await this.db.select(progressSelection).from(stories).leftJoin(uploads, eq(uploads.id, stories.uploadId)).where(eq(stories.id, id));
+    return row && progressRecord(row);
   }
 
   listByBatch(batchId: string): Promise<Story[]> {

@@ -74,8 +74,9 @@ export class LiveEventsService implements OnModuleInit, BeforeApplicationShutdow
   private async onStep(event: StepEvent): Promise<void> {
     const room = storyRoom(event.storyId);
     await this.live.withRoomLock(room, async () => {
-      const story = await this.stories.get(event.storyId);
-      if (!story) return;
+      const progress = await this.stories.storyProgress(event.storyId);
+      if (!progress) return;
+      const { story } = progress;
       const base = { storyId: story.id, batchId: story.batchId };
       if (story.autoMode.enabled && event.step === 'story' && event.state === 'started' && (await this.live.once(startMarker(story)))) {
         await this.publish(room, 'auto-mode-start', { ...base, steps: stepsOf(story), autoMode: story.autoMode });
@@ -93,7 +94,7 @@ export class LiveEventsService implements OnModuleInit, BeforeApplicationShutdow
           ...step,
           status: story.status,
           steps: stepsOf(story),
-          percentage: storyPercentage(story, await this.counts(story.id)),
+          percentage: storyPercentage(story, progress),
         });
       }
     });
@@ -159,11 +160,6 @@ export class LiveEventsService implements OnModuleInit, BeforeApplicationShutdow
       }
     });
   }
-
-  private async counts(storyId: string) {
-    const [images, audio] = await Promise.all([this.stories.chunkCounts(storyId, 'images'), this.stories.chunkCounts(storyId, 'audio')]);
-    return { images, audio };
-  }
 }
 
-const startMarker = (story: Story) => `auto-mode-start:${story.id}`;
+const startMarker = (story: Pick<Story, 'id'>) => `auto-mode-start:${story.id}`;

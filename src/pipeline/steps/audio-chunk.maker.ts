@@ -18,7 +18,7 @@ export class AudioChunkMaker implements ChunkMaker<'audio'> {
     private readonly media: MediaRepository,
   ) {}
 
-  async make(story: Story, chunk: AudioChunk, _total: number, signal?: AbortSignal): Promise<MadeChunk<'audio'>> {
+  async make(story: Story, chunk: AudioChunk, { signal }: { signal?: AbortSignal }): Promise<MadeChunk<'audio'>> {
     const synthesizer = this.providers.speechSynthesizer(story.providers.speech);
     const language = story.language ?? 'en';
     const speech = await synthesizer.synthesize({ text: chunk.spokenText, language, voice: story.autoMode.audioVoice, signal });

@@ -21,8 +21,8 @@ export interface MadeChunk<K extends ChunkKind> {
 /** Makes the file of one chunk of a kind: the per-kind part of ChunkStepRunner. */
 export interface ChunkMaker<K extends ChunkKind> {
   /**
-   * @param total the story's number of chunks of this kind.
+   * @param options.total reads the story's number of chunks of this kind (for a maker that needs it).
    * @throws ProviderError from the provider; the step runner decides on a retry.
    */
-  make(story: Story, chunk: ChunkOf<K>, total: number, signal?: AbortSignal): Promise<MadeChunk<K>>;
+  make(story: Story, chunk: ChunkOf<K>, options: { total: () => Promise<number>; signal?: AbortSignal }): Promise<MadeChunk<K>>;
 }

@@ -48,9 +48,9 @@ export class ChunkStepRunner {
 
     const done = chunk.status === 'completed' && chunk.storageKey && (await this.storage.exists(chunk.storageKey));
     if (!done) {
-      const { total } = await this.stories.chunkCounts(storyId, kind);
       const maker: ChunkMaker<K> = this.makers[kind];
-      const made = await maker.make(story, chunk, total, signal);
+      const total = async () => (await this.stories.chunkCounts(storyId, kind)).total;
+      const made = await maker.make(story, chunk, { total, signal });
       const key = artifacts.key(storyId, chunk.index, made.extension);
       // Made beside its key and put in place only when recorded (see StoryRepository.completeChunk).
       const staged = await this.storage.stage(key, made.data);

@@ -9,13 +9,13 @@ import { imageSeedOf } from './story.step.js';
 export class ImageChunkMaker implements ChunkMaker<'images'> {
   constructor(private readonly providers: ProviderRegistry) {}
 
-  async make(story: Story, chunk: ImageChunk, total: number, signal?: AbortSignal): Promise<MadeChunk<'images'>> {
+  async make(story: Story, chunk: ImageChunk, { total, signal }: { total: () => Promise<number>; signal?: AbortSignal }): Promise<MadeChunk<'images'>> {
     const generator = this.providers.imageGenerator(story.providers.images);
     const image = await generator.generate({
       prompt: chunk.prompt,
       text: chunk.text,
       index: chunk.index,
-      total,
+      total: await total(),
       title: story.title ?? '',
       style: story.style,
       language: story.language ?? 'en',

@@ -22,7 +22,7 @@ function setup(options: { generationLater?: number } = {}) {
       finish: async (id: string, _started: number, error?: string) => void calls.runs.push({ id, error }),
     } as never,
     // The story's generation: 3 when the run starts; `generationLater` when read again after a failure.
-    { get: async () => ({ generation: reads++ === 0 ? 3 : (options.generationLater ?? 3) }) } as never,
+    { generation: async () => (reads++ === 0 ? 3 : (options.generationLater ?? 3)) } as never,
     { failStep: async (storyId: string, step: string, error: string, generation?: number) => void calls.failed.push({ storyId, step, error, generation }) } as never,
     {
       workerId: 'w1',
