@@ -9,19 +9,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import {
   buildCardArgs,
-  buildGainLimiterArgs,
+  buildEbur128Args,
+  buildGainEncodeArgs,
   buildDurationProbeArgs,
   buildSilenceDetectArgs,
   parseSilences,
   type Silence,
   buildJoinClipsArgs,
   buildLoudnormApplyArgs,
-  buildLoudnormMeasureArgs,
   parseDecodedDurationMs,
   type FfmpegColor,
 } from '../media/ffmpeg-args.js';
 import { fontFamilyName } from '../media/font-name.js';
-import { pcmDurationMs, pcmSilences, type PcmWav, readPcmWav } from '../media/wav.js';
+import { joinPcmWavs, pcmDurationMs, pcmSilences, type PcmWav, readPcmWav } from '../media/wav.js';
+import { type LoudnessReading, parseEbur128 } from '../media/ebur128.js';
 import { type BurnCaptions, captionScript } from '../media/captions.js';
 import {
   buildChapterMetadata,
@@ -37,15 +38,7 @@ import {
   type SlideInput,
   type X264Preset,
 } from '../media/video.js';
-import {
-  LOUDNESS_TOLERANCE_LU,
-  MAX_LIMITER_PASSES,
-  nextLimiterGainDb,
-  parseLoudnormJson,
-  planLoudnessNormalization,
-  type LimiterAttempt,
-  type LoudnormMeasurement,
-} from '../media/loudnorm.js';
+import { type GainAttempt, LOUDNESS_TOLERANCE_LU, MAX_ENCODE_PASSES, nextGainDb, planLoudnessNormalization } from '../media/loudnorm.js';
 import { makeScratchDir } from './scratch.js';
 import {
   type AudioProbe,
@@ -76,7 +69,13 @@ export interface JoinClipsOptions {
   clips: string[];
   outFile: string;
   pauseMs: number;
+  /** Output sample rate, Hz (see `clipRate`). */
   sampleRate: number;
+  /**
+   * When every clip is a mono 16-bit PCM WAV at one rate, join them in this process at that rate
+   * instead (no ffmpeg run; the encode that follows resamples once). Default false.
+   */
+  clipRate?: boolean;
   signal?: AbortSignal;
 }
 
@@ -91,16 +90,17 @@ export interface NormalizeLoudnessOptions {
   signal?: AbortSignal;
 }
 
-export type LoudnessMethod = 'loudnorm-linear' | 'loudnorm-dynamic' | 'loudnorm-single' | 'gain-limiter';
+/** How the written file was made (see `LoudnessPlan`). */
+export type LoudnessMethod = 'gain' | 'gain-limiter' | 'loudnorm-single';
 
 export interface NormalizeLoudnessResult {
-  /** Pass 1: the input as measured. */
-  measured: LoudnormMeasurement;
+  /** Pass 1: the input as measured (ebur128). */
+  measured: LoudnessReading;
   /** The written MP3 as measured (its `inputI` / `inputTp` are the file's loudness and true peak). */
-  output: LoudnormMeasurement;
+  output: LoudnessReading;
   /** How the written file was made. */
   method: LoudnessMethod;
-  /** ffmpeg runs it took (measure, then apply + check per attempt). */
+  /** ffmpeg runs it took (measure, then encode + check per attempt). */
   runs: number;
 }
 
@@ -226,6 +226,19 @@ async function readWavFile(file: string): Promise<PcmWav | undefined> {
   }
 }
 
+/** The sample layout of a PCM WAV file from its first 4 KiB (its samples cut to what that holds); undefined for any other file. */
+async function readWavHeader(file: string): Promise<PcmWav | undefined> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const head = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return readPcmWav(head.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
+
 /** ffprobe processes at a time when joinClips measures its clips. */
 const PROBE_CONCURRENCY = 4;
 const MAX_BUFFER = 256 * 1024 * 1024;
@@ -274,10 +287,29 @@ export class MediaRepository {
     return parseSilences(stderr, durationMs);
   }
 
-  /** Joins clips into one mono 16-bit WAV at `sampleRate`, `pauseMs` of silence between clips. */
+  /**
+   * Joins clips into one mono 16-bit WAV at `sampleRate`, `pauseMs` of silence between clips, each
+   * clip faded in and out over 10 ms. With `clipRate`, clips that are all mono 16-bit PCM WAV at one
+   * rate are joined in this process at that rate (see `joinPcmWavs`); anything else goes through
+   * one ffmpeg run.
+   */
   async joinClips(options: JoinClipsOptions): Promise<void> {
     const { signal } = options;
     if (options.clips.length === 0) throw new Error('joinClips: no clips to join');
+    if (options.clipRate) {
+      const wavs: PcmWav[] = [];
+      for (const file of options.clips) {
+        const wav = await readWavFile(file);
+        if (!wav || wav.channels !== 1 || wav.bitsPerSample !== 16 || wav.sampleRate !== (wavs[0]?.sampleRate ?? wav.sampleRate)) break;
+        wavs.push(wav);
+      }
+      const joined = wavs.length === options.clips.length ? joinPcmWavs(wavs, { pauseMs: options.pauseMs }) : undefined;
+      if (joined) {
+        signal?.throwIfAborted();
+        await this.writeAtomically(options.outFile, 'wav', (tmp) => writeFile(tmp, joined));
+        return;
+      }
+    }
     const durations = await mapLimited(options.clips, PROBE_CONCURRENCY, (file) => this.durationMs(file, signal));
     await this.writeAtomically(options.outFile, 'wav', (tmp) =>
       this.run(
@@ -295,61 +327,72 @@ export class MediaRepository {
 
   /**
    * EBU R128 loudness normalisation to an MP3 at `sampleRate` and `bitrateKbps`.
-   * Pass 1 measures (loudnorm). Pass 2 is loudnorm with the measured values (`linear=true`) when
-   * one gain fits under the true-peak ceiling; otherwise (peaky speech) a gain and an oversampled
-   * limiter, re-aimed from the measured result until it is within {@link LOUDNESS_TOLERANCE_LU}
-   * (at most {@link MAX_LIMITER_PASSES} times). The written file is measured after every pass;
-   * the attempt closest to the target is kept.
+   * Pass 1 measures the input (ebur128, true peak). Then each encode pass applies a gain (and, when
+   * the gain would lift the true peak over the ceiling, an oversampled limiter at the ceiling, at
+   * 4× the lower of the input and output rates), measures what goes into the encoder on the way,
+   * and the written MP3 is measured (ebur128, true peak). A pass more than
+   * {@link LOUDNESS_TOLERANCE_LU} off is aimed again (see `nextGainDb`), at most
+   * {@link MAX_ENCODE_PASSES} times; the first limiter pass also measures the chain 2 dB higher, so
+   * the second lands. The attempt closest to the target is kept (files over the true-peak ceiling
+   * + 0.5 dB only when nothing else is left). A silent input gets one loudnorm pass.
    */
   async normalizeLoudness(options: NormalizeLoudnessOptions): Promise<NormalizeLoudnessResult> {
     const { signal, lufs, truePeakDb, sampleRate, bitrateKbps } = options;
-    const target = { lufs, truePeakDb };
-    const first = await this.run(this.ffmpeg, buildLoudnormMeasureArgs({ inFile: options.inFile, ...target }), signal);
-    const measured = parseLoudnormJson(first.stderr);
+    const measure = async (file: string) => parseEbur128((await this.run(this.ffmpeg, buildEbur128Args(file, { truePeak: true }), signal)).stderr);
+    const measured = await measure(options.inFile);
     let runs = 1;
+    const inputRate = (await readWavHeader(options.inFile))?.sampleRate ?? sampleRate;
 
     const dir = path.dirname(options.outFile);
     const tmpFiles: string[] = [];
-    const candidates: { file: string; output: LoudnormMeasurement; method: LoudnessMethod }[] = [];
-    const distance = (m: LoudnormMeasurement) => (Number.isFinite(m.inputI) ? Math.abs(m.inputI - lufs) : Infinity);
-    /** Writes one candidate MP3 and measures it. */
-    const attempt = async (method: LoudnessMethod, args: (tmp: string) => string[]) => {
+    const candidates: { file: string; output: LoudnessReading; method: LoudnessMethod }[] = [];
+    const distance = (m: LoudnessReading) => (Number.isFinite(m.inputI) ? Math.abs(m.inputI - lufs) : Infinity);
+    const tmpFile = () => {
       const file = path.join(dir, `.${path.basename(options.outFile)}.${randomUUID()}.tmp.mp3`);
       tmpFiles.push(file);
-      const applied = await this.run(this.ffmpeg, args(file), signal);
-      const check = await this.run(this.ffmpeg, buildLoudnormMeasureArgs({ inFile: file, ...target }), signal);
-      runs += 2;
-      const output = parseLoudnormJson(check.stderr);
-      const fellBack = method === 'loudnorm-linear' && parseLoudnormJson(applied.stderr).normalizationType === 'dynamic';
-      candidates.push({ file, output, method: fellBack ? 'loudnorm-dynamic' : method });
-      return output;
+      return file;
     };
 
     try {
-      const plan = planLoudnessNormalization(measured, target);
-      const history: LimiterAttempt[] = [];
-      let limiterGain: number | undefined;
-      if (plan.method === 'gain-limiter') {
-        limiterGain = plan.gainDb;
+      const plan = planLoudnessNormalization(measured, { lufs, truePeakDb });
+      if (plan.method === 'loudnorm-single') {
+        const file = tmpFile();
+        await this.run(this.ffmpeg, buildLoudnormApplyArgs({ inFile: options.inFile, outFile: file, lufs, truePeakDb, sampleRate, bitrateKbps }), signal);
+        candidates.push({ file, output: await measure(file), method: plan.method });
+        runs += 2;
       } else {
-        const output = await attempt(plan.method, (tmp) =>
-          buildLoudnormApplyArgs({ inFile: options.inFile, outFile: tmp, ...target, measured, sampleRate, bitrateKbps }),
-        );
-        // The encoded file can still miss (libmp3lame ≤ 160k shifts tonal material by ~0.4 LU):
-        // aim again from what was measured, with the limiter guarding the ceiling.
-        if (plan.method === 'loudnorm-linear' && distance(output) > LOUDNESS_TOLERANCE_LU && Number.isFinite(output.inputI)) {
-          history.push({ gainDb: lufs - measured.inputI, outputLufs: output.inputI });
-          limiterGain = nextLimiterGainDb(history, lufs);
+        const attempts: GainAttempt[] = [];
+        let gainDb = plan.gainDb;
+        let limited = plan.method === 'gain-limiter';
+        for (let pass = 0; pass < MAX_ENCODE_PASSES; pass++) {
+          limited ||= measured.inputTp + gainDb > truePeakDb;
+          const probeGainDb = limited && !attempts.some((a) => a.probe) ? gainDb + 2 : undefined;
+          const file = tmpFile();
+          const encoded = await this.run(
+            this.ffmpeg,
+            buildGainEncodeArgs({
+              inFile: options.inFile,
+              outFile: file,
+              gainDb,
+              limiter: limited ? { ceilingDb: truePeakDb, rate: 4 * Math.min(inputRate, sampleRate) } : undefined,
+              probeGainDb,
+              sampleRate,
+              bitrateKbps,
+            }),
+            signal,
+          );
+          const output = await measure(file);
+          runs += 2;
+          candidates.push({ file, output, method: limited ? 'gain-limiter' : 'gain' });
+          if (!Number.isFinite(output.inputI) || distance(output) <= LOUDNESS_TOLERANCE_LU) break;
+          attempts.push({
+            gainDb,
+            pcmLufs: parseEbur128(encoded.stderr, 'pcm').inputI,
+            outputLufs: output.inputI,
+            probe: probeGainDb === undefined ? undefined : { gainDb: probeGainDb, pcmLufs: parseEbur128(encoded.stderr, 'probe').inputI },
+          });
+          gainDb = nextGainDb(attempts, lufs, measured.inputI);
         }
-      }
-      for (let pass = 0; limiterGain !== undefined && pass < MAX_LIMITER_PASSES; pass++) {
-        const gainDb = limiterGain;
-        const output = await attempt('gain-limiter', (tmp) =>
-          buildGainLimiterArgs({ inFile: options.inFile, outFile: tmp, gainDb, truePeakDb, sampleRate, bitrateKbps }),
-        );
-        if (!Number.isFinite(output.inputI) || distance(output) <= LOUDNESS_TOLERANCE_LU) break;
-        history.push({ gainDb, outputLufs: output.inputI });
-        limiterGain = nextLimiterGainDb(history, lufs);
       }
 
       // Closest to the target, preferring files under the true-peak ceiling (+0.5 dB for MP3 overshoot).
@@ -371,10 +414,10 @@ export class MediaRepository {
     return parseAudioProbe(stdout);
   }
 
-  /** Integrated loudness (LUFS) and true peak (dBTP) of a file's first audio stream (loudnorm's measurement). */
-  async measureLoudness(file: string, signal?: AbortSignal): Promise<LoudnormMeasurement> {
-    const { stderr } = await this.run(this.ffmpeg, buildLoudnormMeasureArgs({ inFile: file, lufs: -16, truePeakDb: -1.5 }), signal);
-    return parseLoudnormJson(stderr);
+  /** Integrated loudness (LUFS) and true peak (dBTP) of a file's first audio stream (ebur128's measurement). */
+  async measureLoudness(file: string, signal?: AbortSignal): Promise<LoudnessReading> {
+    const { stderr } = await this.run(this.ffmpeg, buildEbur128Args(file, { truePeak: true }), signal);
+    return parseEbur128(stderr);
   }
 
   /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildCardArgs,
   buildDurationProbeArgs,
-  buildGainLimiterArgs,
+  buildGainEncodeArgs,
   buildJoinClipsArgs,
   buildLoudnormApplyArgs,
   buildLoudnormMeasureArgs,
@@ -156,20 +156,36 @@ describe('loudnorm passes', () => {
   });
 });
 
-describe('buildGainLimiterArgs', () => {
-  it('applies the gain, limits at 4× the rate at the ceiling and encodes MP3 at the rate asked', () => {
-    const args = buildGainLimiterArgs({
-      inFile: '/a b/in.wav', outFile: "/o: 'x'.mp3", gainDb: 24.354, truePeakDb: -1.5, sampleRate: 44100, bitrateKbps: 160,
+describe('buildGainEncodeArgs', () => {
+  it('applies the gain, limits at the rate given at the ceiling, measures what it encodes and writes MP3', () => {
+    const args = buildGainEncodeArgs({
+      inFile: '/a b/in.wav', outFile: "/o: 'x'.mp3", gainDb: 24.354, limiter: { ceilingDb: -1.5, rate: 88200 }, sampleRate: 44100, bitrateKbps: 160,
     });
-    expect(args[args.indexOf('-af') + 1]).toBe(
-      'volume=24.35dB,aresample=176400,alimiter=limit=0.8414:attack=5:release=50:level=false:latency=true,aresample=44100',
+    expect(args[args.indexOf('-filter_complex') + 1]).toBe(
+      '[0:a:0]anull[main];' +
+        '[main]volume=24.35dB,aresample=88200,alimiter=limit=0.8414:attack=5:release=50:level=false:latency=true,aresample=44100,asplit=2[enc][measure];' +
+        '[measure]ebur128@pcm=framelog=verbose[pcm]',
     );
-    expect(args.slice(args.indexOf('-ar'))).toEqual(['-ar', '44100', '-c:a', 'libmp3lame', '-b:a', '160k', '-f', 'mp3', "file:/o: 'x'.mp3"]);
+    expect(args.slice(args.indexOf('[enc]') + 1)).toEqual([
+      '-ar', '44100', '-c:a', 'libmp3lame', '-b:a', '160k', '-f', 'mp3', "file:/o: 'x'.mp3", '-map', '[pcm]', '-f', 'null', '-',
+    ]);
     expect(args).toContain('file:/a b/in.wav');
   });
 
+  it('measures the same chain at a second gain when asked, and leaves the limiter out when not asked', () => {
+    const probed = buildGainEncodeArgs({ inFile: '/i.wav', outFile: '/o.mp3', gainDb: 5, limiter: { ceilingDb: -1, rate: 96000 }, probeGainDb: 7, sampleRate: 24000, bitrateKbps: 96 });
+    const graph = probed[probed.indexOf('-filter_complex') + 1]!;
+    expect(graph).toMatch(/^\[0:a:0\]asplit=2\[main\]\[alt\];/);
+    expect(graph).toContain('[alt]volume=7.00dB,aresample=96000,alimiter=limit=0.8913');
+    expect(graph).toMatch(/ebur128@probe=framelog=verbose\[probe\]$/);
+    expect(probed.slice(-5)).toEqual(['-map', '[probe]', '-f', 'null', '-']);
+    const plain = buildGainEncodeArgs({ inFile: '/i.wav', outFile: '/o.mp3', gainDb: -3, sampleRate: 48000, bitrateKbps: 128 });
+    expect(plain[plain.indexOf('-filter_complex') + 1]).toContain('[main]volume=-3.00dB,aresample=48000,asplit=2');
+    expect(plain.join(' ')).not.toContain('alimiter');
+  });
+
   it('refuses a non-finite gain', () => {
-    expect(() => buildGainLimiterArgs({ inFile: '/i', outFile: '/o', gainDb: Infinity, truePeakDb: -1, sampleRate: 48000, bitrateKbps: 128 })).toThrow(/finite/);
+    expect(() => buildGainEncodeArgs({ inFile: '/i', outFile: '/o', gainDb: Infinity, sampleRate: 48000, bitrateKbps: 128 })).toThrow(/finite/);
   });
 });
 
