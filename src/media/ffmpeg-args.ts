@@ -384,12 +384,23 @@ export function cardLayout(width: number, height: number) {
 }
 
 /**
- * One PNG frame: a `gradients` lavfi background (ffmpeg ≥ 5.0), then drawtext for the title
- * (small, top-left), the body (large, left-aligned, centred vertically) and the index label
- * (bottom-right). Text comes from files (`textfile=`, `expansion=none`), so the text itself
- * needs no escaping and `%` is drawn as is; the file paths are escaped for the filter graph.
+ * Several PNG cards in one ffmpeg run. Each card's background is a raw RGB24 frame of its size
+ * (`backgroundFile`, drawn by `cardGradientRgb`), then drawtext for the title (small, top-left),
+ * the body (large, left-aligned, centred vertically) and the index label (bottom-right). Text
+ * comes from files (`textfile=`, `expansion=none`), so the text itself needs no escaping and `%`
+ * is drawn as is; the file paths are escaped for the filter graph.
+ * @throws Error for no cards, an invalid size or colour.
  */
-export function buildCardArgs(options: CardArgsOptions): string[] {
+export function buildCardsArgs(cards: readonly (CardArgsOptions & { backgroundFile: string })[]): string[] {
+  if (cards.length === 0) throw new Error('buildCardsArgs: no cards');
+  const inputs = cards.flatMap((card) => ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-video_size', `${card.width}x${card.height}`, '-i', fileUrl(card.backgroundFile)]);
+  const graph = cards.map((card, i) => `[${i}:v]${cardFilters(card)}[card${i}]`).join(';');
+  const outputs = cards.flatMap((card, i) => ['-map', `[card${i}]`, '-frames:v', '1', '-update', '1', '-c:v', 'png', '-f', 'image2', fileUrl(card.outFile)]);
+  return [...FFMPEG_COMMON, '-y', ...inputs, '-filter_complex', graph, ...outputs];
+}
+
+/** The drawtext chain of one card (see {@link buildCardsArgs}), ending in `format=rgb24`. */
+export function cardFilters(options: CardArgsOptions): string {
   const { width, height } = options;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 16 || height < 16) {
     throw new Error(`invalid card size ${width}x${height}`);
@@ -428,31 +439,7 @@ export function buildCardArgs(options: CardArgsOptions): string[] {
     );
   }
   filters.push('format=rgb24');
-
-  // gradients: x/y outside [0, w-1] / [0, h-1] are silently replaced by random points (ffmpeg 5.1).
-  const background =
-    `gradients=s=${width}x${height}:c0=${options.background.from}:c1=${options.background.to}` +
-    `:x0=0:y0=0:x1=${width - 1}:y1=${height - 1}:nb_colors=2:seed=1:rate=1`;
-
-  return [
-    ...FFMPEG_COMMON,
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    background,
-    '-vf',
-    filters.join(','),
-    '-frames:v',
-    '1',
-    '-update',
-    '1',
-    '-c:v',
-    'png',
-    '-f',
-    'image2',
-    fileUrl(options.outFile),
-  ];
+  return filters.join(',');
 }
 
 /**

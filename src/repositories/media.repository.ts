@@ -8,7 +8,7 @@ import { Inject, Injectable } from '@nestjs/common';
 
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import {
-  buildCardArgs,
+  buildCardsArgs,
   buildEbur128Args,
   buildGainEncodeArgs,
   buildDurationProbeArgs,
@@ -23,6 +23,7 @@ import {
 import { fontFamilyName } from '../media/font-name.js';
 import { joinPcmWavs, pcmDurationMs, pcmSilences, type PcmWav, readPcmWav } from '../media/wav.js';
 import { type LoudnessReading, parseEbur128 } from '../media/ebur128.js';
+import { cardGradientRgb } from '../media/card-background.js';
 import { type BurnCaptions, captionScript } from '../media/captions.js';
 import {
   buildChapterMetadata,
@@ -196,6 +197,9 @@ export interface RenderVideoResult {
   slides: number;
   segments: number;
 }
+
+/** Cards per ffmpeg run at most (each holds a raw frame in memory: 2.7 MB at 1280×720). */
+const CARDS_PER_RUN = 16;
 
 /** Images per ffmpeg run when stills are made, and slides per render segment (memory: ~9 frames per input). */
 const STILLS_PER_RUN = 8;
@@ -499,46 +503,114 @@ export class MediaRepository {
   }
 
   /**
-   * Renders one PNG card. Text goes through temporary files, so it needs no escaping.
+   * Renders one PNG card (see `buildCardsArgs`): the background drawn in this process, the text by
+   * ffmpeg's drawtext through temporary files, so it needs no escaping. Cards asked for while a
+   * run is going are drawn together in the next run (up to {@link CARDS_PER_RUN}); when such a run
+   * fails, each of its cards is drawn again alone, so a failure is the failing card's own. A card
+   * whose `signal` aborts is given up at once (the run stops when all of its cards are given up).
    * @throws Error when the font file cannot be read (drawtext would silently fall back to a
-   * fontconfig font that may lack the glyphs).
+   * fontconfig font that may lack the glyphs); the AbortError when `signal` aborts;
+   * MediaCommandError when ffmpeg fails.
    */
   async renderCard(options: RenderCardOptions): Promise<void> {
-    try {
-      await access(options.fontFile, fsConstants.R_OK);
-    } catch (error) {
-      throw new Error(`font file ${JSON.stringify(options.fontFile)} cannot be read`, { cause: error });
-    }
-    const dir = await makeScratchDir('card-');
-    try {
-      const textFile = async (name: string, text: string | undefined) => {
-        if (text === undefined || text.trim() === '') return undefined;
-        const file = path.join(dir, name);
-        await writeFile(file, text, 'utf8');
-        return file;
-      };
-      const titleFile = await textFile('title.txt', options.title);
-      const bodyFile = await textFile('body.txt', options.bodyLines?.join('\n'));
-      const labelFile = await textFile('label.txt', options.label);
-      await this.writeAtomically(options.outFile, 'png', (tmp) =>
-        this.run(
-          this.ffmpeg,
-          buildCardArgs({
-            outFile: tmp,
-            width: options.width,
-            height: options.height,
-            fontFile: options.fontFile,
-            background: options.background,
-            textColor: options.textColor,
-            accentColor: options.accentColor,
-            titleFile,
-            bodyFile,
-            labelFile,
-          }),
-          options.signal,
-        ),
+    await assertReadable(options.fontFile);
+    const png = await new Promise<Buffer>((resolve, reject) => {
+      const card: PendingCard = { options, resolve, reject, settled: false };
+      const signal = options.signal;
+      if (signal?.aborted) {
+        reject(abortError(signal));
+        return;
+      }
+      signal?.addEventListener(
+        'abort',
+        () => {
+          if (card.settled) return;
+          card.settled = true;
+          reject(abortError(signal));
+          card.onAbort?.();
+        },
+        { once: true },
       );
+      this.cardQueue.push(card);
+      void this.drawQueuedCards();
+    });
+    await this.writeAtomically(options.outFile, 'png', (tmp) => writeFile(tmp, png));
+  }
+
+  private readonly cardQueue: PendingCard[] = [];
+  private drawingCards = false;
+
+  /** Draws queued cards, one run per batch, until the queue is empty. */
+  private async drawQueuedCards(): Promise<void> {
+    if (this.drawingCards) return;
+    this.drawingCards = true;
+    try {
+      // Cards asked for in the same turn of the event loop go into the first run together.
+      await new Promise((resolve) => setImmediate(resolve));
+      while (this.cardQueue.length > 0) {
+        const batch = this.cardQueue.splice(0, CARDS_PER_RUN).filter((card) => !card.settled);
+        if (batch.length === 0) continue;
+        try {
+          await this.drawCards(batch);
+        } catch (error) {
+          if (batch.length === 1) {
+            settle(batch[0]!, () => batch[0]!.reject(error));
+          } else {
+            for (const card of batch.filter((c) => !c.settled)) {
+              await this.drawCards([card]).catch((alone: unknown) => settle(card, () => card.reject(alone)));
+            }
+          }
+        }
+      }
     } finally {
+      this.drawingCards = false;
+    }
+  }
+
+  /** One ffmpeg run for `cards`; resolves each card still wanted with its PNG bytes. */
+  private async drawCards(cards: PendingCard[]): Promise<void> {
+    const stop = new AbortController();
+    for (const card of cards) card.onAbort = () => cards.every((c) => c.settled) && stop.abort();
+    const dir = await makeScratchDir('cards-');
+    try {
+      const backgrounds = new Map<string, string>();
+      const specs = [];
+      for (const [i, { options }] of cards.entries()) {
+        const textFile = async (name: string, text: string | undefined) => {
+          if (text === undefined || text.trim() === '') return undefined;
+          const file = path.join(dir, `${i}-${name}`);
+          await writeFile(file, text, 'utf8');
+          return file;
+        };
+        const look = `${options.width}x${options.height}:${options.background.from}:${options.background.to}`;
+        let backgroundFile = backgrounds.get(look);
+        if (!backgroundFile) {
+          backgroundFile = path.join(dir, `background-${backgrounds.size}.rgb`);
+          await writeFile(backgroundFile, cardGradientRgb(options.width, options.height, options.background.from, options.background.to));
+          backgrounds.set(look, backgroundFile);
+        }
+        specs.push({
+          outFile: path.join(dir, `card-${i}.png`),
+          backgroundFile,
+          width: options.width,
+          height: options.height,
+          fontFile: options.fontFile,
+          background: options.background,
+          textColor: options.textColor,
+          accentColor: options.accentColor,
+          titleFile: await textFile('title.txt', options.title),
+          bodyFile: await textFile('body.txt', options.bodyLines?.join('\n')),
+          labelFile: await textFile('label.txt', options.label),
+        });
+      }
+      await this.run(this.ffmpeg, buildCardsArgs(specs), stop.signal);
+      for (const [i, card] of cards.entries()) {
+        if (card.settled) continue;
+        const png = await readFile(specs[i]!.outFile);
+        settle(card, () => card.resolve(png));
+      }
+    } finally {
+      for (const card of cards) card.onAbort = undefined;
       await rm(dir, { recursive: true, force: true });
     }
   }
@@ -719,6 +791,29 @@ export class MediaRepository {
       );
     });
   }
+}
+
+/** A card waiting for its run (see `MediaRepository.renderCard`). */
+interface PendingCard {
+  options: RenderCardOptions;
+  resolve: (png: Buffer) => void;
+  reject: (error: unknown) => void;
+  /** Resolved, rejected or given up. */
+  settled: boolean;
+  /** Called when the card is given up during its run. */
+  onAbort?: () => void;
+}
+
+/** Settles a pending card once. */
+function settle(card: PendingCard, how: () => void): void {
+  if (card.settled) return;
+  card.settled = true;
+  how();
+}
+
+/** The error an aborted call rejects with (named `AbortError`, like execFile's). */
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError' });
 }
 
 /** @throws Error naming the font file when it cannot be read (drawtext would fall back to a font without the glyphs). */

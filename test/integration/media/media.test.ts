@@ -270,6 +270,25 @@ describe('CardImageGenerator (real ffmpeg)', () => {
     expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
   });
 
+  it('draws cards asked for at once together, each as it would be alone; an aborted one is given up', async () => {
+    const cards = new CardImageGenerator(media, { fontFile: FONT, width: 640, height: 360 });
+    const request = (index: number, genre: string) => ({ prompt: '', text: `Words of card ${index + 1}, Hồ Ba Bể.`, index, total: 6, title: 'Many', style: { genre }, language: 'vi' });
+    const alone = await cards.generate(request(2, 'mystery'));
+    const aborted = new AbortController();
+    const pending = [0, 1, 2, 3, 4].map((i) => cards.generate(request(i, i % 2 ? 'legend' : 'mystery')));
+    const given = cards.generate({ ...request(5, 'horror'), signal: aborted.signal }).catch((e: unknown) => e);
+    aborted.abort();
+    const drawn = await Promise.all(pending);
+    expect(await given).toMatchObject({ name: 'AbortError' });
+    expect(new Set(drawn.map((d) => Buffer.from(d.data).toString('base64'))).size).toBe(5);
+    expect(Buffer.from(drawn[2]!.data).equals(Buffer.from(alone.data))).toBe(true);
+    for (const [i, d] of drawn.entries()) {
+      const file = path.join(root, `batch-card-${i}.png`);
+      await writeFile(file, d.data);
+      expect(await streamInfo(file)).toMatchObject({ codec: 'png', width: 640, height: 360 });
+    }
+  });
+
   it('reports a missing font as a permanent ProviderError', async () => {
     const cards = new CardImageGenerator(media, { fontFile: path.join(root, 'no-such-font.ttf') });
     const error = await cards

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import {
-  buildCardArgs,
+  buildCardsArgs,
+  cardFilters,
   buildDurationProbeArgs,
   buildGainEncodeArgs,
   buildJoinClipsArgs,
@@ -209,7 +210,7 @@ describe('decoded duration', () => {
   });
 });
 
-describe('buildCardArgs', () => {
+describe('buildCardsArgs', () => {
   const base = {
     outFile: `${NASTY_DIR}/card.png`,
     width: 1280,
@@ -223,21 +224,22 @@ describe('buildCardArgs', () => {
     labelFile: `${NASTY_DIR}/label.txt`,
   };
 
-  it('draws a gradient and three text files into one PNG frame', () => {
-    const args = buildCardArgs(base);
-    expect(args.slice(3, 8)).toEqual([
-      '-y', '-f', 'lavfi', '-i',
-      'gradients=s=1280x720:c0=0x0f172a:c1=0x1e3a8a:x0=0:y0=0:x1=1279:y1=719:nb_colors=2:seed=1:rate=1',
-    ]);
-    expect(args.slice(-9)).toEqual(['-frames:v', '1', '-update', '1', '-c:v', 'png', '-f', 'image2', `file:${NASTY_DIR}/card.png`]);
-    const vf = args[args.indexOf('-vf') + 1]!;
-    expect(vf.endsWith(',format=rgb24')).toBe(true);
-    expect(vf.match(/drawtext=/g)).toHaveLength(3);
-    expect(vf.match(/expansion=none/g)).toHaveLength(3);
+  it('draws three text files on each raw background, one PNG frame per card, in one run', () => {
+    const second = { ...base, outFile: `${NASTY_DIR}/card 2.png`, backgroundFile: `${NASTY_DIR}/bg 2.rgb` };
+    const args = buildCardsArgs([{ ...base, backgroundFile: `${NASTY_DIR}/bg.rgb` }, second]);
+    expect(args.slice(3, 12)).toEqual(['-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-video_size', '1280x720', '-i', `file:${NASTY_DIR}/bg.rgb`]);
+    expect(args).toContain(`file:${NASTY_DIR}/bg 2.rgb`);
+    expect(args.slice(-11)).toEqual(['-map', '[card1]', '-frames:v', '1', '-update', '1', '-c:v', 'png', '-f', 'image2', `file:${NASTY_DIR}/card 2.png`]);
+    const graph = args[args.indexOf('-filter_complex') + 1]!;
+    expect(graph.startsWith('[0:v]drawtext=')).toBe(true);
+    expect(graph).toContain(',format=rgb24[card0];[1:v]drawtext=');
+    expect(graph.match(/drawtext=/g)).toHaveLength(6);
+    expect(graph.match(/expansion=none/g)).toHaveLength(6);
+    expect(() => buildCardsArgs([])).toThrow(/no cards/);
   });
 
   it('escapes font and text paths so they survive both filter parsers', () => {
-    const vf = buildCardArgs(base).find((a, i, all) => all[i - 1] === '-vf')!;
+    const vf = cardFilters(base);
     // The graph parser splits filters at unescaped commas: undo that level first.
     const filters = vf.split(/(?<!\\),/).map(unescapeOnce);
     expect(filters).toHaveLength(4);
@@ -249,16 +251,16 @@ describe('buildCardArgs', () => {
 
   it('sizes the text from the height and skips missing text', () => {
     expect(cardLayout(1280, 720)).toMatchObject({ bodySize: 56, titleSize: 30, labelSize: 26 });
-    const vf = buildCardArgs({ ...base, titleFile: undefined, labelFile: undefined }).find((a, i, all) => all[i - 1] === '-vf')!;
+    const vf = cardFilters({ ...base, titleFile: undefined, labelFile: undefined });
     expect(vf.match(/drawtext=/g)).toHaveLength(1);
     expect(vf).toContain('fontsize=56');
     expect(vf).toContain('y=(h-text_h)/2');
   });
 
   it('rejects colours that could inject filter syntax and bad sizes', () => {
-    expect(() => buildCardArgs({ ...base, textColor: 'white:x=0' })).toThrow(/colour/);
-    expect(() => buildCardArgs({ ...base, width: 0 })).toThrow(/size/);
-    expect(() => buildCardArgs({ ...base, textColor: 'black@0.5' })).not.toThrow();
+    expect(() => cardFilters({ ...base, textColor: 'white:x=0' })).toThrow(/colour/);
+    expect(() => cardFilters({ ...base, width: 0 })).toThrow(/size/);
+    expect(() => cardFilters({ ...base, textColor: 'black@0.5' })).not.toThrow();
   });
 });
 

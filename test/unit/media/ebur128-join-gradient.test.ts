@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { parseEbur128, parseEbur128Summaries } from '../../../src/media/ebur128.js';
+import { cardGradientRgb } from '../../../src/media/card-background.js';
 import { joinPcmWavs, pcmDurationMs, pcmToWav, readPcmWav } from '../../../src/media/wav.js';
 
 const summary = (name: string, i: string, thresh: string, lra: string, peak?: string) =>
@@ -80,5 +81,19 @@ describe('joinPcmWavs', () => {
     const stereo = readPcmWav(pcmToWav(Buffer.alloc(400), 22050, 2))!;
     expect(joinPcmWavs([stereo], { pauseMs: 0 })).toBeUndefined();
     expect(() => joinPcmWavs([], { pauseMs: 0 })).toThrow(/no clips/);
+  });
+});
+
+describe('cardGradientRgb', () => {
+  it('runs from the first colour at the top-left to the second at the bottom-right', () => {
+    const rgb = cardGradientRgb(64, 36, '0x0f172a', '0x1e3a8a');
+    expect(rgb.length).toBe(64 * 36 * 3);
+    expect([...rgb.subarray(0, 3)]).toEqual([0x0f, 0x17, 0x2a]);
+    expect([...rgb.subarray(rgb.length - 3)]).toEqual([0x1e, 0x3a, 0x8a]);
+    // The centre is half-way; the other two corners share one colour only on a square.
+    const centre = (18 * 64 + 32) * 3;
+    expect(rgb[centre + 2]).toBeGreaterThan(0x2a + 0.4 * (0x8a - 0x2a));
+    expect(rgb[centre + 2]).toBeLessThan(0x2a + 0.6 * (0x8a - 0x2a));
+    expect(() => cardGradientRgb(4, 4, 'white', '0x000000')).toThrow(/0xRRGGBB/);
   });
 });
