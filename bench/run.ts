@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: B1–B5 one after the other, each in a process of its own, then their figures
+ * `npm run bench`: B1–B6 one after the other, each in a process of its own, then their figures
  * against the targets into bench/RESULTS.md (the section between the `npm run bench` markers is
  * replaced; the rest of the file stays), with the date, the cores and the load average.
  *
@@ -22,6 +22,8 @@ const BENCHES: { id: string; file: string; args: string[] }[] = [
   { id: 'B3', file: 'b3-media.js', args: ['--repeat', '2'] },
   { id: 'B4', file: 'batch-status.js', args: ['--database-url', POSTGRES_URL, '--seconds', '5', '--rounds', '3', '--connections', '10', '--words', '60'] },
   { id: 'B5', file: 'b5-memory-intake.js', args: [] },
+  // About two minutes on an idle machine: 4 stories of 150 words, once with 1 worker process, once with 2.
+  { id: 'B6', file: 'b6-workers.js', args: ['--database-url', POSTGRES_URL, '--stories', '4', '--words', '150'] },
 ];
 const only = arg('only')?.split(',');
 const START = '<!-- npm run bench: start -->';

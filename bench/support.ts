@@ -92,12 +92,24 @@ export function median(values: number[]): number {
 /** The 1-minute load average, one decimal. */
 export const load1 = (): number => Math.round(os.loadavg()[0]! * 10) / 10;
 
-/** CPU seconds (user + system) of this process and of its waited-for children, from /proc/self/stat. */
-export async function cpuSeconds(): Promise<{ self: number; children: number }> {
-  const stat = await fs.readFile('/proc/self/stat', 'utf8');
+/**
+ * CPU seconds (user + system) of a process (this one by default) and of its waited-for children
+ * (ffmpeg, espeak-ng …), from /proc/<pid>/stat (clock ticks of 1/100 s).
+ */
+export async function cpuSeconds(pid: number | 'self' = 'self'): Promise<{ self: number; children: number }> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const tick = 100;
   return { self: (Number(fields[11]) + Number(fields[12])) / tick, children: (Number(fields[13]) + Number(fields[14])) / tick };
+}
+
+/** Busy and total CPU seconds of the whole machine since boot, summed over its cores, from /proc/stat (idle and iowait count as not busy). */
+export async function machineCpuSeconds(): Promise<{ busy: number; total: number }> {
+  const line = (await fs.readFile('/proc/stat', 'utf8')).split('\n')[0]!;
+  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = ticks.reduce((sum, t) => sum + t, 0);
+  const idle = ticks[3]! + ticks[4]!;
+  return { busy: (total - idle) / 100, total: total / 100 };
 }
 
 /** One figure of a benchmark, against its target. */
@@ -188,13 +200,13 @@ export function fakeProviderEnv(baseUrl: string): Record<string, string> {
 const load = <T>(file: string): Promise<T> => import(path.join(DIST, file)) as Promise<T>;
 export const app$ = {
   core: () => import('@nestjs/core'),
-  module: () => load<typeof import('../src/app.module.js')>('app.module.js'),
+  module: () => load<typeof import('../src/app/app.module.js')>('app/app.module.js'),
   config: () => load<typeof import('../src/config/config.js')>('config/config.js'),
   queues: () => load<typeof import('../src/repositories/queue.repository.js')>('repositories/queue.repository.js'),
   stories: () => load<typeof import('../src/repositories/story.repository.js')>('repositories/story.repository.js'),
   batches: () => load<typeof import('../src/repositories/batch.repository.js')>('repositories/batch.repository.js'),
   users: () => load<typeof import('../src/repositories/user.repository.js')>('repositories/user.repository.js'),
-  upload: () => load<typeof import('../src/services/upload.service.js')>('services/upload.service.js'),
+  upload: () => load<typeof import('../src/services/intake.service.js')>('services/intake.service.js'),
   batch: () => load<typeof import('../src/services/batch.service.js')>('services/batch.service.js'),
   database: () => load<typeof import('../src/db/database.js')>('db/database.js'),
 };
@@ -233,7 +245,7 @@ export async function startBenchApp(env: Record<string, string>, options: { post
   const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, workers: true, http: false }), { logger: ['error'] });
   await app.init();
   const { UserRepository } = await app$.users();
-  const { UploadService } = await app$.upload();
+  const { IntakeService } = await app$.upload();
   const { BatchService } = await app$.batch();
   const { BatchRepository } = await app$.batches();
   const { StoryRepository } = await app$.stories();
@@ -244,7 +256,7 @@ export async function startBenchApp(env: Record<string, string>, options: { post
     userId: user.id,
     async upload(files) {
       const ids: string[] = [];
-      for (const file of files) ids.push((await app.get(UploadService).ingest({ userId: user.id, fileName: file.name, bytes: Buffer.from(file.text, 'utf8') })).id);
+      for (const file of files) ids.push((await app.get(IntakeService).ingest({ userId: user.id, fileName: file.name, bytes: Buffer.from(file.text, 'utf8') })).id);
       return ids;
     },
     async runBatch(uploadIds, autoMode) {

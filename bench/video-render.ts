@@ -23,13 +23,13 @@ import type { INestApplicationContext } from '@nestjs/common';
 const dist = new URL('../../', import.meta.url);
 const load = <T>(file: string): Promise<T> => import(new URL(file, dist).href) as Promise<T>;
 const { NestFactory } = await import('@nestjs/core');
-const { AppModule } = await load<typeof import('../src/app.module.js')>('app.module.js');
+const { AppModule } = await load<typeof import('../src/app/app.module.js')>('app/app.module.js');
 const { loadConfig } = await load<typeof import('../src/config/config.js')>('config/config.js');
 const { QueueRepository } = await load<typeof import('../src/repositories/queue.repository.js')>('repositories/queue.repository.js');
 const { StoryRepository } = await load<typeof import('../src/repositories/story.repository.js')>('repositories/story.repository.js');
 const { BatchRepository } = await load<typeof import('../src/repositories/batch.repository.js')>('repositories/batch.repository.js');
 const { UserRepository } = await load<typeof import('../src/repositories/user.repository.js')>('repositories/user.repository.js');
-const { UploadService } = await load<typeof import('../src/services/upload.service.js')>('services/upload.service.js');
+const { IntakeService } = await load<typeof import('../src/services/intake.service.js')>('services/intake.service.js');
 const { BatchService } = await load<typeof import('../src/services/batch.service.js')>('services/batch.service.js');
 const { VideoStep } = await load<typeof import('../src/pipeline/steps/video.step.js')>('pipeline/steps/video.step.js');
 
@@ -82,7 +82,7 @@ const app = await NestFactory.createApplicationContext(AppModule.forRoot({ confi
 await app.init();
 try {
   const user = await app.get(UserRepository).ensure('bench@storyforge.invalid', 'Bench');
-  const upload = await app.get(UploadService).ingest({
+  const upload = await app.get(IntakeService).ingest({
     userId: user.id,
     fileName: 'en_match_girl_bench.txt',
     bytes: Buffer.from(await storyText(), 'utf8'),

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT } from './cli/exit-codes.js';
 import { CHUNK_WORD_LIMITS, loadConfig } from './config/config.js';
-import { CAPTION_POSITIONS, CAPTION_PRESETS, HEX_COLOUR } from './media/captions.js';
+import { CAPTION_POSITIONS, CAPTION_PRESETS, HEX_COLOUR } from './shared/caption-options.js';
 import { DEFAULT_MUSIC_LEVELS, MUSIC_DUCKING_RANGE_DB, MUSIC_VOLUME_RANGE_DB } from './media/soundtrack.js';
-import { isKnownLanguage, LANGUAGE_RULE } from './text/language.js';
+import { isKnownLanguage, LANGUAGE_RULE } from './shared/language-codes.js';
 
 /** The version in package.json (next to dist/ and src/). */
 function packageVersion(): string {

@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuthService } from '../services/auth.service.js';
-import { cookieCredential, credentialFrom } from './auth-user.js';
+import { cookieCredential, credentialFrom } from './credentials.js';
 import { IS_PUBLIC } from './decorators.js';
 
 /**

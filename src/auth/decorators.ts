@@ -1,7 +1,7 @@
 import { applyDecorators, createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ErrorResponseDto } from '../dtos/error.dto.js';
-import type { AuthUser } from './auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 
 export const IS_PUBLIC = Symbol('storyforge:public');
 

@@ -1,6 +1,6 @@
 import type { AppConfig } from '../config/config.js';
 import { DataDirInUseError, openDatabase } from '../db/database.js';
-import { ApiError } from '../http/api-error.js';
+import { ApiError } from '../shared/api-error.js';
 import { ApiKeyRepository } from '../repositories/api-key.repository.js';
 import { UserRepository } from '../repositories/user.repository.js';
 import { AccountService } from '../services/account.service.js';

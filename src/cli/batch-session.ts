@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppModule } from '../app.module.js';
+import { AppModule } from '../app/app.module.js';
 import type { AppConfig } from '../config/config.js';
 import type { BatchJob } from '../db/schema.js';
 import type { Logger } from 'pino';

@@ -1,6 +1,8 @@
 import cliProgress from 'cli-progress';
-import type { StoryProgressInput } from '../services/batch-progress.js';
-import { currentStep, storyFraction } from '../services/batch-progress.js';
+import type { StoryProgressInput } from '../dtos/batch-progress.js';
+import { currentStep, storyFraction } from '../dtos/batch-progress.js';
+import { isChunkStep, pipelineStep } from '../pipeline/catalog.js';
+import { STEP_COLUMN } from '../repositories/story.repository.js';
 
 /**
  * Shows one progress bar per story (its current step and share of work done) on a terminal,
@@ -63,14 +65,15 @@ export class ProgressDisplay {
   }
 }
 
+/** What a story is doing, e.g. `images 3/9 + audio`, `merge`, `waiting`. */
 function stepLabel(input: StoryProgressInput): string {
   const step = currentStep(input.story);
   if (!step) return 'waiting';
-  if (step === 'images' || step === 'audio') {
-    const counts = input[step];
-    const other = step === 'images' ? 'audio' : 'images';
-    const parallel = currentStep({ ...input.story, [`${step}Step`]: 'completed' }) === other ? ` + ${other}` : '';
-    return `${step} ${counts.done}/${counts.total}${parallel}`;
-  }
-  return step;
+  const described = pipelineStep(step);
+  if (!isChunkStep(described)) return step;
+  const counts = input[described.chunks];
+  // Another chunked step working side by side (images while audio is made) is named too.
+  const next = currentStep({ ...input.story, [STEP_COLUMN[step]]: 'completed' });
+  const parallel = next && next !== step && isChunkStep(pipelineStep(next)) ? ` + ${next}` : '';
+  return `${step} ${counts.done}/${counts.total}${parallel}`;
 }

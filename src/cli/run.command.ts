@@ -2,14 +2,15 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AppConfig } from '../config/config.js';
 import type { MusicSettings, StoryProviders } from '../db/schema.js';
-import { ApiError } from '../http/api-error.js';
-import type { CaptionOptions, CaptionPosition, CaptionPreset } from '../media/captions.js';
-import type { StoryStyle } from '../providers/types.js';
+import { ApiError } from '../shared/api-error.js';
+import type { CaptionOptions, CaptionPosition, CaptionPreset } from '../shared/caption-options.js';
+import type { StoryStyle } from '../shared/story-style.js';
 import { UserRepository } from '../repositories/user.repository.js';
-import { BatchService, MAX_BATCH_FILES } from '../services/batch.service.js';
+import { MAX_BATCH_FILES } from '../shared/batch-limits.js';
+import { BatchService } from '../services/batch.service.js';
 import { ProviderChoiceService } from '../services/provider-choice.service.js';
 import { videoBlockers } from '../services/requested-steps.js';
-import { UploadService } from '../services/upload.service.js';
+import { IntakeService } from '../services/intake.service.js';
 import { MusicService } from '../services/music.service.js';
 import { IntakeError } from '../text/intake-error.js';
 import { BatchSession, type Unreadable } from './batch-session.js';
@@ -122,7 +123,7 @@ export async function runCommand(inputs: string[], options: RunOptions, config: 
         return EXIT.usage;
       }
     }
-    const uploadService = app.get(UploadService);
+    const uploadService = app.get(IntakeService);
     const unreadable: Unreadable[] = [];
     const uploadIds: string[] = [];
     for (const file of files) {

@@ -1,17 +1,21 @@
+import { type INestApplicationContext, ShutdownSignal } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppModule } from '../app.module.js';
-import { createHttpApp } from '../http/http-app.js';
+import { AppModule } from '../app/app.module.js';
+import { createHttpApp } from '../app/http-app.js';
 import type { AppConfig } from '../config/config.js';
 import { rootLoggerFor, usePinoLogger } from '../logging/pino-logger.js';
-import { startMetricsServer } from '../observability/metrics-server.js';
-import { ReadinessService } from '../observability/readiness.service.js';
+import { startMetricsServer } from '../app/metrics-server.js';
+import { ReadinessService } from '../services/readiness.service.js';
+import { DRAIN_SIGNAL, WorkerHeartbeatService } from '../pipeline/worker-heartbeat.service.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
+import { EXIT } from './exit-codes.js';
 import { checkBinaries } from './preflight.js';
 
 /**
  * `storyforge serve`: the HTTP API (REST, Socket.IO, /docs) and, unless `workers` is false, queue
- * workers in one process, until SIGTERM or SIGINT. Shutdown is graceful: the server stops taking
- * connections, running jobs finish, then Redis and the database close.
+ * workers in one process, until SIGTERM or SIGINT, or until its workers are drained (then it exits
+ * with status 0, API included). Shutdown is graceful: the server stops taking connections, running
+ * jobs finish, then Redis and the database close.
  */
 export async function serveCommand(config: AppConfig, port = config.http.port, options: { workers?: boolean } = {}): Promise<void> {
   const workers = options.workers ?? true;
@@ -21,7 +25,7 @@ export async function serveCommand(config: AppConfig, port = config.http.port, o
   if (workers) await checkBinaries(config);
   const root = rootLoggerFor(config);
   const app = await createHttpApp(config, { workers, rootLogger: root });
-  app.enableShutdownHooks();
+  stopOnSignalsAndDrain(app);
   root.info({ context: 'Startup' }, `Connecting to Redis at ${redisAddress(config.redisUrl)}`);
   await app.get(QueueRepository).ping();
   await app.get(QueueRepository).checkRedisPolicy();
@@ -45,7 +49,7 @@ export async function workerCommand(config: AppConfig): Promise<void> {
     abortOnError: false,
   });
   usePinoLogger(app);
-  app.enableShutdownHooks();
+  stopOnSignalsAndDrain(app);
   root.info({ context: 'Startup' }, `Connecting to Redis at ${redisAddress(config.redisUrl)}`);
   await app.get(QueueRepository).ping();
   await app.get(QueueRepository).checkRedisPolicy();
@@ -65,6 +69,25 @@ export async function workerCommand(config: AppConfig): Promise<void> {
     }
   }
   root.info({ context: 'Storyforge' }, `Worker started${where}`);
+}
+
+/**
+ * Nest's shutdown signals (SIGTERM, SIGINT, SIGHUP …) but the drain signal: by default Nest also
+ * shuts down on SIGUSR2, which would cut a drain short (running jobs get SHUTDOWN_GRACE_MS only).
+ */
+const SHUTDOWN_SIGNALS = Object.values(ShutdownSignal).filter((signal) => signal !== DRAIN_SIGNAL);
+
+/**
+ * Graceful shutdown on {@link SHUTDOWN_SIGNALS}; a drained process (DRAIN_SIGNAL, `storyforge
+ * worker drain`) closes the whole application, API included, and exits with status 0: a finished
+ * drain is a clean stop, which service managers that restart failed processes only leave stopped.
+ */
+function stopOnSignalsAndDrain(app: INestApplicationContext): void {
+  app.enableShutdownHooks(SHUTDOWN_SIGNALS);
+  app.get(WorkerHeartbeatService).whenDrained(async () => {
+    await app.close();
+    process.exit(EXIT.ok);
+  });
 }
 
 /** Host, port and database of a Redis URL, for messages (never its password). */

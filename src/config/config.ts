@@ -2,9 +2,9 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { type Capability, IMAGE_GENERATORS, parseChoice, PROVIDER_NAMES, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../providers/catalog.js';
-import { X264_PRESETS, type X264Preset } from '../media/video.js';
-import { isKnownLanguage, LANGUAGE_RULE } from '../text/language.js';
+import { type Capability, IMAGE_GENERATORS, parseChoice, PROVIDER_NAMES, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../shared/provider-names.js';
+import { X264_PRESETS, type X264Preset } from '../shared/video-encoding.js';
+import { isKnownLanguage, LANGUAGE_RULE } from '../shared/language-codes.js';
 
 /** Injection token for the parsed {@link AppConfig}. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -329,7 +329,7 @@ export interface AppConfig {
     refreshTtlS: number;
   };
   providers: {
-    /** Default choice per capability, `provider[:model][:voice]` (see providers/catalog.ts). */
+    /** Default choice per capability, `provider[:model][:voice]` (see shared/provider-names.ts). */
     storyWriter: string;
     imageGenerator: string;
     speechSynthesizer: string;

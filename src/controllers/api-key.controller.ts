@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { Auth, Authenticated } from '../auth/decorators.js';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from '../dtos/api-key.dto.js';
 import { ApiErrors } from '../http/api-errors.decorator.js';

@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { type AuthUser, credentialFrom, TOKEN_COOKIE } from '../auth/auth-user.js';
-import { ApiError } from '../http/api-error.js';
+import type { AuthUser } from '../shared/auth-user.js';
+import { credentialFrom, TOKEN_COOKIE } from '../auth/credentials.js';
+import { ApiError } from '../shared/api-error.js';
 import { Auth, Authenticated, Public } from '../auth/decorators.js';
 import { LoginDto, LogoutDto, RefreshDto, RegisterDto, TokenResponseDto, UserDto } from '../dtos/auth.dto.js';
 import { ErrorResponseDto } from '../dtos/error.dto.js';

@@ -2,7 +2,7 @@ import { Controller, Get, Post, Query, Res, UploadedFile, UploadedFiles, UseInte
 import { FileInterceptor, FilesInterceptor } from '@nestjs/platform-express';
 import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { Auth, Authenticated } from '../auth/decorators.js';
 import { pageOf, PageQueryDto } from '../dtos/pagination.dto.js';
 import { UploadedFileDto, UploadedFilesDto, UploadFileBodyDto, UploadFilesBodyDto, UploadPageDto } from '../dtos/upload.dto.js';

@@ -4,9 +4,9 @@ import type { Response } from 'express';
 import { Public } from '../auth/decorators.js';
 import { HealthDto, NotReadyDto, ReadyDto } from '../dtos/health.dto.js';
 import { DATABASE_RETRY_AFTER_S } from '../http/error.filter.js';
-import { ReadinessService } from '../observability/readiness.service.js';
+import { ReadinessService } from '../services/readiness.service.js';
 
-export { READY_CHECK_TIMEOUT_MS } from '../observability/readiness.service.js';
+export { READY_CHECK_TIMEOUT_MS } from '../services/readiness.service.js';
 
 /**
  * Liveness (`/health`: the process answers) and readiness (`/ready`: the database, Redis,

@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { Public } from '../auth/decorators.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { ErrorResponseDto } from '../dtos/error.dto.js';
-import { ApiError } from '../http/api-error.js';
+import { ApiError } from '../shared/api-error.js';
 import { metricsAccess } from '../observability/metrics-access.js';
 import { METRICS_CONTENT_TYPE, renderMetrics } from '../observability/metrics.js';
 

@@ -1,13 +1,13 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { Auth, Authenticated } from '../auth/decorators.js';
 import { BatchCancelDto, BatchRetryDto, StoryRecoveryDto } from '../dtos/recovery.dto.js';
 import { StoryDetailDto } from '../dtos/story-response.dto.js';
 import { ApiErrors } from '../http/api-errors.decorator.js';
 import { ApiUuidParam, UuidParam } from '../http/params.js';
 import { RecoveryService } from '../services/recovery.service.js';
-import { StoryBatchService } from '../services/story-batch.service.js';
+import { BatchApiService } from '../services/batch-api.service.js';
 import { StoryService } from '../services/story.service.js';
 
 const BATCH_ID = ApiUuidParam('batchId', 'Batch id');
@@ -23,7 +23,7 @@ const STORY_ID = ApiUuidParam('id', 'Story id');
 export class RecoveryController {
   constructor(
     private readonly recovery: RecoveryService,
-    private readonly batches: StoryBatchService,
+    private readonly batches: BatchApiService,
     private readonly stories: StoryService,
   ) {}
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query, Res, UseInterceptors } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiCreatedResponse,
@@ -11,7 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { Auth, Authenticated } from '../auth/decorators.js';
 import { BatchPageDto } from '../dtos/batch-list.dto.js';
 import { BatchCreatedDto, BatchStatusDto } from '../dtos/batch.dto.js';
@@ -21,12 +21,12 @@ import { StoryDetailDto, StoryDto, StoryPageDto } from '../dtos/story-response.d
 import { BatchCreateStoryDto, CreateStoryDto, GenerateStoryDto, StoryListQueryDto } from '../dtos/story.dto.js';
 import { ApiErrors } from '../http/api-errors.decorator.js';
 import { ApiIndexParam, ApiUuidParam, IdempotencyKeyHeader, IndexParam, UuidParam } from '../http/params.js';
+import { IdempotentReplayInterceptor } from '../http/idempotent-replay.interceptor.js';
 import { sendFile, sendStreamedZip, sendZip } from '../http/send-file.js';
 import { BatchHistoryService } from '../services/batch-history.service.js';
-import { IdempotencyService, type IdempotentResult } from '../services/idempotency.service.js';
-import { StoryBatchService } from '../services/story-batch.service.js';
+import type { IdempotentResult } from '../services/idempotency.service.js';
+import { BatchApiService } from '../services/batch-api.service.js';
 import { StoryFileService } from '../services/story-file.service.js';
-import { StoryReplayService } from '../services/story-replay.service.js';
 import { StoryService } from '../services/story.service.js';
 
 const STORY_ID = ApiUuidParam('id', 'Story id');
@@ -54,23 +54,15 @@ const IDEMPOTENCY_CONFLICT = ApiResponse({
 /** OpenAPI: the response header of a replay. */
 const REPLAYED = { 'Idempotent-Replayed': { description: '`true` when the answer replays an earlier request with the same Idempotency-Key', schema: { type: 'string', enum: ['true'] } } };
 
-/** The operation's value; on a replay, the response also says so in `Idempotent-Replayed`. */
-function answer<T>(res: Response, result: IdempotentResult<T>): T {
-  if (result.replayed) res.setHeader('Idempotent-Replayed', 'true');
-  return result.value;
-}
-
-/** The seed's story and batch endpoints, manual steps and downloads (StoryService, StoryBatchService, StoryFileService). */
+/** The seed's story and batch endpoints, manual steps and downloads (StoryService, BatchApiService, StoryFileService). */
 @ApiTags('stories')
 @Authenticated()
 @Controller('stories')
 export class StoryController {
   constructor(
     private readonly service: StoryService,
-    private readonly batches: StoryBatchService,
+    private readonly batches: BatchApiService,
     private readonly files: StoryFileService,
-    private readonly idempotency: IdempotencyService,
-    private readonly replays: StoryReplayService,
     private readonly history: BatchHistoryService,
   ) {}
 
@@ -80,24 +72,9 @@ export class StoryController {
   @ApiCreatedResponse({ type: StoryDetailDto, headers: REPLAYED })
   @ApiErrors(400, 404, 422)
   @IDEMPOTENCY_CONFLICT
-  async create(
-    @Auth() auth: AuthUser,
-    @Body() dto: CreateStoryDto,
-    @IdempotencyKeyHeader() key: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<StoryDetailDto> {
-    const result = await this.idempotency.run(
-      auth.id,
-      'story-create',
-      key,
-      dto,
-      async () => {
-        const story = await this.service.create(auth, dto);
-        return { id: story.id, value: story };
-      },
-      (id) => this.replays.storyCreated(auth, id),
-    );
-    return answer(res, result);
+  @UseInterceptors(IdempotentReplayInterceptor)
+  create(@Auth() auth: AuthUser, @Body() dto: CreateStoryDto, @IdempotencyKeyHeader() key: string | undefined): Promise<IdempotentResult<StoryDetailDto>> {
+    return this.service.createOnce(auth, dto, key);
   }
 
   @Post('batch-create')
@@ -107,24 +84,9 @@ export class StoryController {
   @ApiAcceptedResponse({ type: BatchCreatedDto, headers: REPLAYED })
   @ApiErrors(400, 404, 422)
   @IDEMPOTENCY_CONFLICT
-  async batchCreate(
-    @Auth() auth: AuthUser,
-    @Body() dto: BatchCreateStoryDto,
-    @IdempotencyKeyHeader() key: string | undefined,
-    @Res({ passthrough: true }) res: Response,
-  ): Promise<BatchCreatedDto> {
-    const result = await this.idempotency.run(
-      auth.id,
-      'batch-create',
-      key,
-      dto,
-      async () => {
-        const batch = await this.batches.create(auth, dto);
-        return { id: batch.batchId, value: batch };
-      },
-      (id) => this.replays.batchCreated(auth, id),
-    );
-    return answer(res, result);
+  @UseInterceptors(IdempotentReplayInterceptor)
+  batchCreate(@Auth() auth: AuthUser, @Body() dto: BatchCreateStoryDto, @IdempotencyKeyHeader() key: string | undefined): Promise<IdempotentResult<BatchCreatedDto>> {
+    return this.batches.createOnce(auth, dto, key);
   }
 
   @Get('batch/:batchId/status')

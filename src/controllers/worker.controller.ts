@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { Auth, Authenticated } from '../auth/decorators.js';
 import { WorkerDrainDto, WorkerListDto } from '../dtos/worker.dto.js';
 import { ApiErrors } from '../http/api-errors.decorator.js';

@@ -1,6 +1,9 @@
 import { isNull, lt, or, sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { installation } from './schema.js';
-import type { Database } from './database.js';
+
+/** Any drizzle PostgreSQL database (node-postgres or PGlite); only the `installation` table is used. */
+type Database = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
 
 /**
  * This database's installation id (a UUID): made on the first call on a new database (concurrent

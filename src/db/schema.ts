@@ -12,9 +12,9 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import type { StoryStyle } from '../providers/types.js';
-import type { ClipWordTimings } from '../media/word-timings.js';
-import type { CaptionOptions, CaptionPreset } from '../media/captions.js';
+import type { StoryStyle } from '../shared/story-style.js';
+import type { ClipWordTimings } from '../shared/word-timing.js';
+import type { CaptionOptions, CaptionPreset } from '../shared/caption-options.js';
 
 /**
  * The database schema. PostgreSQL is the source of truth: everything in Redis can be rebuilt
@@ -239,7 +239,7 @@ export const batchJobs = pgTable(
   (t) => [index('batch_jobs_user_idx').on(t.userId)],
 );
 
-/** Providers chosen for one story, each `provider[:model][:voice]` (see providers/catalog.ts). */
+/** Providers chosen for one story, each `provider[:model][:voice]` (see shared/provider-names.ts). */
 export interface StoryProviders {
   writer?: string;
   images?: string;

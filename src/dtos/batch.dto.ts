@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { batchStatus, type BatchJob, STEPS, type Story, storyStatus } from '../db/schema.js';
-import type { BatchSummary, StoryProgressInput } from '../services/batch-progress.js';
+import type { BatchSummary, StoryProgressInput } from './batch-progress.js';
 import { ChunkCountDto, stepsOf, StoryStepsDto, type StoryStepsView, storyPercentage, storyUrls } from './story-response.dto.js';
 
 /** Socket.IO room of a batch's events. */

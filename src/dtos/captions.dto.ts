@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsNumber, IsOptional, Matches, Max, Min } from 'class-validator';
-import { CAPTION_POSITIONS, CAPTION_PRESETS, type CaptionPosition, type CaptionPreset, HEX_COLOUR } from '../media/captions.js';
+import { CAPTION_POSITIONS, CAPTION_PRESETS, type CaptionPosition, type CaptionPreset, HEX_COLOUR } from '../shared/caption-options.js';
 
 const COLOUR_MESSAGE = 'must be a colour written #RRGGBB, e.g. #FFD700';
 

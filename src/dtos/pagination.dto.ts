@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { MAX_PARAM_NUMBER, parseDecimalParam } from '../http/params.js';
+import { MAX_PARAM_NUMBER, parseDecimalParam } from '../shared/decimal-param.js';
 
 /** A query number by the strict rule of {@link parseDecimalParam}; NaN (refused by IsInt) otherwise. */
 const StrictNumber = () => Transform(({ value }) => (value === undefined ? undefined : (parseDecimalParam(value) ?? Number.NaN)));

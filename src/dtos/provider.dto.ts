@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { SPEECH_SYNTHESIZERS } from '../providers/catalog.js';
+import { SPEECH_SYNTHESIZERS } from '../shared/provider-names.js';
 
 export class ProviderInfoDto {
   @ApiProperty({ description: 'Provider name, as used in a choice', example: 'gemini' }) name!: string;

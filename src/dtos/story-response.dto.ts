@@ -10,7 +10,7 @@ import {
   storyStatus,
 } from '../db/schema.js';
 import { STEP_COLUMN, type StoryProgressRow } from '../repositories/story.repository.js';
-import { storyFraction } from '../services/batch-progress.js';
+import { storyFraction } from './batch-progress.js';
 import { AutoModeConfigDto, StoryStyleDto } from './story.dto.js';
 
 /** Download addresses of a story's files (relative to the API). */

@@ -18,11 +18,11 @@ import {
 } from 'class-validator';
 import { storyStatus } from '../db/schema.js';
 import { VIDEO_ASPECTS, type VideoAspect } from '../media/video.js';
-import { IMAGE_GENERATORS, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../providers/catalog.js';
+import { IMAGE_GENERATORS, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../shared/provider-names.js';
 import { CaptionOptionsDto } from './captions.dto.js';
 import { MusicOptionsDto } from './music.dto.js';
-import { MAX_BATCH_FILES } from '../services/batch.service.js';
-import { LANGUAGE_CODES, LANGUAGE_RULE } from '../text/language.js';
+import { MAX_BATCH_FILES } from '../shared/batch-limits.js';
+import { LANGUAGE_CODES, LANGUAGE_RULE } from '../shared/language-codes.js';
 import { PageQueryDto } from './pagination.dto.js';
 
 /** An upload URL as returned by the upload endpoints (absolute or relative); group 1 is the id. */

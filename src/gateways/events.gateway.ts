@@ -9,8 +9,9 @@ import {
   WebSocketServer,
 } from '@nestjs/websockets';
 import type { Server, Socket } from 'socket.io';
-import { type AuthUser, credentialFrom } from '../auth/auth-user.js';
-import { ApiError, type ErrorBody } from '../http/api-error.js';
+import type { AuthUser } from '../shared/auth-user.js';
+import { credentialFrom } from '../auth/credentials.js';
+import { ApiError, type ErrorBody } from '../shared/api-error.js';
 import { LiveEventsRepository } from '../repositories/live-events.repository.js';
 import { AuthService } from '../services/auth.service.js';
 import { type JoinAnswer, RoomService } from '../services/room.service.js';

@@ -1,6 +1,6 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import { ApiError } from './api-error.js';
+import { ApiError } from '../shared/api-error.js';
 
 /** The request body types the API reads: JSON, and multipart forms for uploads. */
 export const ACCEPTED_BODY_TYPES = ['application/json', 'multipart/form-data'] as const;

@@ -5,7 +5,7 @@ import { isDatabaseUnavailable } from '../db/database.js';
 import { fileTooLargeError, formatBytes, tooManyFilesError, uploadLimits } from '../services/intake-rules.js';
 import { MAX_MUSIC_BYTES } from '../media/soundtrack.js';
 import { IntakeError } from '../text/intake-error.js';
-import { ApiError, type ErrorBody } from './api-error.js';
+import { ApiError, type ErrorBody } from '../shared/api-error.js';
 import { receivingFilePath } from './upload.options.js';
 
 /** Stable codes for the statuses Nest and its libraries raise on their own. */

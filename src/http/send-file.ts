@@ -1,27 +1,8 @@
-import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import { ZipArchive } from 'archiver';
-import type { StorageRepository } from '../repositories/storage.repository.js';
-import { ApiError } from './api-error.js';
-
-/** A stored file to send: its storage and key, its media type, and the name the client should see. */
-export interface FileResponse {
-  storage: Pick<StorageRepository, 'download'>;
-  key: string;
-  contentType: string;
-  fileName: string;
-  /** `inline` for media a browser plays or shows, `attachment` to save. */
-  disposition: 'inline' | 'attachment';
-}
-
-/** Files to put in a ZIP, and the archive's name. */
-export interface ZipResponse {
-  fileName: string;
-  storage: Pick<StorageRepository, 'openRead'>;
-  /** Storage keys and their names inside the ZIP. */
-  entries: { key: string; name: string }[];
-}
+import type { FileResponse, StreamedZip, ZipResponse } from '../dtos/file-download.js';
+import { ApiError } from '../shared/api-error.js';
 
 /** `Content-Disposition` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 5987). */
 export function contentDisposition(fileName: string, disposition: 'inline' | 'attachment'): string {
@@ -121,12 +102,6 @@ export async function sendZip(res: Response, load: () => Promise<ZipResponse>): 
     for (const entry of zip.entries) archive.append(zip.storage.openRead(entry.key), { name: entry.name, date });
     archive.finalize().catch(reject);
   });
-}
-
-/** A ZIP made by a service that writes it into a stream (e.g. PackageService). */
-export interface StreamedZip {
-  fileName: string;
-  write(output: Writable): Promise<unknown>;
 }
 
 /** Sends a ZIP that the service streams itself; headers first, then the archive as it is written. */

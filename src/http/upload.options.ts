@@ -1,21 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import type { MulterOptions } from '@nestjs/platform-express/multer/interfaces/multer-options.interface.js';
-import multer from 'multer';
 import type { AppConfig } from '../config/config.js';
+import { uploadTempDir } from '../config/upload-temp-dir.js';
+import { MAX_TEXT_CHARS } from '../text/extract.js';
 import { fileNameParts } from '../text/file-name.js';
-import { ApiError } from './api-error.js';
+import { ApiError } from '../shared/api-error.js';
 import { MAX_MUSIC_BYTES } from '../media/soundtrack.js';
+import { gaugedDiskStorage } from './upload-storage.js';
 
 /** Extensions the upload endpoints take (seed: .txt, .doc, .docx). */
 export const UPLOAD_EXTENSIONS = ['.txt', '.doc', '.docx'] as const;
 
-/** Folder where uploads land while they are received: `DATA_DIR/tmp/uploads`. */
-export function uploadTempDir(config: AppConfig): string {
-  return path.join(config.dataDir, 'tmp', 'uploads');
-}
-
 const RECEIVED = Symbol('files received per field');
+/** The files the story upload filter took (not music), with their {@link filePath}: their text is gauged while they arrive. */
+const STORY_FILES = new WeakMap<object, string>();
 type Counted = { [RECEIVED]?: Map<string, number> };
 
 /**
@@ -47,7 +44,9 @@ export function receivingFilePath(request: object | undefined, field: string, ne
 
 /**
  * Multer settings of the upload endpoints: files stream to disk under server-made names in
- * {@link uploadTempDir} (never into memory), file names are read as UTF-8 (multer reads latin1 by
+ * {@link uploadTempDir} (never into memory); a story file whose text passes {@link MAX_TEXT_CHARS}
+ * characters is refused (413) as soon as it does, while it arrives (`gaugedDiskStorage`); file
+ * names are read as UTF-8 (multer reads latin1 by
  * default, which garbles `Truyện cổ tích.docx`), and the count and size limits come from the
  * configuration (UPLOAD_MAX_FILES, UPLOAD_MAX_BYTES). Only .txt, .doc and .docx names with a base
  * name are taken ({@link fileNameParts}); refusals name the file as `files[i]` ({@link filePath}).
@@ -55,9 +54,11 @@ export function receivingFilePath(request: object | undefined, field: string, ne
 export function multerOptions(config: AppConfig): MulterOptions {
   const { maxFiles, maxBytes } = config.http.upload;
   return {
-    storage: multer.diskStorage({
+    storage: gaugedDiskStorage({
       destination: uploadTempDir(config),
-      filename: (_request, _file, callback) => callback(null, `${randomUUID()}.upload`),
+      maxChars: MAX_TEXT_CHARS,
+      gauge: (file) => STORY_FILES.has(file),
+      fieldPath: (request, file) => STORY_FILES.get(file) ?? receivingFilePath(request, file.fieldname),
     }),
     defParamCharset: 'utf8',
     limits: { files: maxFiles, fileSize: maxBytes, fields: 20, parts: maxFiles + 20, fieldSize: 64 * 1024 },
@@ -71,6 +72,7 @@ export function multerOptions(config: AppConfig): MulterOptions {
         const message = `"${file.originalname}" has no name before ${extension}; name the file, e.g. story${extension}`;
         callback(new ApiError(400, 'invalid-file-name', message, [{ field, message }]), false);
       } else {
+        STORY_FILES.set(file, field);
         callback(null, true);
       }
     },

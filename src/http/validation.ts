@@ -1,5 +1,5 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
-import { ApiError, type FieldError } from './api-error.js';
+import { ApiError, type FieldError } from '../shared/api-error.js';
 
 /** Flattens class-validator's tree into `{ field, message }` pairs with dotted paths (`autoMode.wordPerChunkImage`, `fileIds[1]`). */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {

@@ -15,7 +15,8 @@
 
 import { splitSentences } from '../text/chunking.js';
 import { speechWeight, toDisplayText, toSpokenText } from '../text/speech-text.js';
-import { shiftWords, type WordTiming } from './word-timings.js';
+import { shiftWords } from './word-timings.js';
+import type { WordTiming } from '../shared/word-timing.js';
 
 export interface TimelineClipInput {
   /** The chunk's text as written (a substring of the story text). */

@@ -11,7 +11,8 @@
  */
 
 import { escapeFilterValue, FFMPEG_COMMON, fileUrl } from './ffmpeg-args.js';
-import { x264OutputArgs, type X264Preset } from './video.js';
+import type { X264Preset } from '../shared/video-encoding.js';
+import { x264OutputArgs } from './video.js';
 
 
 /** Thumbnail size for each video shape, pixels (YouTube's 1280×720; a vertical video's full frame). */

@@ -23,6 +23,7 @@
  */
 
 import { escapeFilterValue, FFMPEG_COMMON, fileUrl } from './ffmpeg-args.js';
+import type { X264Preset } from '../shared/video-encoding.js';
 
 
 /** The two frame shapes a video is made in. */
@@ -34,10 +35,6 @@ export const VIDEO_PRESETS: Readonly<Record<VideoAspect, { width: number; height
   '16:9': { width: 1920, height: 1080 },
   '9:16': { width: 1080, height: 1920 },
 };
-
-/** x264 speed presets, fastest first. */
-export const X264_PRESETS = ['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow', 'slower', 'veryslow'] as const;
-export type X264Preset = (typeof X264_PRESETS)[number];
 
 /** The frame size of a shape at a scale (1 = full size), even numbers as H.264 4:2:0 needs. */
 export function videoSize(aspect: VideoAspect, scale = 1): { width: number; height: number } {

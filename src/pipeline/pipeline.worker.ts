@@ -1,48 +1,30 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
+import { ModuleRef } from '@nestjs/core';
+import { type Job, UnrecoverableError } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import type { StepName } from '../db/schema.js';
-import { ProviderError } from '../providers/provider-error.js';
 import { CancelSignalRepository } from '../repositories/cancel-signal.repository.js';
-import { QueueRepository, SHUTDOWN_REASON } from '../repositories/queue.repository.js';
-import { removeOwnScratch, removeStaleScratch } from '../repositories/scratch.js';
-import { StepRunRepository } from '../repositories/step-run.repository.js';
-import { StoryRepository } from '../repositories/story.repository.js';
-import { BatchService } from '../services/batch.service.js';
-import { OrchestratorService } from '../services/orchestrator.service.js';
-import { type JobCatalog, type QueueName, STEP_OF_QUEUE } from './jobs.js';
-import { describeError, isPermanent } from './step-failure.js';
-import { AudioStep } from './steps/audio.step.js';
-import { ImagesStep } from './steps/images.step.js';
-import { MergeStep } from './steps/merge.step.js';
-import { StoryStep } from './steps/story.step.js';
-import { VideoStep } from './steps/video.step.js';
+import { InvalidJobPayloadError, type JobCatalog, parseJobPayload, type QueueName } from '../repositories/job-catalog.js';
+import { QueueRepository } from '../repositories/queue.repository.js';
+import { removeOwnScratch, removeStaleScratch } from '../shared/scratch.js';
+import { BATCH_TRACKER, type BatchTracker } from './batch-tracker.js';
+import { OrchestratorService } from './orchestrator.service.js';
+import { isChunkStep, PIPELINE_STEPS, type PipelineStep, stepOfQueue } from './catalog.js';
+import { StepRunnerService } from './step-runner.service.js';
+import { ChunkStepRunner } from './steps/chunk-step.runner.js';
 import { WorkerHeartbeatService } from './worker-heartbeat.service.js';
 
 /** Injection token: true when this process runs queue workers (`serve`, `worker`, `run`). */
 export const RUN_WORKERS = Symbol('RUN_WORKERS');
 
-type StepJob = Job<{ storyId: string; chunkIndex?: number }>;
+/** Jobs of `auto-mode` each process decides at once. */
+const AUTO_MODE_CONCURRENCY = 4;
 
 /**
- * How many times a job may go back to the queue without using an attempt (Retry-After waits; also
- * releases at shutdown and stalled recoveries, which BullMQ counts alike) before a rate limit
- * counts as an ordinary failed attempt, so a provider that never lets up cannot hold a job forever.
- */
-export const MAX_RATE_LIMIT_WAITS = 20;
-
-/** Abort reason of a step job whose story was cancelled (a shutdown aborts with SHUTDOWN_REASON). */
-export const CANCEL_REASON = 'cancel';
-
-/**
- * Connects each queue of the job catalog to its step. Records every execution in step_runs,
- * turns permanent errors into BullMQ's UnrecoverableError (no retry), and on a step's final
- * failure tells the orchestrator. After a step finishes, the `auto-mode` queue decides what next.
- *
- * Besides failing, a step job can end three more ways: a provider's 429/503 with Retry-After
- * puts it back in the queue for at least that long without using an attempt; a cancel (any
- * process publishes it, see CancelSignalRepository) aborts its provider call and ends it quietly;
- * a shutdown past its grace period aborts it and releases it to the queue for another worker.
+ * Connects each queue of the job catalog to its work: `batch-stories` starts a batch's stories,
+ * `auto-mode` asks the orchestrator what comes next, and every step's queue runs that step (as
+ * PIPELINE_STEPS describes it) through the StepRunnerService, which applies the failure policy.
+ * A job whose payload does not match its queue's schema fails at once with the reason, without a
+ * retry; the worker goes on.
  */
 @Injectable()
 export class PipelineWorker implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -53,77 +35,27 @@ export class PipelineWorker implements OnApplicationBootstrap, OnApplicationShut
     @Inject(RUN_WORKERS) private readonly runWorkers: boolean,
     private readonly queues: QueueRepository,
     private readonly cancelSignals: CancelSignalRepository,
-    private readonly stepRuns: StepRunRepository,
-    private readonly stories: StoryRepository,
-    private readonly batches: BatchService,
+    @Inject(BATCH_TRACKER) private readonly batches: BatchTracker,
     private readonly orchestrator: OrchestratorService,
-    private readonly storyStep: StoryStep,
-    private readonly imagesStep: ImagesStep,
-    private readonly audioStep: AudioStep,
-    private readonly mergeStep: MergeStep,
-    private readonly videoStep: VideoStep,
+    private readonly runner: StepRunnerService,
+    private readonly chunks: ChunkStepRunner,
     private readonly heartbeat: WorkerHeartbeatService,
+    private readonly moduleRef: ModuleRef,
   ) {}
-
-  /** Step jobs running in this process: job id → story id (to abort them on a cancel). */
-  private readonly running = new Map<string, string>();
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.runWorkers) return;
     const stale = await removeStaleScratch();
     if (stale) this.logger.log(`Removed the temporary files of ${stale} worker process(es) that ended without cleaning up`);
-    await this.cancelSignals.subscribe((storyId) => this.abortStory(storyId));
+    await this.cancelSignals.subscribe((storyId) => this.runner.abortStory(storyId));
     await this.heartbeat.start();
-    const { concurrency } = this.config.jobs;
+    const concurrency: Partial<Record<QueueName, number>> = { 'batch-stories': 1, 'auto-mode': AUTO_MODE_CONCURRENCY };
+    for (const step of PIPELINE_STEPS) concurrency[step.queue] = step.concurrency(this.config);
     this.queues.startWorkers(
-      {
-        'batch-stories': (job) => this.batches.start(job.data.batchId, (storyId) => this.orchestrator.start(storyId)),
-        'story-generation': (job, token, signal) =>
-          this.step(job, token, signal, 'story', async () => {
-            await this.storyStep.run(job.data.storyId, signal);
-            return true;
-          }),
-        'image-generation': (job, token, signal) =>
-          this.step(job, token, signal, 'images', () => this.imagesStep.runChunk(job.data.storyId, job.data.chunkIndex, signal)),
-        'audio-generation': (job, token, signal) =>
-          this.step(job, token, signal, 'audio', () => this.audioStep.runChunk(job.data.storyId, job.data.chunkIndex, signal)),
-        'audio-merge': (job, token, signal) =>
-          this.step(job, token, signal, 'merge', async () => {
-            await this.mergeStep.run(job.data.storyId, signal);
-            return true;
-          }),
-        'video-render': (job, token, signal) =>
-          this.step(job, token, signal, 'video', async () => {
-            await this.videoStep.run(job.data.storyId, signal);
-            return true;
-          }),
-        'auto-mode': (job: Job<JobCatalog['auto-mode']>) => this.orchestrator.advance(job.data.storyId),
-      },
-      {
-        'batch-stories': 1,
-        'story-generation': concurrency.story,
-        'image-generation': concurrency.images,
-        'audio-generation': concurrency.audio,
-        'audio-merge': concurrency.merge,
-        'video-render': concurrency.video,
-        'auto-mode': 4,
-      },
+      (queue, job, token, signal) => this.handle(queue, job, token, signal),
+      concurrency,
       (queue, data, reason) => this.stalledOut(queue, data, reason),
     );
-  }
-
-  /**
-   * A step job whose worker died `JOB_MAX_STALLED` times in a row (killed, out of memory) was
-   * failed by BullMQ without running its handler: the step fails for good here, with the reason.
-   */
-  private async stalledOut<Q extends QueueName>(queue: Q, data: JobCatalog[Q], reason: string): Promise<void> {
-    const step = STEP_OF_QUEUE[queue];
-    if (!step || !('storyId' in data)) return;
-    const { storyId } = data;
-    const chunkIndex = 'chunkIndex' in data ? data.chunkIndex : undefined;
-    const where = chunkIndex === undefined ? '' : ` (chunk ${chunkIndex + 1})`;
-    this.logger.warn(`story ${storyId} ${step}${where}: ${reason}`);
-    await this.orchestrator.failStep(storyId, step, `The worker running this step stopped answering too many times (${reason}); check its memory and logs${where}`);
   }
 
   /** Workers have closed (queues close in onModuleDestroy, before this): their temporary files go. */
@@ -131,83 +63,56 @@ export class PipelineWorker implements OnApplicationBootstrap, OnApplicationShut
     if (this.runWorkers) await removeOwnScratch();
   }
 
-  /** Aborts this process's running step jobs of a cancelled story. */
-  private abortStory(storyId: string): void {
-    const jobIds = [...this.running].filter(([, story]) => story === storyId).map(([jobId]) => jobId);
-    if (jobIds.length) {
-      const signalled = this.queues.cancelRunning(jobIds, CANCEL_REASON);
-      this.logger.log(`Story ${storyId} cancelled: aborted ${signalled} running job(s)`);
+  /**
+   * Runs one job of `queue`.
+   * @throws UnrecoverableError for a malformed payload; else what the work throws.
+   */
+  private async handle(queue: QueueName, job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      if (queue === 'batch-stories') {
+        const { batchId } = parseJobPayload(queue, job.id, job.data);
+        return await this.batches.start(batchId, (storyId) => this.orchestrator.start(storyId));
+      }
+      if (queue === 'auto-mode') {
+        const { storyId } = parseJobPayload(queue, job.id, job.data);
+        return await this.orchestrator.advance(storyId);
+      }
+      const step = stepOfQueue(queue);
+      if (!step) throw new InvalidJobPayloadError(`Queue ${queue} runs no step`);
+      return await this.runStep(step, job, token, signal);
+    } catch (error) {
+      if (!(error instanceof InvalidJobPayloadError)) throw error;
+      this.logger.warn(error.message);
+      throw new UnrecoverableError(error.message);
     }
+  }
+
+  /** Runs one job of a step through the step runner. */
+  private async runStep(step: PipelineStep, job: Job, token: string | undefined, signal: AbortSignal | undefined): Promise<void> {
+    if (isChunkStep(step)) {
+      const data = parseJobPayload(step.queue, job.id, job.data);
+      return this.runner.run(job, token, signal, step.name, () => this.chunks.run(step.chunks, data.storyId, data.chunkIndex, signal));
+    }
+    const data = parseJobPayload(step.queue, job.id, job.data);
+    job.data = data;
+    const run = this.moduleRef.get(step.run, { strict: false });
+    return this.runner.run(job, token, signal, step.name, async () => {
+      await run.run(data.storyId, signal);
+      return true;
+    });
   }
 
   /**
-   * Runs one step job. `work` returns true when the step as a whole is finished, which hands the
-   * story to the orchestrator through the `auto-mode` queue.
-   * @throws DelayedError when the job went back to the queue (Retry-After, shutdown), BullMQ's
-   * UnrecoverableError for a permanent failure, else the step's error (BullMQ retries it).
+   * A step job whose worker died `JOB_MAX_STALLED` times in a row (killed, out of memory) was
+   * failed by BullMQ without running its handler: the step fails for good here, with the reason.
    */
-  private async step(
-    job: StepJob,
-    token: string | undefined,
-    signal: AbortSignal | undefined,
-    step: StepName,
-    work: () => Promise<boolean>,
-  ): Promise<void> {
-    const { storyId, chunkIndex } = job.data;
-    const attempt = job.attemptsMade + 1;
-    const started = performance.now();
-    const runId = await this.stepRuns.start({ storyId, step, chunkIndex, attempt, jobId: job.id, workerId: this.heartbeat.workerId });
-    // Its heartbeat tells the reconciler that this run is alive, however long it takes.
-    const stopHeartbeat = this.heartbeat.track(runId);
-    // The story's retry count when this run began: a failure after a later retry is not the retried story's.
-    const generation = (await this.stories.get(storyId))?.generation;
-    const what = `story ${storyId} ${step}${chunkIndex === undefined ? '' : ` chunk ${chunkIndex + 1}`} (attempt ${attempt})`;
-    if (job.id) this.running.set(job.id, storyId);
-    try {
-      const finished = await work();
-      await this.stepRuns.finish(runId, started);
-      this.logger.log(`${what} done in ${Math.round(performance.now() - started)} ms${finished ? '; step finished' : ''}`);
-      if (finished) await this.queues.add('auto-mode', { storyId, after: step });
-    } catch (error) {
-      if (signal?.aborted && signal.reason === SHUTDOWN_REASON) {
-        await this.stepRuns.finish(runId, started, 'Released: the worker shut down before the step finished');
-        this.logger.warn(`${what} released to the queue: the worker is shutting down`);
-        await this.delay(job, token, 0);
-      }
-      if (signal?.aborted && signal.reason === CANCEL_REASON) {
-        await this.stepRuns.finish(runId, started, 'Cancelled');
-        this.logger.log(`${what} cancelled`);
-        return;
-      }
-      const message = describeError(error);
-      await this.stepRuns.finish(runId, started, message);
-      const waitMs = error instanceof ProviderError && error.kind === 'transient' ? error.retryAfterMs : undefined;
-      // attemptsStarted counts every start; attemptsMade only those that used an attempt.
-      if (waitMs !== undefined && job.attemptsStarted - job.attemptsMade <= MAX_RATE_LIMIT_WAITS) {
-        this.logger.warn(`${what}: ${message}; trying again in ${waitMs} ms without using an attempt`);
-        await this.delay(job, token, waitMs);
-      }
-      const permanent = isPermanent(error);
-      this.logger.warn(`${what} failed${permanent ? ' for good' : ''}: ${message}`);
-      if (permanent || attempt >= (job.opts.attempts ?? 1)) {
-        if (generation !== undefined && (await this.stories.get(storyId))?.generation !== generation) {
-          // The story was retried while this ran: the retry wants this work done, so it goes again.
-          this.logger.warn(`${what}: the story was retried meanwhile; running it again`);
-          await this.delay(job, token, 0);
-        }
-        const where = chunkIndex === undefined ? '' : ` (chunk ${chunkIndex + 1})`;
-        await this.orchestrator.failStep(storyId, step, `${message}${where}`, generation);
-      }
-      throw permanent ? new UnrecoverableError(message) : error;
-    } finally {
-      stopHeartbeat();
-      if (job.id) this.running.delete(job.id);
-    }
-  }
-
-  /** Puts the job back in the queue to run again in `ms` (not counted as an attempt). */
-  private async delay(job: StepJob, token: string | undefined, ms: number): Promise<never> {
-    await job.moveToDelayed(Date.now() + ms, token);
-    throw new DelayedError();
+  private async stalledOut<Q extends QueueName>(queue: Q, data: JobCatalog[Q], reason: string): Promise<void> {
+    const step = stepOfQueue(queue);
+    if (!step || !('storyId' in data)) return;
+    const { storyId } = data;
+    const chunkIndex = 'chunkIndex' in data ? data.chunkIndex : undefined;
+    const where = chunkIndex === undefined ? '' : ` (chunk ${chunkIndex + 1})`;
+    this.logger.warn(`story ${storyId} ${step.name}${where}: ${reason}`);
+    await this.orchestrator.failStep(storyId, step.name, `The worker running this step stopped answering too many times (${reason}); check its memory and logs${where}`);
   }
 }

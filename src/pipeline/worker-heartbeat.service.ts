@@ -8,7 +8,16 @@ import { WorkerRepository } from '../repositories/worker.repository.js';
 export const DRAIN_SIGNAL = 'SIGUSR2';
 
 /**
- * This worker process's record and heartbeat. Before it takes jobs it registers in the `workers` table; every
+ * How long the record of a worker that is gone (stopped, or its heartbeat stopped) is kept, ms: a
+ * week, so that `step_runs` of the last days still name the worker that ran them, while a fleet
+ * that restarts its workers often does not grow the `workers` table without end. Far longer than
+ * the longest WORKER_HEARTBEAT_TIMEOUT_MS (1 h), so no live worker's record is ever deleted.
+ */
+export const WORKER_RECORD_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+/**
+ * This worker process's record and heartbeat. Before it takes jobs it registers in the `workers` table
+ * (deleting the records of workers gone for longer than {@link WORKER_RECORD_RETENTION_MS}); every
  * WORKER_HEARTBEAT_MS it renews its own heartbeat and that of every step run it is running (one
  * UPDATE each), so the reconciler can tell work that is alive, however long it runs (a merge, a
  * video render, a slow provider call), from work whose worker died (its heartbeat stops).
@@ -26,6 +35,7 @@ export class WorkerHeartbeatService implements BeforeApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private beating?: Promise<void>;
   private draining?: Promise<void>;
+  private end?: () => Promise<void>;
   private readonly onSignal = () => void this.drain(`${DRAIN_SIGNAL} received`);
 
   constructor(
@@ -37,7 +47,9 @@ export class WorkerHeartbeatService implements BeforeApplicationShutdown {
   /** Registers this process as a worker and starts its heartbeat (PipelineWorker calls it before taking jobs). */
   async start(): Promise<void> {
     if (this.workerId) return;
-    this.workerId = await this.workers.register({ host: os.hostname(), pid: process.pid });
+    const { id, pruned } = await this.workers.register({ host: os.hostname(), pid: process.pid }, WORKER_RECORD_RETENTION_MS);
+    this.workerId = id;
+    if (pruned) this.logger.log(`Deleted the records of ${pruned} worker process(es) gone for more than 7 days`);
     this.timer = setInterval(() => void this.beat(), this.config.jobs.heartbeatMs).unref();
     process.on(DRAIN_SIGNAL, this.onSignal);
   }
@@ -52,9 +64,19 @@ export class WorkerHeartbeatService implements BeforeApplicationShutdown {
   }
 
   /**
-   * Stops taking jobs, waits for the running ones to finish, then ends the process with SIGTERM
-   * (the usual graceful shutdown, with nothing left to wait for). Calling it again waits for the
-   * same drain.
+   * Sets what ends the process once a drain is over: `storyforge serve` and `storyforge worker`
+   * close the application (API included) and exit with status 0, so that a service manager that
+   * restarts failed processes only (systemd `Restart=on-failure`, Compose `restart: on-failure`)
+   * leaves a drained worker stopped. Without it, a drain ends with SIGTERM.
+   */
+  whenDrained(end: () => Promise<void>): void {
+    this.end = end;
+  }
+
+  /**
+   * Stops taking jobs, waits for the running ones to finish, then ends the process (see
+   * {@link whenDrained}; SIGTERM when nothing was set: the usual graceful shutdown, with nothing
+   * left to wait for). Calling it again waits for the same drain.
    */
   drain(reason: string): Promise<void> {
     this.draining ??= (async () => {
@@ -62,7 +84,8 @@ export class WorkerHeartbeatService implements BeforeApplicationShutdown {
       if (this.workerId) await this.workers.setState(this.workerId, 'draining').catch(() => undefined);
       await this.queues.pauseWorkers();
       this.logger.log('Drained: every running job has finished; shutting down');
-      process.kill(process.pid, 'SIGTERM');
+      if (this.end) await this.end();
+      else process.kill(process.pid, 'SIGTERM');
     })().catch((error: Error) => this.logger.warn(`Drain failed: ${error.message}`));
     return this.draining;
   }

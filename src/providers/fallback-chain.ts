@@ -1,5 +1,5 @@
-import type { ProviderLimitsRepository } from '../repositories/provider-limits.repository.js';
-import { countFallback } from '../observability/provider-calls.js';
+import type { ProviderLimitStore } from './ports.js';
+import { countFallback } from './provider-calls.js';
 import { ProviderError } from './provider-error.js';
 
 /** One provider of a chain: its name, its limits scope, and how to call it. */
@@ -20,7 +20,7 @@ export interface ChainMember<Req, Res> {
 export async function runChain<Req, Res>(
   members: readonly ChainMember<Req, Res>[],
   request: Req,
-  options: { limits: ProviderLimitsRepository; fallbackAfterMs: number; signal?: AbortSignal },
+  options: { limits: ProviderLimitStore; fallbackAfterMs: number; signal?: AbortSignal },
 ): Promise<{ result: Res; provider: string; fallback: boolean }> {
   for (const [i, member] of members.entries()) {
     const last = i === members.length - 1;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProviderLimit } from '../config/config.js';
-import type { ProviderLimitsRepository } from '../repositories/provider-limits.repository.js';
+import type { ProviderLimitStore } from './ports.js';
 import { keyRestMs, ProviderError } from './provider-error.js';
 
 /**
@@ -23,7 +23,7 @@ const BUSY_POLL_MS = 100;
  */
 export class ProviderGuard {
   constructor(
-    private readonly limits: ProviderLimitsRepository,
+    private readonly limits: ProviderLimitStore,
     readonly scope: string,
     private readonly keyCount: number,
     private readonly limit: ProviderLimit & { timeoutMs: number },

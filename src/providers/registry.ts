@@ -1,15 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, type ProviderLimit } from '../config/config.js';
-import { MediaRepository } from '../repositories/media.repository.js';
-import { ProviderLimitsRepository } from '../repositories/provider-limits.repository.js';
-import { type Capability, formatChoice, parseChoice, type ProviderChoice } from './catalog.js';
+import { type Capability, formatChoice, parseChoice, type ProviderChoice } from '../shared/provider-names.js';
 import { type ChainMember, runChain } from './fallback-chain.js';
 import { Automatic1111ImageGenerator } from './image/automatic1111.js';
 import { CardImageGenerator } from './image/card.js';
 import { ComfyUiImageGenerator } from './image/comfyui.js';
 import { GeminiImageGenerator } from './image/gemini.js';
 import { OpenAiCompatibleImageGenerator } from './image/openai-compatible.js';
-import { observeProviderCall, noteRetryAfter } from '../observability/provider-calls.js';
+import { observeProviderCall, noteRetryAfter } from './provider-calls.js';
+import { CARD_RENDERER, type CardRenderer, PROVIDER_LIMIT_STORE, type ProviderLimitStore } from './ports.js';
 import { ProviderGuard } from './provider-guard.js';
 import { EdgeSpeechSynthesizer } from './speech/edge.js';
 import { ElevenLabsSynthesizer } from './speech/elevenlabs.js';
@@ -24,7 +23,7 @@ import { SourceStoryWriter } from './story-writer/source.js';
 import type { ImageGenerator, ImageRequest, SpeechRequest, SpeechSynthesizer, StoryWriteRequest, StoryWriter } from './types.js';
 import { GEMINI_VOICES } from './voices.js';
 
-export { IMAGE_GENERATORS, SPEECH_SYNTHESIZERS, STORY_WRITERS } from './catalog.js';
+export { IMAGE_GENERATORS, SPEECH_SYNTHESIZERS, STORY_WRITERS } from '../shared/provider-names.js';
 
 /** Story pictures are 16:9. */
 const IMAGE_SIZE = { width: 1280, height: 720 };
@@ -51,8 +50,8 @@ export class ProviderRegistry {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly media: MediaRepository,
-    private readonly limits: ProviderLimitsRepository,
+    @Inject(CARD_RENDERER) private readonly media: CardRenderer,
+    @Inject(PROVIDER_LIMIT_STORE) private readonly limits: ProviderLimitStore,
   ) {}
 
   private readonly writers: Record<string, Factory<StoryWriter>> = {

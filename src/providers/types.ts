@@ -3,14 +3,7 @@
  * Every method takes an AbortSignal so that a timeout or a cancel stops the call.
  */
 
-/** How a story should be told (seed: `style {genre, tone, length, targetAudience}`). */
-export interface StoryStyle {
-  genre?: string;
-  tone?: string;
-  /** `short`, `medium`, `long` or free text such as "about 800 words". */
-  length?: string;
-  targetAudience?: string;
-}
+import type { StoryStyle } from '../shared/story-style.js';
 
 export interface StoryWriteRequest {
   /** The upload's text: decoded, NFC, LF line ends. */

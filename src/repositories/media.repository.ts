@@ -7,6 +7,8 @@ import path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
+import { MediaCommandError } from '../media/media-command-error.js';
+import type { CardRenderer, RenderCardOptions } from '../providers/ports.js';
 import {
   buildCardsArgs,
   buildEbur128Args,
@@ -18,7 +20,6 @@ import {
   buildJoinClipsArgs,
   buildLoudnormApplyArgs,
   parseDecodedDurationMs,
-  type FfmpegColor,
 } from '../media/ffmpeg-args.js';
 import { fontFamilyName } from '../media/font-name.js';
 import { joinPcmWavs, pcmDurationMs, pcmSilences, type PcmWav, readPcmWav } from '../media/wav.js';
@@ -37,10 +38,10 @@ import {
   planSegments,
   planSlides,
   type SlideInput,
-  type X264Preset,
 } from '../media/video.js';
+import type { X264Preset } from '../shared/video-encoding.js';
 import { type GainAttempt, LOUDNESS_TOLERANCE_LU, MAX_ENCODE_PASSES, nextGainDb, planLoudnessNormalization } from '../media/loudnorm.js';
-import { makeScratchDir } from './scratch.js';
+import { makeScratchDir } from '../shared/scratch.js';
 import {
   type AudioProbe,
   buildAudioProbeArgs,
@@ -51,20 +52,6 @@ import {
   type SoundtrackArgsOptions,
 } from '../media/soundtrack.js';
 import { buildThumbnailArgs, buildTitleIntroArgs, fitTitle, type TitleLayout } from '../media/title-card.js';
-
-/** A media binary that ran and failed (non-zero exit or killed by a signal). */
-export class MediaCommandError extends Error {
-  constructor(
-    message: string,
-    readonly binary: string,
-    readonly exitCode: number | null,
-    readonly signal: NodeJS.Signals | null,
-    readonly stderrTail: string,
-  ) {
-    super(message);
-    this.name = 'MediaCommandError';
-  }
-}
 
 export interface JoinClipsOptions {
   clips: string[];
@@ -103,23 +90,6 @@ export interface NormalizeLoudnessResult {
   method: LoudnessMethod;
   /** ffmpeg runs it took (measure, then encode + check per attempt). */
   runs: number;
-}
-
-export interface RenderCardOptions {
-  outFile: string;
-  width: number;
-  height: number;
-  fontFile: string;
-  background: { from: FfmpegColor; to: FfmpegColor };
-  textColor: FfmpegColor;
-  accentColor: FfmpegColor;
-  /** Small line at the top; omitted or empty → not drawn. */
-  title?: string;
-  /** Large text, already wrapped (one entry per line). */
-  bodyLines?: string[];
-  /** Corner label such as "3 / 12". */
-  label?: string;
-  signal?: AbortSignal;
 }
 
 export interface RenderVideoOptions {
@@ -254,7 +224,7 @@ const MAX_BUFFER = 256 * 1024 * 1024;
  * place, so a failed or aborted run never leaves a half-written file under the final name.
  */
 @Injectable()
-export class MediaRepository {
+export class MediaRepository implements CardRenderer {
   private readonly ffmpeg: string;
   private readonly ffprobe: string;
 

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { redisOptionsFromUrl } from './queue.repository.js';
+import type { Acquired, ProviderLimitStore } from '../providers/ports.js';
 
 /**
  * Takes a call slot for one provider, atomically, for every worker process on every host:
@@ -63,12 +64,6 @@ end
 return {-1, 'wait', minWait}
 `;
 
-/** The answer of {@link ProviderLimitsRepository.acquire}. */
-export type Acquired =
-  | { ok: true; keyIndex: number; leaseId: string }
-  /** `busy`: every concurrent slot is taken; `wait`: every key rests or has used its minute. */
-  | { ok: false; reason: 'busy' | 'wait'; waitMs: number };
-
 /**
  * Provider limits shared through Redis by every worker process and host (keys under
  * `<QUEUE_PREFIX>:limits:<scope>`, scope = `capability.provider`): concurrency leases, requests per
@@ -76,7 +71,7 @@ export type Acquired =
  * API keys are named by an id (their position), never stored.
  */
 @Injectable()
-export class ProviderLimitsRepository implements OnModuleDestroy {
+export class ProviderLimitsRepository implements OnModuleDestroy, ProviderLimitStore {
   private readonly logger = new Logger('ProviderLimits');
   private client?: Redis;
 

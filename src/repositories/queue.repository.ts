@@ -2,17 +2,15 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { type ConnectionOptions, type Job, Queue, Worker } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { type JobCatalog, jobIdFor, QUEUE_NAMES, type QueueName } from '../pipeline/jobs.js';
+import { type JobCatalog, jobIdFor, QUEUE_NAMES, type QueueName } from './job-catalog.js';
 
 /**
- * A handler for each queue in the catalog: leaving one out is a compile error. `token` is the
- * worker's lock token of the job; `signal` aborts when the job is cancelled on this process
- * ({@link QueueRepository.cancelRunning}) or, with reason `'shutdown'`, when the shutdown grace
- * period is over and the job should be released back to the queue.
+ * Runs one job of `queue`. `token` is the worker's lock token of the job; `signal` aborts when
+ * the job is cancelled on this process ({@link QueueRepository.cancelRunning}) or, with reason
+ * `'shutdown'`, when the shutdown grace period is over and the job should be released back to the
+ * queue. The payload is as Redis holds it: check it with parseJobPayload.
  */
-export type JobHandlers = {
-  [Q in QueueName]: (job: Job<JobCatalog[Q]>, token: string | undefined, signal: AbortSignal | undefined) => Promise<void>;
-};
+export type JobHandler = (queue: QueueName, job: Job, token: string | undefined, signal: AbortSignal | undefined) => Promise<void>;
 
 /** Abort reason given to running jobs when the shutdown grace period ({@link AppConfig} `jobs.shutdownGraceMs`) is over. */
 export const SHUTDOWN_REASON = 'shutdown';
@@ -23,8 +21,6 @@ export const SHUTDOWN_REASON = 'shutdown';
  * another worker once its lock expires).
  */
 export const SHUTDOWN_RELEASE_TIMEOUT_MS = 10_000;
-
-type Handler = (job: Job, token: string | undefined, signal: AbortSignal | undefined) => Promise<void>;
 
 /** Hears of every job this process's workers run and of stalled jobs (logging context, metrics). */
 export interface JobObserver {
@@ -136,20 +132,18 @@ export class QueueRepository implements OnModuleDestroy {
    * `onStalledOut` hears of it (payload and BullMQ's reason).
    */
   startWorkers(
-    handlers: JobHandlers,
+    handler: JobHandler,
     concurrency: Partial<Record<QueueName, number>>,
     onStalledOut?: <Q extends QueueName>(queue: Q, data: JobCatalog[Q], reason: string) => Promise<void>,
   ): void {
     for (const name of QUEUE_NAMES) {
-      const handler = handlers[name] as Handler;
-      if (!handler) throw new Error(`No handler for queue ${name}`);
       const running = new Set<string>();
       // Three declared parameters: BullMQ creates an AbortSignal per job only for such processors.
       const processor = async (job: Job, token: string | undefined, signal: AbortSignal | undefined) => {
         const id = job.id ?? '';
         running.add(id);
         try {
-          await (this.observer ? this.observer.run(name, job, () => handler(job, token, signal)) : handler(job, token, signal));
+          await (this.observer ? this.observer.run(name, job, () => handler(name, job, token, signal)) : handler(name, job, token, signal));
         } finally {
           running.delete(id);
         }

@@ -45,7 +45,28 @@ export const STEP_COLUMN = {
   video: 'videoStep',
 } as const satisfies Record<StepName, keyof Story>;
 
+/** A story column that holds a step's status. */
+export type StepColumn = (typeof STEP_COLUMN)[StepName];
+
 const stepColumn = (step: StepName) => stories[STEP_COLUMN[step]];
+
+/** The kinds of chunk a story is cut into; each kind has its table and its chunked step. */
+export type ChunkKind = 'images' | 'audio';
+
+/** A chunk of either kind, as stored. */
+export type Chunk = ImageChunk | AudioChunk;
+
+/** Chunk kind → its table. */
+const CHUNK_TABLE = { images: imageChunks, audio: audioChunks } as const;
+const chunkTable = (kind: ChunkKind): typeof imageChunks | typeof audioChunks => CHUNK_TABLE[kind];
+
+/** A chunk of one kind, as stored. */
+export type ChunkOf<K extends ChunkKind> = K extends 'images' ? ImageChunk : AudioChunk;
+
+/** What a finished chunk of each kind records besides its status. */
+export type ChunkValues<K extends ChunkKind> = K extends 'images'
+  ? Partial<Omit<ImageChunk, 'id' | 'storyId' | 'index' | 'status'>>
+  : Partial<Omit<AudioChunk, 'id' | 'storyId' | 'index' | 'status'>>;
 
 /** Every step column set by a rule: `CASE WHEN step IN (from) THEN to ELSE step END` for each step. */
 function moveSteps(from: StepStatus[], to: StepStatus) {
@@ -255,8 +276,8 @@ export class StoryRepository {
    * Marks a chunked step completed when every chunk of the story is completed.
    * @returns true when this call completed the step.
    */
-  async completeStepIfAllChunksDone(id: string, step: 'images' | 'audio'): Promise<boolean> {
-    const table = step === 'images' ? imageChunks : audioChunks;
+  async completeStepIfAllChunksDone(id: string, step: ChunkKind): Promise<boolean> {
+    const table = chunkTable(step);
     const column = stepColumn(step);
     const rows = await this.db
       .update(stories)
@@ -400,7 +421,7 @@ export class StoryRepository {
    * `pending`, in one transaction (so no one sees the step open with every chunk done).
    * @returns false when the step was not `completed` (nothing changed).
    */
-  async reopenChunk(step: 'images' | 'audio', chunk: { id: string; storyId: string }): Promise<boolean> {
+  async reopenChunk(step: ChunkKind, chunk: { id: string; storyId: string }): Promise<boolean> {
     return this.db.transaction(async (tx) => {
       const column = stepColumn(step);
       const rows = await tx
@@ -409,7 +430,7 @@ export class StoryRepository {
         .where(and(eq(stories.id, chunk.storyId), sql`${column} = 'completed'`, sql`${stories.status} <> 'cancelled'`))
         .returning({ id: stories.id });
       if (!rows.length) return false;
-      const table = step === 'images' ? imageChunks : audioChunks;
+      const table = chunkTable(step);
       await tx.update(table).set({ status: 'pending', error: null }).where(eq(table.id, chunk.id));
       return true;
     });
@@ -454,40 +475,53 @@ export class StoryRepository {
     });
   }
 
+  /** A story's chunks of one kind, in order. */
+  chunks<K extends ChunkKind>(kind: K, storyId: string): Promise<ChunkOf<K>[]> {
+    const table = chunkTable(kind);
+    return this.db.select().from(table).where(eq(table.storyId, storyId)).orderBy(asc(table.index)) as unknown as Promise<ChunkOf<K>[]>;
+  }
+
+  /** A story's chunk of one kind by its index, or undefined. */
+  async chunk<K extends ChunkKind>(kind: K, storyId: string, index: number): Promise<ChunkOf<K> | undefined> {
+    const table = chunkTable(kind);
+    const [row] = await this.db
+      .select()
+      .from(table)
+      .where(and(eq(table.storyId, storyId), eq(table.index, index)));
+    return row as ChunkOf<K> | undefined;
+  }
+
+  /** A chunk of one kind by its own id (the API's chunk routes), whatever its story. */
+  async chunkById<K extends ChunkKind>(kind: K, id: string): Promise<ChunkOf<K> | undefined> {
+    const table = chunkTable(kind);
+    const [row] = await this.db.select().from(table).where(eq(table.id, id));
+    return row as ChunkOf<K> | undefined;
+  }
+
   imageChunks(storyId: string): Promise<ImageChunk[]> {
-    return this.db.select().from(imageChunks).where(eq(imageChunks.storyId, storyId)).orderBy(asc(imageChunks.index));
+    return this.chunks('images', storyId);
   }
 
   audioChunks(storyId: string): Promise<AudioChunk[]> {
-    return this.db.select().from(audioChunks).where(eq(audioChunks.storyId, storyId)).orderBy(asc(audioChunks.index));
+    return this.chunks('audio', storyId);
   }
 
-  async imageChunk(storyId: string, index: number): Promise<ImageChunk | undefined> {
-    const [row] = await this.db
-      .select()
-      .from(imageChunks)
-      .where(and(eq(imageChunks.storyId, storyId), eq(imageChunks.index, index)));
-    return row;
+  imageChunk(storyId: string, index: number): Promise<ImageChunk | undefined> {
+    return this.chunk('images', storyId, index);
   }
 
-  async audioChunk(storyId: string, index: number): Promise<AudioChunk | undefined> {
-    const [row] = await this.db
-      .select()
-      .from(audioChunks)
-      .where(and(eq(audioChunks.storyId, storyId), eq(audioChunks.index, index)));
-    return row;
+  audioChunk(storyId: string, index: number): Promise<AudioChunk | undefined> {
+    return this.chunk('audio', storyId, index);
   }
 
   /** An image chunk by its own id (the API's chunk routes), whatever its story. */
-  async imageChunkById(id: string): Promise<ImageChunk | undefined> {
-    const [row] = await this.db.select().from(imageChunks).where(eq(imageChunks.id, id));
-    return row;
+  imageChunkById(id: string): Promise<ImageChunk | undefined> {
+    return this.chunkById('images', id);
   }
 
   /** An audio chunk by its own id (the API's chunk routes), whatever its story. */
-  async audioChunkById(id: string): Promise<AudioChunk | undefined> {
-    const [row] = await this.db.select().from(audioChunks).where(eq(audioChunks.id, id));
-    return row;
+  audioChunkById(id: string): Promise<AudioChunk | undefined> {
+    return this.chunkById('audio', id);
   }
 
   /**
@@ -502,13 +536,13 @@ export class StoryRepository {
    * @returns true when the chunk was recorded (and its file placed).
    * @throws what `place` throws (nothing is recorded).
    */
-  async completeChunk<S extends 'images' | 'audio'>(
-    step: S,
+  async completeChunk<K extends ChunkKind>(
+    step: K,
     chunk: { id: string; storyId: string },
-    values: S extends 'images' ? Partial<Omit<ImageChunk, 'id' | 'storyId' | 'index' | 'status'>> : Partial<Omit<AudioChunk, 'id' | 'storyId' | 'index' | 'status'>>,
-    place: (current: Pick<ImageChunk | AudioChunk, 'status' | 'storageKey'>) => Promise<boolean>,
+    values: ChunkValues<K>,
+    place: (current: Pick<Chunk, 'status' | 'storageKey'>) => Promise<boolean>,
   ): Promise<boolean> {
-    const table = step === 'images' ? imageChunks : audioChunks;
+    const table = chunkTable(step);
     return this.db.transaction(async (tx) => {
       const [story] = await tx.select({ status: stories.status }).from(stories).where(eq(stories.id, chunk.storyId)).for('update');
       if (!story || storyHasEnded(story)) return false;
@@ -516,23 +550,32 @@ export class StoryRepository {
       if (!current || !(await place(current))) return false;
       await tx
         .update(table)
-        .set({ ...values, status: 'completed', error: null })
+        .set({ ...(values as ChunkValues<ChunkKind>), status: 'completed', error: null })
         .where(eq(table.id, chunk.id));
       return true;
     });
   }
 
+  /** Sets columns of a chunk of one kind. */
+  async updateChunk<K extends ChunkKind>(kind: K, id: string, values: ChunkValues<K> & { status?: Chunk['status'] }): Promise<void> {
+    const table = chunkTable(kind);
+    await this.db
+      .update(table)
+      .set(values as ChunkValues<ChunkKind>)
+      .where(eq(table.id, id));
+  }
+
   async updateImageChunk(id: string, values: Partial<Omit<ImageChunk, 'id' | 'storyId' | 'index'>>): Promise<void> {
-    await this.db.update(imageChunks).set(values).where(eq(imageChunks.id, id));
+    await this.updateChunk('images', id, values);
   }
 
   async updateAudioChunk(id: string, values: Partial<Omit<AudioChunk, 'id' | 'storyId' | 'index'>>): Promise<void> {
-    await this.db.update(audioChunks).set(values).where(eq(audioChunks.id, id));
+    await this.updateChunk('audio', id, values);
   }
 
   /** Finished and total chunk counts of a chunked step. */
-  async chunkCounts(storyId: string, step: 'images' | 'audio'): Promise<{ done: number; total: number }> {
-    const table = step === 'images' ? imageChunks : audioChunks;
+  async chunkCounts(storyId: string, step: ChunkKind): Promise<{ done: number; total: number }> {
+    const table = chunkTable(step);
     const [row] = await this.db
       .select({
         total: sql<number>`count(*)::int`,

@@ -1,18 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { desc, eq, inArray, sql } from 'drizzle-orm';
+import { desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { DATABASE, type DatabaseConnection } from '../db/database.js';
 import { type Upload, uploads } from '../db/schema.js';
 
 export type NewUpload = Omit<Upload, 'createdAt' | 'updatedAt'>;
+
+/** Every column but the text (up to 2,000,000 characters), which `create` already has. */
+const { text: _text, ...withoutText } = getTableColumns(uploads);
 
 /** Uploaded files and their extracted text in PostgreSQL. */
 @Injectable()
 export class UploadRepository {
   constructor(@Inject(DATABASE) private readonly database: DatabaseConnection) {}
 
+  /** Inserts the upload; the row comes back without its text, which is taken from `upload`. */
   async create(upload: NewUpload): Promise<Upload> {
-    const [row] = await this.database.db.insert(uploads).values(upload).returning();
-    return row!;
+    const [row] = await this.database.db.insert(uploads).values(upload).returning(withoutText);
+    return { ...row!, text: upload.text };
   }
 
   async get(id: string): Promise<Upload | undefined> {

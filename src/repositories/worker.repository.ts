@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
 import { DATABASE, type DatabaseConnection } from '../db/database.js';
 import { type StepName, stepRuns, workers } from '../db/schema.js';
 
@@ -25,10 +25,18 @@ export interface LiveWorker {
 export class WorkerRepository {
   constructor(@Inject(DATABASE) private readonly database: DatabaseConnection) {}
 
-  /** Records a new worker process; returns its id. */
-  async register(worker: { host: string; pid: number }): Promise<string> {
-    const [row] = await this.database.db.insert(workers).values(worker).returning({ id: workers.id });
-    return row!.id;
+  /**
+   * Records a new worker process and deletes the records of workers whose heartbeat stopped more
+   * than `retentionMs` ago (stopped cleanly or died), so that the table keeps recent workers only;
+   * their step runs stay, with no worker (step_runs.worker_id is set to null).
+   * @returns the new worker's id and how many old records were deleted.
+   */
+  async register(worker: { host: string; pid: number }, retentionMs: number): Promise<{ id: string; pruned: number }> {
+    return this.database.db.transaction(async (tx) => {
+      const gone = await tx.delete(workers).where(lt(workers.heartbeatAt, this.since(retentionMs))).returning({ id: workers.id });
+      const [row] = await tx.insert(workers).values(worker).returning({ id: workers.id });
+      return { id: row!.id, pruned: gone.length };
+    });
   }
 
   /**

@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import argon2 from 'argon2';
 import type { ApiKey, User } from '../db/schema.js';
-import { API_KEY_PREFIX } from '../auth/auth-user.js';
-import { ApiError, notFound } from '../http/api-error.js';
+import { API_KEY_PREFIX } from '../shared/auth-user.js';
+import { ApiError, notFound } from '../shared/api-error.js';
 import { ApiKeyRepository } from '../repositories/api-key.repository.js';
 import { UserRepository } from '../repositories/user.repository.js';
 

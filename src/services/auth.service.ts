@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import { API_KEY_PREFIX, type AuthUser } from '../auth/auth-user.js';
+import { API_KEY_PREFIX, type AuthUser } from '../shared/auth-user.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { User } from '../db/schema.js';
-import { ApiError } from '../http/api-error.js';
+import { ApiError } from '../shared/api-error.js';
 import { RefreshTokenRepository } from '../repositories/refresh-token.repository.js';
 import { AccountService, hashToken } from './account.service.js';
 import { SharedReads } from './shared-read.js';

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { type BatchPageDto, mapBatchListItem } from '../dtos/batch-list.dto.js';
 import { pageOf, type PageQueryDto } from '../dtos/pagination.dto.js';
-import { notFound } from '../http/api-error.js';
-import type { StreamedZip } from '../http/send-file.js';
+import { notFound } from '../shared/api-error.js';
+import type { StreamedZip } from '../dtos/file-download.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
 import { PackageService } from './package.service.js';
 

@@ -2,16 +2,17 @@ import { isDeepStrictEqual } from 'node:util';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { AutoModeConfig, BatchJob, BatchSettings, Story, StoryProviders } from '../db/schema.js';
-import type { StoryStyle } from '../providers/types.js';
+import type { StoryStyle } from '../shared/story-style.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
 import { EventsRepository } from '../repositories/events.repository.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { MusicRepository } from '../repositories/music.repository.js';
-import { type BatchSummary, type StoryProgressInput, summarizeBatch } from './batch-progress.js';
-import { ApiError } from '../http/api-error.js';
+import { type BatchSummary, type StoryProgressInput, summarizeBatch } from '../dtos/batch-progress.js';
+import { ApiError } from '../shared/api-error.js';
 import { initialStepStatuses, videoBlockers } from './requested-steps.js';
+import { MAX_BATCH_FILES } from '../shared/batch-limits.js';
 
 export interface CreateBatchInput {
   userId: string;
@@ -30,9 +31,6 @@ const asStored = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
 /** How many times one refresh writes at most while the batch's stories keep changing under it. */
 const REFRESH_PASSES = 3;
-
-/** Most files one batch takes (seed: batch upload of at most 10 files). */
-export const MAX_BATCH_FILES = 10;
 
 /**
  * Batches: creating one (a story per upload), starting its stories, and keeping its seed fields

@@ -1,17 +1,17 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { Upload } from '../db/schema.js';
 import { mapUpload, type UploadedFileDto, type UploadPageDto } from '../dtos/upload.dto.js';
-import { ApiError, type FieldError, notFound } from '../http/api-error.js';
-import type { FileResponse } from '../http/send-file.js';
-import { uploadTempDir } from '../http/upload.options.js';
+import { ApiError, type FieldError, notFound } from '../shared/api-error.js';
+import type { FileResponse } from '../dtos/file-download.js';
+import { uploadTempDir } from '../config/upload-temp-dir.js';
 import { StorageRepository } from '../repositories/storage.repository.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { IntakeError } from '../text/intake-error.js';
-import { UploadService } from './upload.service.js';
+import { IntakeService } from './intake.service.js';
 import { mapMusicFile, type MusicFileDto } from '../dtos/music.dto.js';
 import { MusicService } from './music.service.js';
 
@@ -35,7 +35,7 @@ const CONTENT_TYPES: Record<Upload['format'], string> = {
 
 /**
  * The upload endpoints' side of intake: takes the files multer streamed to disk, hands each to
- * {@link UploadService.ingest} (which reads the text and stores the original under a server-made
+ * {@link IntakeService.ingest} (which reads the text and stores the original under a server-made
  * key) and removes the temporary files. A request is all or nothing: when one file cannot be read,
  * none is kept, and the answer names every refused file.
  */
@@ -45,7 +45,7 @@ export class FileUploadService implements OnModuleInit {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly intake: UploadService,
+    private readonly intake: IntakeService,
     private readonly uploads: UploadRepository,
     private readonly storage: StorageRepository,
     private readonly music: MusicService,

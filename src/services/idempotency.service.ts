@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import stringify from 'safe-stable-stringify';
-import { ApiError } from '../http/api-error.js';
+import { ApiError } from '../shared/api-error.js';
 import { IdempotencyRepository } from '../repositories/idempotency.repository.js';
 
 /**
@@ -86,9 +86,9 @@ export class IdempotencyService {
    * A key whose first request ended more than {@link IDEMPOTENCY_ABANDONED_AFTER_MS} ago without
    * making anything counts as unused.
    *
-   * @param key the `Idempotency-Key` header as received (undefined when absent).
-   * @param body the validated request body; hashed to tell a repeat from another request.
-   * @param create makes the resource; returns its id and the answer.
+   * @param request.key the `Idempotency-Key` header as received (undefined when absent).
+   * @param request.body the validated request body; hashed to tell a repeat from another request.
+   * @param create makes the resource and returns the answer; `idOf` reads the resource's id from it.
    * @param load the answer for a resource made earlier, as it is now; undefined when it no longer
    * exists. A key is never used to make a second resource within its 24 h, even when the first was
    * deleted: that answers 409 `idempotency-resource-deleted`, and a new key makes a new one.
@@ -98,15 +98,14 @@ export class IdempotencyService {
    * 409 `idempotency-resource-deleted` (see `load`); and whatever `create` or `load` throw.
    */
   async run<T>(
-    userId: string,
-    scope: IdempotencyScope,
-    key: string | undefined,
-    body: unknown,
-    create: () => Promise<{ id: string; value: T }>,
+    request: { userId: string; scope: IdempotencyScope; key: string | undefined; body: unknown },
+    create: () => Promise<T>,
+    idOf: (value: T) => string,
     load: (id: string) => Promise<T | undefined>,
   ): Promise<IdempotentResult<T>> {
+    const { userId, scope, key, body } = request;
     const checked = parseIdempotencyKey(key);
-    if (checked === undefined) return { value: (await create()).value, replayed: false };
+    if (checked === undefined) return { value: await create(), replayed: false };
     const hash = requestHash(body);
     const expiry = { ttlMs: IDEMPOTENCY_KEY_TTL_MS, abandonedAfterMs: IDEMPOTENCY_ABANDONED_AFTER_MS };
     // A held key may be released (its request failed) between the claim and the read: claim again.
@@ -114,7 +113,7 @@ export class IdempotencyService {
       const claim = await this.keys.claim({ userId, scope, key: checked, requestHash: hash }, expiry);
       if (claim) {
         await this.keys.deleteExpired(userId, IDEMPOTENCY_KEY_TTL_MS);
-        return { value: await this.createOnce(claim.id, create), replayed: false };
+        return { value: await this.createOnce(claim.id, create, idOf), replayed: false };
       }
       const held = await this.keys.find(userId, scope, checked);
       if (!held) continue;
@@ -140,8 +139,8 @@ export class IdempotencyService {
   }
 
   /** Runs `create` under the claim `claimId`: records its id, or releases the key when it throws. */
-  private async createOnce<T>(claimId: string, create: () => Promise<{ id: string; value: T }>): Promise<T> {
-    let made: { id: string; value: T };
+  private async createOnce<T>(claimId: string, create: () => Promise<T>, idOf: (value: T) => string): Promise<T> {
+    let made: T;
     try {
       made = await create();
     } catch (error) {
@@ -149,8 +148,8 @@ export class IdempotencyService {
       throw error;
     }
     // False only when the claim was taken over as abandoned; the resource is made all the same.
-    await this.keys.complete(claimId, made.id);
-    return made.value;
+    await this.keys.complete(claimId, idOf(made));
+    return made;
   }
 }
 

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { StoryProviders } from '../db/schema.js';
-import { ApiError, type FieldError } from '../http/api-error.js';
-import { type Capability, CAPABILITIES, formatChoice, KNOWN_MODELS, parseChoice, PROVIDER_NAMES } from '../providers/catalog.js';
+import { ApiError, type FieldError } from '../shared/api-error.js';
+import { type Capability, CAPABILITIES, formatChoice, KNOWN_MODELS, parseChoice, PROVIDER_NAMES } from '../shared/provider-names.js';
 import { bundledVoiceIds, ProviderRegistry } from '../providers/registry.js';
 import { EDGE_VOICES, ELEVENLABS_VOICES, espeakVoices, GEMINI_VOICES, OPENAI_VOICES, type VoiceInfo, voiceSpeaks } from '../providers/voices.js';
 

@@ -3,14 +3,15 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { DATABASE, type DatabaseConnection } from '../db/database.js';
 import { claimReconcilePass } from '../db/installation.js';
 import { type StepName, STEPS, type Story } from '../db/schema.js';
-import type { JobCatalog, QueueName } from '../pipeline/jobs.js';
+import { isChunkStep, PIPELINE_STEPS } from '../pipeline/catalog.js';
+import type { JobCatalog, QueueName } from '../repositories/job-catalog.js';
 import { RUN_WORKERS } from '../pipeline/pipeline.worker.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { runKey, StepRunRepository } from '../repositories/step-run.repository.js';
 import { STEP_COLUMN, StoryRepository, storyHasEnded } from '../repositories/story.repository.js';
 import { BatchService } from './batch.service.js';
-import { OrchestratorService } from './orchestrator.service.js';
+import { OrchestratorService } from '../pipeline/orchestrator.service.js';
 
 /** Stories read per page of a pass. */
 const PAGE_SIZE = 200;
@@ -151,26 +152,22 @@ export class ReconcilerService implements OnApplicationBootstrap, OnModuleDestro
     let added = 0;
     const count = (wasAdded: boolean) => (added += wasAdded ? 1 : 0);
 
-    if (busy('story') && !live.has(runKey('story'))) count(await this.rebuild('story-generation', { storyId }, () => stillBusy('story')));
-    for (const step of ['images', 'audio'] as const) {
-      if (!busy(step)) continue;
-      const chunks = step === 'images' ? await this.stories.imageChunks(storyId) : await this.stories.audioChunks(storyId);
-      const queue = step === 'images' ? 'image-generation' : 'audio-generation';
-      for (const chunk of chunks) {
-        if (chunk.status === 'completed' || live.has(runKey(step, chunk.index))) continue;
-        const chunkPending = async () => {
-          const fresh = step === 'images' ? await this.stories.imageChunk(storyId, chunk.index) : await this.stories.audioChunk(storyId, chunk.index);
-          return fresh?.status !== 'completed' && (await stillBusy(step));
-        };
-        count(await this.rebuild(queue, { storyId, chunkIndex: chunk.index }, chunkPending));
+    for (const step of PIPELINE_STEPS) {
+      if (!busy(step.name)) continue;
+      if (!isChunkStep(step)) {
+        if (!live.has(runKey(step.name))) count(await this.rebuild(step.queue, { storyId }, () => stillBusy(step.name)));
+        continue;
+      }
+      for (const chunk of await this.stories.chunks(step.chunks, storyId)) {
+        if (chunk.status === 'completed' || live.has(runKey(step.name, chunk.index))) continue;
+        const chunkPending = async () => (await this.stories.chunk(step.chunks, storyId, chunk.index))?.status !== 'completed' && (await stillBusy(step.name));
+        count(await this.rebuild(step.queue, { storyId, chunkIndex: chunk.index }, chunkPending));
       }
       // Every chunk is done but the step was never closed (its worker died in between): close it here.
       // While a run of the step is live, its worker closes the step itself once it has recorded its chunk.
-      const stepLive = [...live].some((key) => key.startsWith(`${step}:`));
-      if (!stepLive && (await this.stories.completeStepIfAllChunksDone(storyId, step))) count(await this.queues.add('auto-mode', { storyId, after: step }));
+      const stepLive = [...live].some((key) => key.startsWith(`${step.name}:`));
+      if (!stepLive && (await this.stories.completeStepIfAllChunksDone(storyId, step.chunks))) count(await this.queues.add('auto-mode', { storyId, after: step.name }));
     }
-    if (busy('merge') && !live.has(runKey('merge'))) count(await this.rebuild('audio-merge', { storyId }, () => stillBusy('merge')));
-    if (busy('video') && !live.has(runKey('video'))) count(await this.rebuild('video-render', { storyId }, () => stillBusy('video')));
     if (!STEPS.some(busy) && story.status === 'processing') {
       // Nothing queued or running: the decision of what comes next was lost. Deciding again is safe.
       await this.orchestrator.advance(storyId);

@@ -1,18 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { BatchJob, Story } from '../db/schema.js';
-import { ApiError, notFound } from '../http/api-error.js';
-import { storyJobs } from '../pipeline/jobs.js';
+import { ApiError, notFound } from '../shared/api-error.js';
+import { chunkStep, dependentSteps, storyJobs } from '../pipeline/catalog.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
 import { CancelSignalRepository } from '../repositories/cancel-signal.repository.js';
 import { EventsRepository } from '../repositories/events.repository.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
-import { STEP_COLUMN, StoryRepository } from '../repositories/story.repository.js';
+import { type ChunkKind, STEP_COLUMN, StoryRepository } from '../repositories/story.repository.js';
 import { BatchService } from './batch.service.js';
-import { OrchestratorService } from './orchestrator.service.js';
-import { RollbackService } from './rollback.service.js';
+import { OrchestratorService } from '../pipeline/orchestrator.service.js';
+import { RollbackService } from '../pipeline/rollback.service.js';
 
-/** What a chunk regeneration re-runs after the chunk itself: the steps made from its step's output. */
-const DEPENDENT_STEPS = { images: ['video'], audio: ['merge', 'video'] } as const;
+/** How an error message names a chunk of each kind. */
+const CHUNK_NOUN: Record<ChunkKind, string> = { images: 'Image chunk', audio: 'Audio chunk' };
 
 /**
  * Cancel, retry and regenerate: the operations a user takes when something went wrong. Each is
@@ -137,10 +137,10 @@ export class RecoveryService {
    * @throws ApiError 404 when the chunk does not exist (or is not `owner`'s); 409
    * `story-cancelled` for a cancelled story (retry it first), else see {@link checkRegenerable}.
    */
-  async regenerateChunk(step: 'images' | 'audio', chunkId: string, owner?: string): Promise<Story> {
-    const chunk = step === 'images' ? await this.stories.imageChunkById(chunkId) : await this.stories.audioChunkById(chunkId);
+  async regenerateChunk(step: ChunkKind, chunkId: string, owner?: string): Promise<Story> {
+    const chunk = await this.stories.chunkById(step, chunkId);
     const story = chunk && (await this.stories.get(chunk.storyId));
-    if (!chunk || !story || (owner && story.userId !== owner)) throw notFound(step === 'images' ? 'Image chunk' : 'Audio chunk', chunkId);
+    if (!chunk || !story || (owner && story.userId !== owner)) throw notFound(CHUNK_NOUN[step], chunkId);
     if (story.status === 'cancelled') {
       throw new ApiError(409, 'story-cancelled', `Story ${story.id} was cancelled; retry it (POST /stories/${story.id}/retry) before regenerating a chunk`);
     }
@@ -150,13 +150,14 @@ export class RecoveryService {
       this.checkRegenerable(await this.stories.getOrThrow(story.id), step);
       throw new ApiError(409, 'step-running', `The ${step} step of story ${story.id} was just started by another request`);
     }
-    for (const dependent of DEPENDENT_STEPS[step]) await this.stories.transitionStep(story.id, dependent, ['completed', 'failed'], 'pending');
-    const clearsFailure = story.failedStep === step || (DEPENDENT_STEPS[step] as readonly string[]).includes(story.failedStep ?? '');
+    const dependents = dependentSteps(step);
+    for (const dependent of dependents) await this.stories.transitionStep(story.id, dependent, ['completed', 'failed'], 'pending');
+    const clearsFailure = story.failedStep === step || dependents.some((dependent) => dependent === story.failedStep);
     await this.stories.reopenForChunk(story.id, clearsFailure);
     // A cancelled batch stays cancelled: regenerating one of its finished stories is not a retry.
     const batch = story.batchId ? await this.batchRows.get(story.batchId) : undefined;
     if (batch && batch.status !== 'cancelled') await this.batchRows.reopen(batch.id);
-    await this.queues.add(step === 'images' ? 'image-generation' : 'audio-generation', { storyId: story.id, chunkIndex: chunk.index });
+    await this.queues.add(chunkStep(step).queue, { storyId: story.id, chunkIndex: chunk.index });
     this.logger.log(`Story ${story.id}: ${step} chunk ${chunk.index + 1} queued again`);
     if (story.batchId) await this.batches.refresh(story.batchId);
     return this.stories.getOrThrow(story.id);
@@ -167,8 +168,8 @@ export class RecoveryService {
    * `step-running` (the step, or the merge or video that uses it, is queued or running),
    * `step-failed`, `step-not-ready` (not requested, or not run yet).
    */
-  private checkRegenerable(story: Story, step: 'images' | 'audio'): void {
-    const busy = [step, ...DEPENDENT_STEPS[step]].find((s) => ['queued', 'running'].includes(story[STEP_COLUMN[s]]));
+  private checkRegenerable(story: Story, step: ChunkKind): void {
+    const busy = [step, ...dependentSteps(step)].find((s) => ['queued', 'running'].includes(story[STEP_COLUMN[s]]));
     if (busy) {
       throw new ApiError(409, 'step-running', `The ${busy} step of story ${story.id} is ${story[STEP_COLUMN[busy]]}; regenerate the chunk once it has ended`);
     }
@@ -186,8 +187,8 @@ export class RecoveryService {
 
   /** Removes the story's waiting and delayed jobs from every queue (running ones are aborted instead). */
   private async removeQueuedJobs(story: Story): Promise<void> {
-    const [images, audio] = await Promise.all([this.stories.imageChunks(story.id), this.stories.audioChunks(story.id)]);
-    const jobs = storyJobs(story.id, images.map((c) => c.index), audio.map((c) => c.index));
+    const [images, audio] = await Promise.all([this.stories.chunks('images', story.id), this.stories.chunks('audio', story.id)]);
+    const jobs = storyJobs(story.id, { images: images.map((c) => c.index), audio: audio.map((c) => c.index) });
     for (const job of jobs) await this.queues.remove(job.queue, job.data);
   }
 

@@ -1,22 +1,16 @@
 import type { AutoModeConfig, StepName, StepStatus } from '../db/schema.js';
+import { PIPELINE_STEPS } from '../pipeline/catalog.js';
+import { STEP_COLUMN, type StepColumn } from '../repositories/story.repository.js';
 
 /**
- * Which steps a story runs, from its auto-mode config: the story step always; images and audio
- * when asked; merge when audio is made and merging is asked; video when asked and images, audio
- * and merge are made. Without auto mode only the story step runs. Steps not requested start as
- * `skipped`; a pending step is started by {@link OrchestratorService.advance} as soon as what it
- * needs is done.
+ * Which steps a story runs, from its auto-mode config: each step's `requested` rule in
+ * PIPELINE_STEPS (the story step always; images and audio when asked; merge when audio is made and
+ * merging is asked; video when asked and images, audio and merge are made). Without auto mode only
+ * the story step runs. Steps not requested start as `skipped`; a pending step is started by
+ * {@link OrchestratorService.advance} as soon as what it needs is done.
  */
 export function requestedSteps(autoMode: AutoModeConfig): Record<StepName, boolean> {
-  const auto = autoMode.enabled;
-  return {
-    story: true,
-    images: auto && autoMode.generateImages,
-    audio: auto && autoMode.generateAudio,
-    merge: auto && autoMode.generateAudio && autoMode.mergeAudio,
-    // The video needs the images and the merged narration.
-    video: auto && autoMode.renderVideo === true && videoBlockers(autoMode).length === 0,
-  };
+  return Object.fromEntries(PIPELINE_STEPS.map((step) => [step.name, step.requested(autoMode)])) as Record<StepName, boolean>;
 }
 
 /** The auto-mode switches a video needs on: images, narration clips and the merged narration. */
@@ -34,15 +28,7 @@ export function videoBlockers(autoMode: Partial<Pick<AutoModeConfig, 'renderVide
 }
 
 /** A new story's step columns: `pending` for each requested step after the story step, else `skipped`. */
-export function initialStepStatuses(
-  autoMode: AutoModeConfig,
-): { imagesStep: StepStatus; audioStep: StepStatus; mergeStep: StepStatus; videoStep: StepStatus } {
+export function initialStepStatuses(autoMode: AutoModeConfig): Partial<Record<StepColumn, StepStatus>> {
   const steps = requestedSteps(autoMode);
-  const status = (requested: boolean): StepStatus => (requested ? 'pending' : 'skipped');
-  return {
-    imagesStep: status(steps.images),
-    audioStep: status(steps.audio),
-    mergeStep: status(steps.merge),
-    videoStep: status(steps.video),
-  };
+  return Object.fromEntries(PIPELINE_STEPS.filter((step) => step.needs.length > 0).map((step) => [STEP_COLUMN[step.name], steps[step.name] ? 'pending' : 'skipped']));
 }

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { isUUID } from 'class-validator';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { type BatchStatusDto, batchRoom, storyRoom } from '../dtos/batch.dto.js';
 import type { StoryDetailDto } from '../dtos/story-response.dto.js';
-import { ApiError, notFound } from '../http/api-error.js';
+import { ApiError, notFound } from '../shared/api-error.js';
 import { BatchRepository } from '../repositories/batch.repository.js';
 import { LiveEventsRepository } from '../repositories/live-events.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';
-import { StoryBatchService } from './story-batch.service.js';
+import { BatchApiService } from './batch-api.service.js';
 import { StoryService } from './story.service.js';
 
 /** The answer to a join: the room, the number of its latest event, and the state now. */
@@ -31,7 +31,7 @@ export class RoomService {
     private readonly live: LiveEventsRepository,
     private readonly batchRows: BatchRepository,
     private readonly storyRows: StoryRepository,
-    private readonly batches: StoryBatchService,
+    private readonly batches: BatchApiService,
     private readonly stories: StoryService,
   ) {}
 

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { Injectable } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import type { Story } from '../db/schema.js';
-import { notFound } from '../http/api-error.js';
-import type { FileResponse, StreamedZip, ZipResponse } from '../http/send-file.js';
+import { notFound } from '../shared/api-error.js';
+import type { FileResponse, StreamedZip, ZipResponse } from '../dtos/file-download.js';
 import { artifactKeys, StorageRepository } from '../repositories/storage.repository.js';
 import { StoryRepository } from '../repositories/story.repository.js';
 import { folderName } from './export.service.js';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { type BatchCreatedDto, mapBatchCreated } from '../dtos/batch.dto.js';
 import { mapStoryDetail, type StoryDetailDto } from '../dtos/story-response.dto.js';
 import { BatchRepository } from '../repositories/batch.repository.js';

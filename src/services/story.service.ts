@@ -1,20 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { Story } from '../db/schema.js';
 import { pageOf, type PageQueryDto } from '../dtos/pagination.dto.js';
 import { mapStory, mapStoryDetail, type StoryDetailDto, type StoryDto, type StoryPageDto } from '../dtos/story-response.dto.js';
 import { type CreateStoryDto, type GenerateStoryDto, type StoryListQueryDto, UPLOAD_URL_PATTERN } from '../dtos/story.dto.js';
-import { ApiError, notFound } from '../http/api-error.js';
+import { ApiError, notFound } from '../shared/api-error.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { artifactKeys, StorageRepository } from '../repositories/storage.repository.js';
 import { STEP_COLUMN, StoryRepository } from '../repositories/story.repository.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { normalizeText } from '../text/normalize.js';
 import { BatchService } from './batch.service.js';
-import { OrchestratorService } from './orchestrator.service.js';
+import { OrchestratorService } from '../pipeline/orchestrator.service.js';
 import { ProviderChoiceService } from './provider-choice.service.js';
+import { IdempotencyService, type IdempotentResult } from './idempotency.service.js';
 import { RecoveryService } from './recovery.service.js';
+import { StoryReplayService } from './story-replay.service.js';
 import { initialStepStatuses } from './requested-steps.js';
 
 /** Steps a user may start by hand (auto mode off, or to retry a failed one). */
@@ -41,7 +43,18 @@ export class StoryService {
     private readonly orchestrator: OrchestratorService,
     private readonly recovery: RecoveryService,
     private readonly choices: ProviderChoiceService,
+    private readonly idempotency: IdempotencyService,
+    private readonly replays: StoryReplayService,
   ) {}
+
+  /**
+   * POST /stories: {@link create}, once per `Idempotency-Key` (a repeat within 24 h answers the
+   * story the first request made, as it is now).
+   * @throws what {@link create} and IdempotencyService.run throw.
+   */
+  createOnce(user: AuthUser, dto: CreateStoryDto, key: string | undefined): Promise<IdempotentResult<StoryDetailDto>> {
+    return this.idempotency.run({ userId: user.id, scope: 'story-create', key, body: dto }, () => this.create(user, dto), (story) => story.id, (id) => this.replays.storyCreated(user, id));
+  }
 
   /**
    * Makes one story (status `pending`) from text or from one of the user's uploads. Nothing runs

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import type { WorkerDrainDto, WorkerListDto } from '../dtos/worker.dto.js';
-import { ApiError } from '../http/api-error.js';
+import { ApiError } from '../shared/api-error.js';
 import { UserRepository } from '../repositories/user.repository.js';
 import { WorkerRepository } from '../repositories/worker.repository.js';
 

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { IntakeError, describeFile } from './intake-error.js';
 import { decodeLegacy, type LegacyEncodingName } from './legacy-encoding.js';
 import type { VietnameseFontEncoding } from './vietnamese-font-encoding.js';
@@ -113,11 +114,9 @@ function decodeUtf8OrLegacy(bytes: Uint8Array, fileName?: string): DecodedText {
   if (bytes.includes(0)) {
     throw notText(fileName);
   }
-  try {
-    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes), encoding: 'utf-8' };
-  } catch {
-    // Not UTF-8: a legacy code page, a damaged UTF-8 file, or not text.
-  }
+  // isUtf8 and toString are strict UTF-8 too, and several times faster than a fatal TextDecoder.
+  if (isUtf8(bytes)) return { text: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'), encoding: 'utf-8' };
+  // Not UTF-8: a legacy code page, a damaged UTF-8 file, or not text.
   const name = describeFile(fileName);
   if (controlByteCount(bytes) > bytes.length * MAX_CONTROL_SHARE) {
     throw new IntakeError(

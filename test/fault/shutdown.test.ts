@@ -2,7 +2,8 @@
  * Fault suite: a worker stopped with SIGTERM while it runs a step. With time enough (a long
  * `SHUTDOWN_GRACE_MS`) it finishes what it runs and then exits; with a short grace period it
  * aborts the provider call and hands the job back to the queue, where another worker runs it
- * without using an attempt. Either way the batch completes with one file per chunk.
+ * without using an attempt. Drained with SIGUSR2 instead, it finishes what it runs whatever the
+ * grace period and exits with status 0. Each way the batch completes with one file per chunk.
  */
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { type CliProcess, FaultStack, printTable, storyFiles } from '../support/fault-harness.js';
@@ -10,9 +11,9 @@ import { type CliProcess, FaultStack, printTable, storyFiles } from '../support/
 const IMAGE_LATENCY_MS = 3000;
 const figures: Record<string, string | number | boolean | undefined>[] = [];
 
-afterAll(() => printTable('SIGTERM during the images step', figures));
+afterAll(() => printTable('SIGTERM or SIGUSR2 during the images step', figures));
 
-describe('a worker stopped with SIGTERM in the middle of a step', () => {
+describe('a worker stopped (SIGTERM) or drained (SIGUSR2) in the middle of a step', () => {
   let stack: FaultStack;
   beforeAll(async () => {
     stack = await FaultStack.create({ label: 'sigterm' });
@@ -24,8 +25,8 @@ describe('a worker stopped with SIGTERM in the middle of a step', () => {
     await stack?.close();
   });
 
-  /** Starts a worker with this grace period, a batch, and SIGTERMs the worker once its image call is in flight. */
-  async function stopMidImage(graceMs: number) {
+  /** Starts a worker with this grace period, a batch, and signals the worker (SIGTERM) once its image call is in flight. */
+  async function stopMidImage(graceMs: number, signal: NodeJS.Signals = 'SIGTERM') {
     for (const worker of stack.liveWorkers()) await stack.kill(worker, 'SIGTERM'); // the one left by the last test
     const stopping = await stack.startWorker({ SHUTDOWN_GRACE_MS: String(graceMs) });
     const batch = await stack.submitBatch(storyFiles(1, 60, graceMs > 5000 ? 0 : 1), { autoMode: { wordPerChunkImage: 30, wordPerChunkAudio: 30 } });
@@ -33,7 +34,7 @@ describe('a worker stopped with SIGTERM in the middle of a step', () => {
     const call = await stack.until(async () => stack.latestCaller('images', batch.submittedAt), 60_000, 'an image call in flight', 25);
     expect(call.worker).toBe(stopping);
     const signalledAt = Date.now();
-    const exit = await stack.kill(stopping, 'SIGTERM');
+    const exit = await stack.kill(stopping, signal);
     const exitMs = Date.now() - signalledAt;
     const other: CliProcess = await stack.startWorker();
     const end = await stack.waitForBatchEnd(batch.batchId, { timeoutMs: 120_000, since: batch.submittedAt });
@@ -86,6 +87,28 @@ describe('a worker stopped with SIGTERM in the middle of a step', () => {
       expect(rerun[i]!.status).toBe('completed');
       expect(rerun[i]!.attempt).toBe(run.attempt);
     }
+    expect(result.end.body.status).toBe('completed');
+    expect(result.artifacts.problems).toEqual([]);
+  });
+
+  it('drained with SIGUSR2, finishes its running work however long the grace period is short, then exits with status 0', async () => {
+    const result = await stopMidImage(300, 'SIGUSR2');
+    const cut = result.runs.filter((r) => r.started_at.getTime() < result.signalledAt);
+    figures.push({
+      grace: '300 ms, SIGUSR2',
+      'exit after ms': result.exitMs,
+      exit: String(result.exit),
+      'image runs before SIGUSR2': cut.length,
+      'of them finished': cut.filter((r) => r.status === 'completed').length,
+      released: result.runs.filter((r) => r.error?.startsWith('Released')).length,
+      batch: result.end.body.status,
+    });
+    expect(result.exit, result.stopping.output().slice(-3000)).toBe(0);
+    expect(result.stopping.output()).toContain('Drained: every running job has finished');
+    // A drain is not a shutdown: the 3 s image calls were not cut at the 300 ms grace period.
+    expect(cut.length).toBeGreaterThan(0);
+    expect(cut.every((r) => r.status === 'completed')).toBe(true);
+    expect(result.runs.filter((r) => r.error?.startsWith('Released'))).toEqual([]);
     expect(result.end.body.status).toBe('completed');
     expect(result.artifacts.problems).toEqual([]);
   });

@@ -43,7 +43,7 @@ const SETUPS: Record<Step, StepSetup> = {
   merge: { latencyMs: { chat: 50, images: 50, speech: 50 }, stories: 2, words: 260 },
 };
 
-/** The merge's temporary folder in a worker's scratch space (src/repositories/scratch.ts). */
+/** The merge's temporary folder in a worker's scratch space (src/shared/scratch.ts). */
 const MERGE_FOLDER = /storyforge-scratch-[^/\s]+\/merge-/;
 
 const COLUMN: Record<Step, string> = { story: 'story_step', images: 'images_step', audio: 'audio_step', merge: 'merge_step' };

@@ -5,7 +5,7 @@ import type { AutoModeConfig, BatchJob, StoryProviders } from '../../src/db/sche
 import { UserRepository } from '../../src/repositories/user.repository.js';
 import { BatchRepository } from '../../src/repositories/batch.repository.js';
 import { BatchService } from '../../src/services/batch.service.js';
-import { UploadService } from '../../src/services/upload.service.js';
+import { IntakeService } from '../../src/services/intake.service.js';
 import { waitFor } from './test-app.js';
 
 /** Uploads files as a test user, creates a batch from them, and waits until the batch has ended. */
@@ -18,7 +18,7 @@ export async function runBatch(
   const uploads = [];
   for (const file of files) {
     uploads.push(
-      await app.get(UploadService).ingest({ userId: user.id, fileName: path.basename(file), bytes: await fs.readFile(file) }),
+      await app.get(IntakeService).ingest({ userId: user.id, fileName: path.basename(file), bytes: await fs.readFile(file) }),
     );
   }
   const { batch } = await app.get(BatchService).create({

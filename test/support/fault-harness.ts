@@ -23,7 +23,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { installationQueuePrefix } from '../../src/db/installation.js';
-import { QUEUE_NAMES } from '../../src/pipeline/jobs.js';
+import { QUEUE_NAMES } from '../../src/repositories/job-catalog.js';
 import { CLI, freePort } from './cli.js';
 import { FakeOpenAiServer, type FakeOpenAiServerOptions, type FakeRequest, type FakeRoute } from './fake-openai-server.js';
 import { ApiClient, type ApiAnswer } from './http-app.js';
@@ -50,6 +50,29 @@ export interface CliProcess {
   alive(): boolean;
   /** Set when the harness sent the signal that ended it (so an exit without it is a crash). */
   killedByHarness?: NodeJS.Signals;
+  /** Programs it had started that were still running after it was SIGKILLed (and were killed then). */
+  orphansKilled?: number;
+}
+
+/** A worker process's scratch space (src/repositories/scratch.ts), with a trailing slash. */
+export function scratchRootOf(pid: number): string {
+  return `${path.join(os.tmpdir(), `storyforge-scratch-${os.hostname()}-${pid}`)}/`;
+}
+
+/** SIGKILLs every process whose command line names a path under `dir` (read from /proc); returns how many. */
+export function killProcessesUsing(dir: string): number {
+  let killed = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) continue;
+      process.kill(Number(entry), 'SIGKILL');
+      killed += 1;
+    } catch {
+      // it ended while we looked
+    }
+  }
+  return killed;
 }
 
 /** Every child still running, SIGKILLed if the test process exits before a stack is closed. */
@@ -363,13 +386,20 @@ export class FaultStack {
     return this.processes.filter((p) => p.name !== 'api' && p.alive());
   }
 
-  /** Sends a signal (SIGKILL by default) and waits for the exit. */
+  /**
+   * Sends a signal (SIGKILL by default) and waits for the exit. After a SIGKILL, the media
+   * programs the process had started (ffmpeg, espeak-ng: they outlive a parent killed outright)
+   * are SIGKILLed too, as a service manager does with the rest of a unit's cgroup (systemd) or
+   * container (Docker); {@link CliProcess.orphansKilled} counts them.
+   */
   async kill(proc: CliProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<number | string> {
     if (proc.alive()) {
       proc.killedByHarness = signal;
       proc.child.kill(signal);
     }
-    return proc.exited;
+    const exit = await proc.exited;
+    if (signal === 'SIGKILL') proc.orphansKilled = (proc.orphansKilled ?? 0) + killProcessesUsing(scratchRootOf(proc.pid));
+    return exit;
   }
 
   /** The worker that made a logged provider request (from its `Authorization: Bearer sk-fault-<name>`). */

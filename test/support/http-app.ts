@@ -8,7 +8,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Writable } from 'node:stream';
 import { io, type Socket } from 'socket.io-client';
 import { type AppConfig, loadConfig } from '../../src/config/config.js';
-import { createHttpApp } from '../../src/http/http-app.js';
+import { createHttpApp } from '../../src/app/http-app.js';
 import { createRootLogger, secretsOf } from '../../src/logging/logger.js';
 import { QueueRepository } from '../../src/repositories/queue.repository.js';
 import { removeRedisKeys } from './redis.js';

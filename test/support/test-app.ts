@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import pg from 'pg';
-import { AppModule } from '../../src/app.module.js';
+import { AppModule } from '../../src/app/app.module.js';
 import { type AppConfig, loadConfig } from '../../src/config/config.js';
 import { LocalStorageRepository } from '../../src/repositories/local-storage.repository.js';
 import { QueueRepository } from '../../src/repositories/queue.repository.js';

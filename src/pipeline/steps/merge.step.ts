@@ -6,8 +6,8 @@ import { EventsRepository } from '../../repositories/events.repository.js';
 import { MediaRepository } from '../../repositories/media.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
 import { StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
-import { TimelineService } from '../../services/timeline.service.js';
-import { makeScratchDir } from '../../repositories/scratch.js';
+import { TimelineService } from '../timeline.service.js';
+import { makeScratchDir } from '../../shared/scratch.js';
 
 /**
  * The `merge` step: joins every clip in order (one sample rate, one channel layout, a pause

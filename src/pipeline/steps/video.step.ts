@@ -8,10 +8,10 @@ import { EventsRepository } from '../../repositories/events.repository.js';
 import { MediaRepository } from '../../repositories/media.repository.js';
 import { artifactKeys, StorageRepository } from '../../repositories/storage.repository.js';
 import { StoryRepository, storyHasEnded } from '../../repositories/story.repository.js';
-import { PresentationService } from '../../services/presentation.service.js';
-import { TimelineService } from '../../services/timeline.service.js';
+import { PresentationService } from '../presentation.service.js';
+import { TimelineService } from '../timeline.service.js';
 import { PermanentStepError } from '../step-failure.js';
-import { makeScratchDir } from '../../repositories/scratch.js';
+import { makeScratchDir } from '../../shared/scratch.js';
 
 /**
  * The `video` step: renders `video.mp4` from the story's images and its merged narration. Each

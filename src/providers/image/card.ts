@@ -2,10 +2,12 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 import { truncateLine, wrapCardText } from '../../media/ffmpeg-args.js';
-import { MediaCommandError, type MediaRepository } from '../../repositories/media.repository.js';
+import { MediaCommandError } from '../../media/media-command-error.js';
+import type { CardRenderer } from '../ports.js';
 import { DEFAULT_LOCAL_PROVIDER_TIMEOUT_MS, ProviderError } from '../provider-error.js';
-import type { GeneratedImage, ImageGenerator, ImageRequest, StoryStyle } from '../types.js';
-import { makeScratchDir } from '../../repositories/scratch.js';
+import type { StoryStyle } from '../../shared/story-style.js';
+import type { GeneratedImage, ImageGenerator, ImageRequest } from '../types.js';
+import { makeScratchDir } from '../../shared/scratch.js';
 
 export interface CardPalette {
   name: string;
@@ -168,7 +170,7 @@ export class CardImageGenerator implements ImageGenerator {
   private readonly timeoutMs: number;
 
   constructor(
-    private readonly media: MediaRepository,
+    private readonly media: CardRenderer,
     options: CardImageGeneratorOptions,
   ) {
     this.fontFile = options.fontFile;

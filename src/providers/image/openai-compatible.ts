@@ -2,7 +2,8 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { generateImage, type ImageModel } from 'ai';
 import { callProvider, describeCall, openAiProviderSettings, type ProviderCallContext } from '../provider-call.js';
 import { ProviderError } from '../provider-error.js';
-import type { GeneratedImage, ImageGenerator, ImageRequest, StoryStyle } from '../types.js';
+import type { StoryStyle } from '../../shared/story-style.js';
+import type { GeneratedImage, ImageGenerator, ImageRequest } from '../types.js';
 
 export interface OpenAiCompatibleImageGeneratorOptions {
   /** API root including `/v1`. */

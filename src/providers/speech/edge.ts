@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { EdgeTTS } from 'node-edge-tts';
-import { makeScratchDir } from '../../repositories/scratch.js';
+import { makeScratchDir } from '../../shared/scratch.js';
 import { callProvider, describeCall, type ProviderCallContext } from '../provider-call.js';
 import { ProviderError } from '../provider-error.js';
 import type { SpeechRequest, SpeechSynthesizer, SynthesizedSpeech } from '../types.js';

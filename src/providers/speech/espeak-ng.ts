@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { DEFAULT_LOCAL_PROVIDER_TIMEOUT_MS, ProviderError } from '../provider-error.js';
 import type { SpeechRequest, SpeechSynthesizer, SynthesizedSpeech } from '../types.js';
-import { makeScratchDir } from '../../repositories/scratch.js';
+import { makeScratchDir } from '../../shared/scratch.js';
 
 /**
  * ISO 639-1 code → espeak-ng voice, for the voices espeak-ng 1.51 (Debian 12) ships

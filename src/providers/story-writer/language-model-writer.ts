@@ -9,7 +9,8 @@ import {
 import { z } from 'zod';
 import { callProvider, describeCall, serverMessage, type ProviderCallContext } from '../provider-call.js';
 import { ProviderError } from '../provider-error.js';
-import type { StoryStyle, StoryWriteRequest, StoryWriter, WrittenStory } from '../types.js';
+import type { StoryStyle } from '../../shared/story-style.js';
+import type { StoryWriteRequest, StoryWriter, WrittenStory } from '../types.js';
 
 export interface LanguageModelStoryWriterOptions {
   /** Provider name recorded with the story and in errors, e.g. `gemini`. */

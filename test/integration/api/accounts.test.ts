@@ -5,7 +5,7 @@ import path from 'node:path';
 import { JwtService } from '@nestjs/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/config.js';
-import { createHttpApp } from '../../../src/http/http-app.js';
+import { createHttpApp } from '../../../src/app/http-app.js';
 import { ApiKeyRepository } from '../../../src/repositories/api-key.repository.js';
 import { runCli } from '../../support/cli.js';
 import { ApiClient, connectSocket, type HttpTestApp, startHttpTestApp } from '../../support/http-app.js';

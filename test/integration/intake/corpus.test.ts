@@ -3,24 +3,24 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UploadRepository } from '../../../src/repositories/upload.repository.js';
 import { UserRepository } from '../../../src/repositories/user.repository.js';
-import { UploadService } from '../../../src/services/upload.service.js';
+import { IntakeService } from '../../../src/services/intake.service.js';
 import { IntakeError, INTAKE_ERROR_HTTP_STATUS } from '../../../src/text/intake-error.js';
 import { allSamplePaths, BOMB_MEGABYTES, generatedCases, type IntakeCase, sampleCases, zipBomb } from '../../support/intake-corpus.js';
 import { localStorageOf, startTestApp, type TestApp } from '../../support/test-app.js';
 
 /**
  * The intake corpus at the service level: every bundled sample and every generated case goes
- * through UploadService.ingest on a real database and storage folder, and must give its expected
+ * through IntakeService.ingest on a real database and storage folder, and must give its expected
  * text (stored with its format, encoding and name) or its expected refusal (nothing stored).
  */
-describe('intake corpus through UploadService', () => {
+describe('intake corpus through IntakeService', () => {
   let t: TestApp;
-  let service: UploadService;
+  let service: IntakeService;
   let userId: string;
 
   beforeAll(async () => {
     t = await startTestApp({ database: 'postgres' });
-    service = t.app.get(UploadService);
+    service = t.app.get(IntakeService);
     userId = (await t.app.get(UserRepository).ensure('intake-corpus@storyforge.invalid', 'Intake corpus')).id;
   });
   afterAll(async () => {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AudioStep } from '../../../src/pipeline/steps/audio.step.js';
-import { ImagesStep } from '../../../src/pipeline/steps/images.step.js';
+import { ChunkStepRunner } from '../../../src/pipeline/steps/chunk-step.runner.js';
 import { MergeStep } from '../../../src/pipeline/steps/merge.step.js';
 import { StoryStep } from '../../../src/pipeline/steps/story.step.js';
 import { QueueRepository } from '../../../src/repositories/queue.repository.js';
@@ -50,8 +49,8 @@ describe('running a step again for the same story', () => {
       await stories.update(storyId, { status: 'processing', storyStep: 'running' });
       await t.app.get(StoryStep).run(storyId);
       await stories.update(storyId, { imagesStep: 'queued', audioStep: 'queued', mergeStep: 'queued' });
-      for (const chunk of await stories.imageChunks(storyId)) await t.app.get(ImagesStep).runChunk(storyId, chunk.index);
-      for (const chunk of await stories.audioChunks(storyId)) await t.app.get(AudioStep).runChunk(storyId, chunk.index);
+      for (const chunk of await stories.imageChunks(storyId)) await t.app.get(ChunkStepRunner).run('images', storyId, chunk.index);
+      for (const chunk of await stories.audioChunks(storyId)) await t.app.get(ChunkStepRunner).run('audio', storyId, chunk.index);
       await t.app.get(MergeStep).run(storyId);
       expect(await counts()).toEqual(before);
     }
@@ -66,7 +65,7 @@ describe('running a step again for the same story', () => {
     const before = (await storage.read(chunk.storageKey!)).length;
     await storage.write(chunk.storageKey!, new Uint8Array([1, 2, 3]));
     await stories.update(storyId, { imagesStep: 'queued' });
-    await t.app.get(ImagesStep).runChunk(storyId, 0);
+    await t.app.get(ChunkStepRunner).run('images', storyId, 0);
     // Completed and present: not generated again (the stand-in bytes stay).
     expect((await storage.read(chunk.storageKey!)).length).toBe(3);
     expect(before).toBeGreaterThan(3);

@@ -18,10 +18,9 @@ import { VideoStep } from '../../../src/pipeline/steps/video.step.js';
 import { MediaRepository } from '../../../src/repositories/media.repository.js';
 import { artifactKeys } from '../../../src/repositories/storage.repository.js';
 import { StoryRepository } from '../../../src/repositories/story.repository.js';
-import { AudioStep } from '../../../src/pipeline/steps/audio.step.js';
-import { ImagesStep } from '../../../src/pipeline/steps/images.step.js';
+import { ChunkStepRunner } from '../../../src/pipeline/steps/chunk-step.runner.js';
 import { ProviderRegistry } from '../../../src/providers/registry.js';
-import { OrchestratorService } from '../../../src/services/orchestrator.service.js';
+import { OrchestratorService } from '../../../src/pipeline/orchestrator.service.js';
 import { runBatch } from '../../support/batches.js';
 import { localStorageOf, startTestApp, type TestApp } from '../../support/test-app.js';
 
@@ -159,7 +158,7 @@ describe('a step run overtaken by another run of the same step', () => {
     const registry = t.app.get(ProviderRegistry);
     const gate = step === 'audio' ? holdFirstCall(registry.speechSynthesizer(), 'synthesize') : holdFirstCall(registry.imageGenerator(), 'generate');
     restore = gate.restore;
-    const run = () => (step === 'audio' ? t.app.get(AudioStep).runChunk(storyId, 0) : t.app.get(ImagesStep).runChunk(storyId, 0));
+    const run = () => t.app.get(ChunkStepRunner).run(step, storyId, 0);
     const overtaken = run();
     await gate.entered;
     expect(await run()).toBe(true); // the run that took the job over finishes the chunk and the step

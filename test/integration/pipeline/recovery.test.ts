@@ -13,8 +13,8 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AutoModeConfig, BatchJob } from '../../../src/db/schema.js';
 import { mapStory } from '../../../src/dtos/story-response.dto.js';
-import { ApiError } from '../../../src/http/api-error.js';
-import { QUEUE_NAMES } from '../../../src/pipeline/jobs.js';
+import { ApiError } from '../../../src/shared/api-error.js';
+import { QUEUE_NAMES } from '../../../src/repositories/job-catalog.js';
 import { BatchRepository } from '../../../src/repositories/batch.repository.js';
 import { QueueRepository } from '../../../src/repositories/queue.repository.js';
 import { artifactKeys } from '../../../src/repositories/storage.repository.js';
@@ -23,8 +23,8 @@ import { UserRepository } from '../../../src/repositories/user.repository.js';
 import { BatchService } from '../../../src/services/batch.service.js';
 import { ReconcilerService } from '../../../src/services/reconciler.service.js';
 import { RecoveryService } from '../../../src/services/recovery.service.js';
-import { RollbackService } from '../../../src/services/rollback.service.js';
-import { UploadService } from '../../../src/services/upload.service.js';
+import { RollbackService } from '../../../src/pipeline/rollback.service.js';
+import { IntakeService } from '../../../src/services/intake.service.js';
 import { runBatch } from '../../support/batches.js';
 import { FakeOpenAiServer, type FakeReply } from '../../support/fake-openai-server.js';
 import { localStorageOf, startTestApp, type TestApp, waitFor } from '../../support/test-app.js';
@@ -162,7 +162,7 @@ describe('recovery: retry, cancel, regenerate, reconcile, Retry-After', () => {
     const user = await app.get(UserRepository).ensure('tester@storyforge.invalid', 'Tester');
     const uploadIds: string[] = [];
     for (const file of files) {
-      const upload = await app.get(UploadService).ingest({ userId: user.id, fileName: path.basename(file), bytes: await fs.readFile(file) });
+      const upload = await app.get(IntakeService).ingest({ userId: user.id, fileName: path.basename(file), bytes: await fs.readFile(file) });
       uploadIds.push(upload.id);
     }
     const { batch, stories: created } = await app.get(BatchService).create({ userId: user.id, uploadIds, language: 'en', autoMode });

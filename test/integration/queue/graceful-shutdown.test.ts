@@ -2,9 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type ConnectionOptions, DelayedError, type Job, Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/config.js';
-import { QUEUE_NAMES } from '../../../src/pipeline/jobs.js';
 import {
-  type JobHandlers,
   QueueRepository,
   redisOptionsFromUrl,
   redisPolicyWarning,
@@ -27,8 +25,7 @@ function repository(env: Record<string, string>, story: StoryHandler) {
   prefixes.push(queuePrefix);
   const config = loadConfig({ REDIS_URL, QUEUE_PREFIX: queuePrefix, LOG_LEVEL: 'warn', ...env });
   const repo = new QueueRepository(config);
-  const handlers = Object.fromEntries(QUEUE_NAMES.map((name) => [name, async () => undefined])) as unknown as JobHandlers;
-  repo.startWorkers({ ...handlers, 'story-generation': story }, {});
+  repo.startWorkers(async (queue, job, token, signal) => (queue === 'story-generation' ? story(job, token, signal) : undefined), {});
   const inspect = new Queue('story-generation', { connection: redisOptionsFromUrl(REDIS_URL) as ConnectionOptions, prefix: queuePrefix });
   opened.push({ repo, inspect });
   return { repo, inspect };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cookieCredential, TOKEN_COOKIE } from '../../../src/auth/auth-user.js';
+import { cookieCredential, TOKEN_COOKIE } from '../../../src/auth/credentials.js';
 
 describe('the web page cookie', () => {
   const header = `theme=dark; ${TOKEN_COOKIE}=abc.def.ghi; other=1`;

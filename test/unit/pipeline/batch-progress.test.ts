@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Story } from '../../../src/db/schema.js';
-import { currentStep, storyFraction, summarizeBatch, type StoryProgressInput } from '../../../src/services/batch-progress.js';
+import { currentStep, storyFraction, summarizeBatch, type StoryProgressInput } from '../../../src/dtos/batch-progress.js';
 
 const base: Story = {
   id: 's1',

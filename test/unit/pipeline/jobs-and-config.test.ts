@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/config.js';
-import { jobIdFor, QUEUE_NAMES } from '../../../src/pipeline/jobs.js';
+import { jobIdFor, QUEUE_NAMES } from '../../../src/repositories/job-catalog.js';
 import { redisOptionsFromUrl } from '../../../src/repositories/queue.repository.js';
 import { artifactKeys } from '../../../src/repositories/storage.repository.js';
 import { folderName } from '../../../src/services/export.service.js';

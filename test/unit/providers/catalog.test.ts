@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/config.js';
 import { pcmToWav } from '../../../src/media/wav.js';
-import { formatChoice, parseChoice } from '../../../src/providers/catalog.js';
+import { formatChoice, parseChoice } from '../../../src/shared/provider-names.js';
 import { fillWorkflow } from '../../../src/providers/image/comfyui.js';
 import { bundledVoiceIds } from '../../../src/providers/registry.js';
 import { parseEspeakVoices, voiceSpeaks } from '../../../src/providers/voices.js';

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CardImageGenerator } from '../../../src/providers/image/card.js';
 import { ProviderError } from '../../../src/providers/provider-error.js';
 import { EspeakNgSynthesizer } from '../../../src/providers/speech/espeak-ng.js';
-import type { MediaRepository, RenderCardOptions } from '../../../src/repositories/media.repository.js';
+import type { MediaRepository } from '../../../src/repositories/media.repository.js';
+import type { RenderCardOptions } from '../../../src/providers/ports.js';
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeScratchDir, removeOwnScratch, removeStaleScratch, SCRATCH_ROOT } from '../../../src/repositories/scratch.js';
+import { makeScratchDir, removeOwnScratch, removeStaleScratch, SCRATCH_ROOT } from '../../../src/shared/scratch.js';
 
 const scratchOf = (pid: number) => path.join(os.tmpdir(), `storyforge-scratch-${os.hostname()}-${pid}`);
 

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { addToWorkContext } from '../logging/work-context.js';
-import { ProviderError } from '../providers/provider-error.js';
-import { providerCallDuration, providerCallErrors, providerFallbacks } from './metrics.js';
+import { ProviderError } from './provider-error.js';
+import { providerCallDuration, providerCallErrors, providerFallbacks } from '../observability/metrics.js';
 
 const logger = new Logger('Providers');
 

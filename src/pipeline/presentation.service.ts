@@ -6,7 +6,7 @@ import type { Story, StoryMetadata } from '../db/schema.js';
 import { DEFAULT_MUSIC_LEVELS } from '../media/soundtrack.js';
 import { planIntro, THUMBNAIL_SIZES, TITLE_SPEECH_START_MS } from '../media/title-card.js';
 import type { Chapter, VideoAspect } from '../media/video.js';
-import { PermanentStepError } from '../pipeline/step-failure.js';
+import { PermanentStepError } from './step-failure.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import { MediaRepository } from '../repositories/media.repository.js';
 import { MusicRepository } from '../repositories/music.repository.js';

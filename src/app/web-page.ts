@@ -28,8 +28,8 @@ const PAGE_ROUTES = [/^\/$/, /^\/login$/, /^\/register$/, /^\/new$/, /^\/history
 
 /**
  * The folder of the built web page (`npm run build` writes it to dist/web), or undefined when it
- * has not been built. Looked up next to the compiled server (dist/http → dist/web), or from the
- * sources (src/http → dist/web) when the server runs from TypeScript in tests.
+ * has not been built. Looked up next to the compiled server (dist/app → dist/web), or from the
+ * sources (src/app → dist/web) when the server runs from TypeScript in tests.
  */
 export function webPageDir(): string | undefined {
   const here = path.dirname(fileURLToPath(import.meta.url));

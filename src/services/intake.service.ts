@@ -13,11 +13,12 @@ import { checkFileCount, checkFileSize, DEFAULT_UPLOAD_LIMITS, type UploadLimits
 export const MAX_UPLOAD_BYTES = DEFAULT_UPLOAD_LIMITS.maxBytes;
 
 /**
- * Uploads: reads a story file (format chosen by its first bytes), keeps the original under a
- * server-made key and stores the extracted text.
+ * Intake of one story file, for the HTTP uploads (FileUploadService) and `storyforge run` alike:
+ * reads it (format chosen by its first bytes), keeps the original under a server-made key and
+ * stores the extracted text.
  */
 @Injectable()
-export class UploadService {
+export class IntakeService {
   /** The configured limits (`UPLOAD_MAX_FILES`, `UPLOAD_MAX_BYTES`). */
   readonly limits: UploadLimits;
 

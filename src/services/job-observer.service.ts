@@ -4,7 +4,8 @@ import { count, eq } from 'drizzle-orm';
 import { DATABASE, type DatabaseConnection, withQueryRetryBudget } from '../db/database.js';
 import { batchJobs, stories } from '../db/schema.js';
 import { addToWorkContext, currentWorkContext, runInWorkContext } from '../logging/work-context.js';
-import { type QueueName, STEP_OF_QUEUE } from '../pipeline/jobs.js';
+import { stepOfQueue } from '../pipeline/catalog.js';
+import type { QueueName } from '../repositories/job-catalog.js';
 import { type JobObserver, QueueRepository } from '../repositories/queue.repository.js';
 import {
   addScrapeSource,
@@ -18,7 +19,7 @@ import {
   stalledJobs,
   stepDuration,
   storiesByStatus,
-} from './metrics.js';
+} from '../observability/metrics.js';
 
 /** How long a scrape waits for the database's counts while it is unreachable, ms. */
 const SCRAPE_QUERY_RETRY_MS = 1_000;
@@ -53,7 +54,7 @@ export class JobObserverService implements JobObserver, OnModuleInit, OnModuleDe
 
   async run(queue: QueueName, job: Job, work: () => Promise<void>): Promise<void> {
     const data = (job.data ?? {}) as { batchId?: string; storyId?: string; chunkIndex?: number };
-    const step = STEP_OF_QUEUE[queue];
+    const step = stepOfQueue(queue)?.name;
     const attempt = job.attemptsMade + 1;
     return runInWorkContext(
       { queue, jobId: job.id, attempt, step, batchId: data.batchId, storyId: data.storyId, chunk: data.chunkIndex },

@@ -5,14 +5,14 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Job, Queue } from 'bullmq';
 import { inArray } from 'drizzle-orm';
 import type { NextFunction, Request, Response } from 'express';
-import { cookieCredential, credentialFrom } from '../auth/auth-user.js';
+import { cookieCredential, credentialFrom } from '../auth/credentials.js';
 import { DATABASE, type DatabaseConnection } from '../db/database.js';
 import { stories } from '../db/schema.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { UserRepository } from '../repositories/user.repository.js';
 import { AuthService } from '../services/auth.service.js';
-import { ApiError } from './api-error.js';
-import { QUEUE_DASHBOARD_PATH } from './request-logging.js';
+import { ApiError } from '../shared/api-error.js';
+import { QUEUE_DASHBOARD_PATH } from '../http/request-logging.js';
 
 /** Looks up story titles by id (missing ids are left out). */
 type TitleLookup = (storyIds: string[]) => Promise<Map<string, string>>;

@@ -1,17 +1,17 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { StepName, Story } from '../db/schema.js';
 import { EventsRepository } from '../repositories/events.repository.js';
 import { QueueRepository } from '../repositories/queue.repository.js';
 import { STEP_COLUMN, StoryRepository, storyHasEnded } from '../repositories/story.repository.js';
-import { STEPS } from '../db/schema.js';
-import { BatchService } from './batch.service.js';
+import { isChunkStep, PIPELINE_STEPS, type PipelineStep } from './catalog.js';
+import { BATCH_TRACKER, type BatchTracker } from './batch-tracker.js';
 import { RollbackService } from './rollback.service.js';
 
 /**
  * The auto-mode orchestrator: the one place that decides what comes next for a story, from its
- * state in the database. Steps never call each other; they finish, and this starts what follows:
- * story → images and audio side by side → merge (after all audio) → video (after merge and all
- * images, when asked) → story done → batch updated.
+ * state in the database and the steps' `needs` in PIPELINE_STEPS. Steps never call each other;
+ * they finish, and this starts what follows (story → images and audio side by side → merge after
+ * all audio → video after merge and all images, when asked) → story done → batch updated.
  * Every decision claims its transition atomically, so concurrent calls enqueue each job once.
  */
 @Injectable()
@@ -21,42 +21,32 @@ export class OrchestratorService {
   constructor(
     private readonly stories: StoryRepository,
     private readonly queues: QueueRepository,
-    private readonly batches: BatchService,
+    @Inject(BATCH_TRACKER) private readonly batches: BatchTracker,
     private readonly events: EventsRepository,
     private readonly rollback: RollbackService,
   ) {}
 
-  /** Starts the story step of a story that has not started. */
+  /** Starts the first step of a story that has not started. */
   async start(storyId: string): Promise<void> {
-    if (await this.stories.transitionStep(storyId, 'story', ['pending'], 'queued')) {
-      await this.queues.add('story-generation', { storyId });
-    }
+    const story = await this.stories.get(storyId);
+    if (story) await this.startStep(story, PIPELINE_STEPS[0]);
   }
 
-  /** Decides and enqueues what comes next for a story; finishes it when nothing is left. */
+  /**
+   * Decides and enqueues what comes next for a story: every `pending` step whose `needs`
+   * (PIPELINE_STEPS) are all completed starts; the story finishes when nothing is left.
+   */
   async advance(storyId: string): Promise<void> {
-    const story = await this.stories.get(storyId);
+    let story = await this.stories.get(storyId);
     if (!story || storyHasEnded(story)) return;
-    if (story.storyStep !== 'completed') {
-      // A story whose first step failed for good only has to be ended; a retried one whose
-      // story step is pending again starts it.
-      if (story.failedStep) await this.finishIfDone(storyId);
-      else if (story.storyStep === 'pending' && story.status === 'processing') await this.start(storyId);
-      return;
-    }
-
-    if (story.imagesStep === 'pending') await this.startChunkedStep(story, 'images');
-    if (story.audioStep === 'pending') await this.startChunkedStep(story, 'audio');
-    const fresh = await this.stories.getOrThrow(storyId);
-    if (fresh.audioStep === 'completed' && fresh.mergeStep === 'pending') {
-      if (await this.stories.transitionStep(storyId, 'merge', ['pending'], 'queued')) {
-        await this.queues.add('audio-merge', { storyId });
-      }
-    }
-    // The video needs the merged narration and every image.
-    if (fresh.mergeStep === 'completed' && fresh.imagesStep === 'completed' && fresh.videoStep === 'pending') {
-      if (await this.stories.transitionStep(storyId, 'video', ['pending'], 'queued')) {
-        await this.queues.add('video-render', { storyId });
+    // A story not started yet (or retried and not yet picked up) is started by its batch.
+    if (story.status === 'processing') {
+      for (const step of PIPELINE_STEPS) {
+        const ready = story[STEP_COLUMN[step.name]] === 'pending' && step.needs.every((need) => story![STEP_COLUMN[need]] === 'completed');
+        if (!ready) continue;
+        await this.startStep(story, step);
+        // Starting a step can complete it at once (a chunked step with nothing left to make).
+        story = await this.stories.getOrThrow(storyId);
       }
     }
     await this.finishIfDone(storyId);
@@ -77,16 +67,19 @@ export class OrchestratorService {
     await this.finishIfDone(storyId);
   }
 
-  private async startChunkedStep(story: Story, step: 'images' | 'audio'): Promise<void> {
-    if (!(await this.stories.transitionStep(story.id, step, ['pending'], 'queued'))) return;
-    const chunks = step === 'images' ? await this.stories.imageChunks(story.id) : await this.stories.audioChunks(story.id);
-    const queue = step === 'images' ? 'image-generation' : 'audio-generation';
-    for (const chunk of chunks) {
-      if (chunk.status !== 'completed') await this.queues.add(queue, { storyId: story.id, chunkIndex: chunk.index });
+  /** Claims a pending step (pending → queued) and enqueues its job, or one job per unfinished chunk. */
+  private async startStep(story: Story, step: PipelineStep): Promise<void> {
+    if (!(await this.stories.transitionStep(story.id, step.name, ['pending'], 'queued'))) return;
+    if (!isChunkStep(step)) {
+      await this.queues.add(step.queue, { storyId: story.id });
+      return;
+    }
+    for (const chunk of await this.stories.chunks(step.chunks, story.id)) {
+      if (chunk.status !== 'completed') await this.queues.add(step.queue, { storyId: story.id, chunkIndex: chunk.index });
     }
     // A story with no chunks (or all already done) completes the step here.
-    if (await this.stories.completeStepIfAllChunksDone(story.id, step)) {
-      await this.queues.add('auto-mode', { storyId: story.id, after: step });
+    if (await this.stories.completeStepIfAllChunksDone(story.id, step.chunks)) {
+      await this.queues.add('auto-mode', { storyId: story.id, after: step.name });
     }
   }
 
@@ -97,7 +90,7 @@ export class OrchestratorService {
   private async finishIfDone(storyId: string): Promise<void> {
     if (await this.stories.settleFailed(storyId, new Date())) {
       const story = await this.stories.getOrThrow(storyId);
-      for (const step of STEPS.filter((s) => story[STEP_COLUMN[s]] === 'failed')) {
+      for (const { name: step } of PIPELINE_STEPS.filter((s) => story[STEP_COLUMN[s.name]] === 'failed')) {
         // A rollback that fails (a file system error) must not keep the batch from being updated.
         await this.rollback.rollbackStep(storyId, step).catch((error: Error) => this.logger.warn(`Story ${storyId}: rollback of ${step} failed: ${error.message}`));
       }

@@ -23,13 +23,13 @@ import { AuthService } from '../services/auth.service.js';
 import { BatchHistoryService } from '../services/batch-history.service.js';
 import { FileUploadService } from '../services/file-upload.service.js';
 import { RoomService } from '../services/room.service.js';
-import { StoryBatchService } from '../services/story-batch.service.js';
+import { BatchApiService } from '../services/batch-api.service.js';
 import { StoryFileService } from '../services/story-file.service.js';
 import { VoicePreviewService } from '../services/voice-preview.service.js';
 import { StoryService } from '../services/story.service.js';
 import { WorkerFleetService } from '../services/worker-fleet.service.js';
-import { RateLimitGuard } from './rate-limit.js';
-import { multerOptions } from './upload.options.js';
+import { RateLimitGuard } from '../http/rate-limit.js';
+import { multerOptions } from '../http/upload.options.js';
 
 /** Every HTTP controller (the OpenAPI document lists all of their routes). */
 export const httpControllers: Type[] = [HealthController, MetricsController, AuthController, ApiKeyController, FileUploadController, StoryController, RecoveryController, ProviderController, WorkerController];
@@ -59,7 +59,7 @@ export const httpProviders: Provider[] = [
   ApiKeyService,
   FileUploadService,
   StoryService,
-  StoryBatchService,
+  BatchApiService,
   BatchHistoryService,
   StoryFileService,
   VoicePreviewService,

@@ -1,21 +1,25 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AuthUser } from '../auth/auth-user.js';
+import type { AuthUser } from '../shared/auth-user.js';
 import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { type BatchCreatedDto, type BatchStatusDto, mapBatchCreated, mapBatchStatus } from '../dtos/batch.dto.js';
 import type { BatchCreateStoryDto } from '../dtos/story.dto.js';
-import { ApiError, type FieldError, notFound } from '../http/api-error.js';
+import { ApiError, type FieldError, notFound } from '../shared/api-error.js';
 import { UploadRepository } from '../repositories/upload.repository.js';
-import { BatchService, MAX_BATCH_FILES } from './batch.service.js';
+import { MAX_BATCH_FILES } from '../shared/batch-limits.js';
+import { BatchService } from './batch.service.js';
+import { IdempotencyService, type IdempotentResult } from './idempotency.service.js';
 import { ProviderChoiceService } from './provider-choice.service.js';
+import { StoryReplayService } from './story-replay.service.js';
 import { SharedReads } from './shared-read.js';
 import { uploadIdFromUrl } from './story.service.js';
 
 /**
- * Batches over the API (seed: POST /stories/batch-create, GET /stories/batch/:id/status): checks
- * the request against the user's uploads, then hands it to the engine's {@link BatchService}.
+ * The API's batch routes (seed: POST /stories/batch-create, GET /stories/batch/:id/status): checks
+ * the request against the user's uploads and answers in DTOs; the batches themselves are made,
+ * started and summarised by {@link BatchService}.
  */
 @Injectable()
-export class StoryBatchService {
+export class BatchApiService {
   /** Status polls of one batch that arrive together share one database read. */
   private readonly snapshots = new SharedReads<Awaited<ReturnType<BatchService['snapshot']>>>();
 
@@ -24,7 +28,18 @@ export class StoryBatchService {
     private readonly batches: BatchService,
     private readonly uploads: UploadRepository,
     private readonly choices: ProviderChoiceService,
+    private readonly idempotency: IdempotencyService,
+    private readonly replays: StoryReplayService,
   ) {}
+
+  /**
+   * POST /stories/batch-create: {@link create}, once per `Idempotency-Key` (a repeat within 24 h
+   * answers the batch the first request made, as it is now).
+   * @throws what {@link create} and IdempotencyService.run throw.
+   */
+  createOnce(user: AuthUser, dto: BatchCreateStoryDto, key: string | undefined): Promise<IdempotentResult<BatchCreatedDto>> {
+    return this.idempotency.run({ userId: user.id, scope: 'batch-create', key, body: dto }, () => this.create(user, dto), (batch) => batch.batchId, (id) => this.replays.batchCreated(user, id));
+  }
 
   /**
    * Creates a batch with one story per file (fileIds first, then fileUrls) and queues it.

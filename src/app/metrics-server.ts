@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { notReadyBody } from '../controllers/health.controller.js';
-import { metricsAccess } from './metrics-access.js';
-import { METRICS_CONTENT_TYPE, renderMetrics } from './metrics.js';
-import type { ReadinessReport } from './readiness.service.js';
+import { metricsAccess } from '../observability/metrics-access.js';
+import { METRICS_CONTENT_TYPE, renderMetrics } from '../observability/metrics.js';
+import type { ReadinessReport } from '../services/readiness.service.js';
 
 /** A running metrics server: its address and how to stop it. */
 export interface MetricsServer {

@@ -1,6 +1,7 @@
 import type { BatchFileResult, BatchProgress, BatchStatus, StepName } from '../db/schema.js';
 import { STEP_COLUMN, storyHasEnded, type StoryProgressRow } from '../repositories/story.repository.js';
 import { STEPS } from '../db/schema.js';
+import { isChunkStep, PIPELINE_STEPS } from '../pipeline/catalog.js';
 
 export interface StoryProgressInput {
   story: StoryProgressRow;
@@ -21,13 +22,13 @@ export function storyFraction(input: StoryProgressInput): number {
   if (storyHasEnded(story)) return 1;
   let total = 0;
   let done = 0;
-  for (const step of STEPS) {
-    const status = story[STEP_COLUMN[step]];
+  for (const step of PIPELINE_STEPS) {
+    const status = story[STEP_COLUMN[step.name]];
     if (status === 'skipped') continue;
     total += 1;
     if (status === 'completed') done += 1;
-    else if (step === 'images' || step === 'audio') {
-      const counts = input[step];
+    else if (isChunkStep(step)) {
+      const counts = input[step.chunks];
       if (counts.total > 0) done += counts.done / counts.total;
     }
   }
