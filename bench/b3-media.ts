@@ -24,6 +24,7 @@ const { StoryRepository } = await app$.stories();
 const { MergeStep } = (await import(path.join(DIST, 'pipeline/steps/merge.step.js'))) as typeof import('../src/pipeline/steps/merge.step.js');
 const { StorageRepository } = (await import(path.join(DIST, 'repositories/storage.repository.js'))) as typeof import('../src/repositories/storage.repository.js');
 const { LocalStorageRepository } = (await import(path.join(DIST, 'repositories/local-storage.repository.js'))) as typeof import('../src/repositories/local-storage.repository.js');
+const { EspeakNgSynthesizer } = (await import(path.join(DIST, 'providers/speech/espeak-ng.js'))) as typeof import('../src/providers/speech/espeak-ng.js');
 
 /** Integrated loudness (LUFS) and true peak (dBTP) of a file, by ffmpeg's ebur128 filter. */
 async function loudness(file: string): Promise<{ lufs: number; truePeakDb: number }> {
@@ -70,8 +71,20 @@ try {
     const speed = narrationS / (result.makespanMs / 1000);
     speeds.push(speed);
     speedLoads.push(load);
-    rows.push(`| speech + merge ${round} | ${(result.makespanMs / 1000).toFixed(1)} | ${speed.toFixed(1)} audio s per s | ${load} |`);
+    const mergeS = (story.metadata.stepDurationsMs?.merge ?? NaN) / 1000;
+    rows.push(`| speech + merge ${round} | ${(result.makespanMs / 1000).toFixed(1)} (merge step ${mergeS.toFixed(1)}) | ${speed.toFixed(1)} audio s per s | ${load} |`);
   }
+
+  // espeak-ng alone on the same chunks, one after the other: what speech costs without the pipeline.
+  const espeak = new EspeakNgSynthesizer({ binary: bench.config.binaries.espeakNg });
+  const spoken = (await bench.app.get(StoryRepository).audioChunks(storyId)).map((c) => c.spokenText);
+  const espeakBefore = await cpuSeconds();
+  const espeakT0 = performance.now();
+  for (const text of spoken) await espeak.synthesize({ text, language: 'en' });
+  const espeakWall = (performance.now() - espeakT0) / 1000;
+  const espeakAfter = await cpuSeconds();
+  const espeakCpu = espeakAfter.children - espeakBefore.children + (espeakAfter.self - espeakBefore.self);
+  rows.push(`| espeak-ng alone, ${spoken.length} clips in a row | ${espeakWall.toFixed(1)} | ${espeakCpu.toFixed(2)} CPU s, ${((espeakCpu * 1000) / spoken.length).toFixed(0)} ms per clip, ${(narrationS / espeakWall).toFixed(0)} audio s per s | ${load1()} |`);
 
   // The merge again on the last story's clips, against the plain commands.
   const stories = bench.app.get(StoryRepository);

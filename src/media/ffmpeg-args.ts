@@ -157,8 +157,8 @@ export function buildLoudnormMeasureArgs(options: { inFile: string } & LoudnormT
 export interface LoudnormApplyArgsOptions extends LoudnormTarget {
   inFile: string;
   outFile: string;
-  /** From the measure pass. */
-  measured: LoudnormMeasurement;
+  /** From the measure pass; omitted → one loudnorm pass (nothing to aim: a silent input). */
+  measured?: LoudnormMeasurement;
   /** Output sample rate, Hz (loudnorm itself works at 192 kHz). */
   sampleRate: number;
   /** MP3 bit rate, kbit/s. */
@@ -174,8 +174,8 @@ export interface LoudnormApplyArgsOptions extends LoudnormTarget {
 export function buildLoudnormApplyArgs(options: LoudnormApplyArgsOptions): string[] {
   const { measured, sampleRate, bitrateKbps } = options;
   assertRate(sampleRate);
-  const values = [measured.inputI, measured.inputTp, measured.inputLra, measured.inputThresh, measured.targetOffset];
-  const measuredOptions = values.every(Number.isFinite)
+  const values = measured ? [measured.inputI, measured.inputTp, measured.inputLra, measured.inputThresh, measured.targetOffset] : [];
+  const measuredOptions = measured && values.every(Number.isFinite)
     ? `:measured_I=${measured.inputI}:measured_TP=${measured.inputTp}:measured_LRA=${measured.inputLra}` +
       `:measured_thresh=${measured.inputThresh}:offset=${measured.targetOffset}:linear=true`
     : '';
@@ -200,43 +200,83 @@ export function buildLoudnormApplyArgs(options: LoudnormApplyArgsOptions): strin
   ];
 }
 
-export interface GainLimiterArgsOptions {
+/**
+ * Measures a file's loudness with `ebur128` (true peak at 4× the rate when `truePeak`); per-frame
+ * lines stay below the log level, the summary lands on stderr (parse with `parseEbur128`).
+ */
+export function buildEbur128Args(inFile: string, options: { truePeak: boolean }): string[] {
+  return [
+    ...FFMPEG_COMMON,
+    '-i',
+    fileUrl(inFile),
+    '-map',
+    '0:a:0',
+    '-af',
+    `ebur128=framelog=verbose${options.truePeak ? ':peak=true' : ''}`,
+    '-f',
+    'null',
+    '-',
+  ];
+}
+
+export interface GainEncodeArgsOptions {
   inFile: string;
   outFile: string;
-  /** Gain before the limiter, dB. */
+  /** Gain, dB. */
   gainDb: number;
-  /** Limiter ceiling, dBTP. */
-  truePeakDb: number;
+  /**
+   * A look-ahead limiter after the gain, at `ceilingDb` (dBFS), running at `rate` Hz (4× the
+   * material's rate, so that it sees most inter-sample peaks: a true-peak limiter in practice).
+   */
+  limiter?: { ceilingDb: number; rate: number };
+  /**
+   * Also measure the same chain at this gain (to the null muxer, as ebur128 instance `probe`):
+   * how loudness follows gain through the limiter, without another run.
+   */
+  probeGainDb?: number;
+  /** Output sample rate, Hz. */
   sampleRate: number;
+  /** MP3 bit rate, kbit/s. */
   bitrateKbps: number;
 }
 
 /**
- * The second pass for peaky material: a fixed gain, then a look-ahead limiter running at 4× the
- * output rate (so that it sees most inter-sample peaks: a true-peak limiter in practice), back to
- * `sampleRate`, CBR MP3. `level=false` keeps alimiter from re-normalising its output;
- * `latency=true` removes its look-ahead delay so the duration does not change.
+ * The encode pass: a fixed gain (then the limiter, if any), back to `sampleRate`, CBR MP3. What
+ * goes into the encoder is measured on the way (ebur128 instance `pcm`, integrated loudness), and
+ * with `probeGainDb` the chain at a second gain (instance `probe`). The limiter keeps its output
+ * level (`level=false`) and removes its look-ahead delay (`latency=true`), so the duration stays.
  */
-export function buildGainLimiterArgs(options: GainLimiterArgsOptions): string[] {
-  const { sampleRate } = options;
+export function buildGainEncodeArgs(options: GainEncodeArgsOptions): string[] {
+  const { sampleRate, limiter } = options;
   assertRate(sampleRate);
-  if (!Number.isFinite(options.gainDb)) throw new Error(`buildGainLimiterArgs: gain must be finite, got ${options.gainDb}`);
-  const limit = Math.min(1, Math.max(0.0625, 10 ** (options.truePeakDb / 20)));
-  const filters = [
-    `volume=${options.gainDb.toFixed(2)}dB`,
-    `aresample=${sampleRate * 4}`,
-    `alimiter=limit=${limit.toFixed(4)}:attack=5:release=50:level=false:latency=true`,
-    `aresample=${sampleRate}`,
+  for (const gain of [options.gainDb, options.probeGainDb ?? 0]) {
+    if (!Number.isFinite(gain)) throw new Error(`buildGainEncodeArgs: gain must be finite, got ${gain}`);
+  }
+  const chain = (gainDb: number) => {
+    const filters = [`volume=${gainDb.toFixed(2)}dB`];
+    if (limiter) {
+      const limit = Math.min(1, Math.max(0.0625, 10 ** (limiter.ceilingDb / 20)));
+      filters.push(`aresample=${limiter.rate}`, `alimiter=limit=${limit.toFixed(4)}:attack=5:release=50:level=false:latency=true`);
+    }
+    filters.push(`aresample=${sampleRate}`);
+    return filters.join(',');
+  };
+  const probe = options.probeGainDb !== undefined;
+  const graph = [
+    probe ? '[0:a:0]asplit=2[main][alt]' : '[0:a:0]anull[main]',
+    `[main]${chain(options.gainDb)},asplit=2[enc][measure]`,
+    '[measure]ebur128@pcm=framelog=verbose[pcm]',
   ];
+  if (probe) graph.push(`[alt]${chain(options.probeGainDb!)},ebur128@probe=framelog=verbose[probe]`);
   return [
     ...FFMPEG_COMMON,
     '-y',
     '-i',
     fileUrl(options.inFile),
+    '-filter_complex',
+    graph.join(';'),
     '-map',
-    '0:a:0',
-    '-af',
-    filters.join(','),
+    '[enc]',
     '-ar',
     String(sampleRate),
     '-c:a',
@@ -246,6 +286,12 @@ export function buildGainLimiterArgs(options: GainLimiterArgsOptions): string[] 
     '-f',
     'mp3',
     fileUrl(options.outFile),
+    '-map',
+    '[pcm]',
+    '-f',
+    'null',
+    '-',
+    ...(probe ? ['-map', '[probe]', '-f', 'null', '-'] : []),
   ];
 }
 
@@ -338,12 +384,23 @@ export function cardLayout(width: number, height: number) {
 }
 
 /**
- * One PNG frame: a `gradients` lavfi background (ffmpeg ≥ 5.0), then drawtext for the title
- * (small, top-left), the body (large, left-aligned, centred vertically) and the index label
- * (bottom-right). Text comes from files (`textfile=`, `expansion=none`), so the text itself
- * needs no escaping and `%` is drawn as is; the file paths are escaped for the filter graph.
+ * Several PNG cards in one ffmpeg run. Each card's background is a raw RGB24 frame of its size
+ * (`backgroundFile`, drawn by `cardGradientRgb`), then drawtext for the title (small, top-left),
+ * the body (large, left-aligned, centred vertically) and the index label (bottom-right). Text
+ * comes from files (`textfile=`, `expansion=none`), so the text itself needs no escaping and `%`
+ * is drawn as is; the file paths are escaped for the filter graph.
+ * @throws Error for no cards, an invalid size or colour.
  */
-export function buildCardArgs(options: CardArgsOptions): string[] {
+export function buildCardsArgs(cards: readonly (CardArgsOptions & { backgroundFile: string })[]): string[] {
+  if (cards.length === 0) throw new Error('buildCardsArgs: no cards');
+  const inputs = cards.flatMap((card) => ['-f', 'rawvideo', '-pix_fmt', 'rgb24', '-video_size', `${card.width}x${card.height}`, '-i', fileUrl(card.backgroundFile)]);
+  const graph = cards.map((card, i) => `[${i}:v]${cardFilters(card)}[card${i}]`).join(';');
+  const outputs = cards.flatMap((card, i) => ['-map', `[card${i}]`, '-frames:v', '1', '-update', '1', '-c:v', 'png', '-f', 'image2', fileUrl(card.outFile)]);
+  return [...FFMPEG_COMMON, '-y', ...inputs, '-filter_complex', graph, ...outputs];
+}
+
+/** The drawtext chain of one card (see {@link buildCardsArgs}), ending in `format=rgb24`. */
+export function cardFilters(options: CardArgsOptions): string {
   const { width, height } = options;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 16 || height < 16) {
     throw new Error(`invalid card size ${width}x${height}`);
@@ -382,31 +439,7 @@ export function buildCardArgs(options: CardArgsOptions): string[] {
     );
   }
   filters.push('format=rgb24');
-
-  // gradients: x/y outside [0, w-1] / [0, h-1] are silently replaced by random points (ffmpeg 5.1).
-  const background =
-    `gradients=s=${width}x${height}:c0=${options.background.from}:c1=${options.background.to}` +
-    `:x0=0:y0=0:x1=${width - 1}:y1=${height - 1}:nb_colors=2:seed=1:rate=1`;
-
-  return [
-    ...FFMPEG_COMMON,
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    background,
-    '-vf',
-    filters.join(','),
-    '-frames:v',
-    '1',
-    '-update',
-    '1',
-    '-c:v',
-    'png',
-    '-f',
-    'image2',
-    fileUrl(options.outFile),
-  ];
+  return filters.join(',');
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { LoudnessReading } from './ebur128.js';
+
 /**
  * The JSON block ffmpeg's `loudnorm` filter prints to stderr with `print_format=json`, typed.
  * loudnorm prints every number as a string; "-inf" / "inf" (a silent input) become ±Infinity.
@@ -97,57 +99,55 @@ export interface LoudnessTarget {
 /** How close to the target the written file must measure before we stop, LU. */
 export const LOUDNESS_TOLERANCE_LU = 0.3;
 
-/** At most this many gain + limiter passes (each followed by a measurement). */
-export const MAX_LIMITER_PASSES = 4;
+/** At most this many encode passes (each followed by a measurement of the written file). */
+export const MAX_ENCODE_PASSES = 4;
 
 /**
- * What the second pass should be.
- * - `loudnorm-linear`: loudnorm will accept `linear=true`. This mirrors its own test in
- *   `af_loudnorm.c` init(): one gain keeps the true peak under the ceiling, the measured LRA is
- *   within the LRA target, and none of the measured values is at its "unset" default
- *   (TP 99, thresh −70, LRA 0, I 0). When that test fails, loudnorm silently switches to dynamic.
- * - `gain-limiter`: otherwise. Typically the material is too peaky for one gain (espeak-ng speech
- *   has a peak-to-loudness ratio near 20 dB; −16 LUFS at −1.5 dBTP allows 14.5) and loudnorm's
- *   dynamic mode lands 1–1.5 LU under the target on such speech; or the measured LRA is exactly 0
- *   (a steady tone) or above the LRA target. We apply the gain ourselves with an oversampled
- *   limiter (which does nothing when the peaks fit) and correct the gain from what we measure.
+ * How the narration is brought to its loudness target, from the measurement of the input:
+ * - `gain`: one gain reaches the target and keeps the true peak under the ceiling.
+ * - `gain-limiter`: otherwise (espeak-ng speech has a peak-to-loudness ratio near 20 dB; −16 LUFS
+ *   at −1.5 dBTP allows 14.5): the gain, then an oversampled limiter at the ceiling; the limiter
+ *   eats part of the gain, so the gain is corrected from what is measured.
  * - `loudnorm-single`: the input measured no loudness (silence): one loudnorm pass, nothing to aim.
+ * The gain is measured against the written MP3 (libmp3lame at ≤ 160 kbit/s lowers espeak-ng speech
+ * and some tones by about 0.5 LU) and aimed again when it is more than {@link LOUDNESS_TOLERANCE_LU} off.
  */
-export type LoudnessPlan =
-  | { method: 'loudnorm-linear' }
-  | { method: 'gain-limiter'; gainDb: number }
-  | { method: 'loudnorm-single' };
+export type LoudnessPlan = { method: 'gain'; gainDb: number } | { method: 'gain-limiter'; gainDb: number } | { method: 'loudnorm-single' };
 
-export function planLoudnessNormalization(measured: LoudnormMeasurement, target: LoudnessTarget): LoudnessPlan {
+/** @param measured the input as measured (`ebur128=peak=true`). */
+export function planLoudnessNormalization(measured: LoudnessReading, target: LoudnessTarget): LoudnessPlan {
   if (!Number.isFinite(measured.inputI) || !Number.isFinite(measured.inputTp)) return { method: 'loudnorm-single' };
-  const gainDb = target.lufs - measured.inputI;
-  const unset = measured.inputTp === 99 || measured.inputThresh === -70 || measured.inputLra === 0 || measured.inputI === 0;
-  const fits = measured.inputTp + gainDb <= target.truePeakDb && measured.inputLra <= (target.lra ?? 11);
-  if (!unset && fits) return { method: 'loudnorm-linear' };
-  return { method: 'gain-limiter', gainDb: round2(gainDb) };
+  const gainDb = round2(target.lufs - measured.inputI);
+  return { method: measured.inputTp + gainDb <= target.truePeakDb ? 'gain' : 'gain-limiter', gainDb };
 }
 
-export interface LimiterAttempt {
+/** One encode pass: its gain, and the loudness before and after the MP3 encoder. */
+export interface GainAttempt {
   gainDb: number;
-  /** Integrated loudness of the written file at that gain, LUFS. */
+  /** Integrated loudness of what went into the encoder, LUFS. */
+  pcmLufs: number;
+  /** Integrated loudness of the written file, LUFS. */
   outputLufs: number;
+  /** The same chain measured at a second gain in that pass (how loudness follows gain there). */
+  probe?: { gainDb: number; pcmLufs: number };
 }
 
 /**
- * The next gain for the gain + limiter pass: a secant step through the last two attempts (the
- * limiter eats part of every extra dB, so loudness rises slower than gain), a plain step
- * after the first; the slope is kept within [0.2, 1.2] and a step within ±12 dB.
+ * The gain for the next encode pass. The encoder's shift (written − encoded loudness) of the last
+ * pass is taken as it is; the gain → loudness slope before the encoder comes from the last pass
+ * and the nearest other point (its probe, the pass before, or the input itself at gain 0 and its
+ * measured loudness). The slope is kept within [0.2, 1.2] and a step within ±12 dB.
+ * @param inputLufs the input's integrated loudness, LUFS.
+ * @throws Error when there is no attempt yet.
  */
-export function nextLimiterGainDb(attempts: readonly LimiterAttempt[], targetLufs: number): number {
+export function nextGainDb(attempts: readonly GainAttempt[], targetLufs: number, inputLufs: number): number {
   const last = attempts.at(-1);
-  if (!last) throw new Error('nextLimiterGainDb: no attempt yet');
-  let slope = 1;
-  const previous = attempts.at(-2);
-  if (previous && last.gainDb !== previous.gainDb) {
-    slope = (last.outputLufs - previous.outputLufs) / (last.gainDb - previous.gainDb);
-  }
+  if (!last) throw new Error('nextGainDb: no attempt yet');
+  const wantedPcm = targetLufs - (last.outputLufs - last.pcmLufs);
+  const other = last.probe ?? attempts.at(-2) ?? { gainDb: 0, pcmLufs: inputLufs };
+  let slope = other.gainDb !== last.gainDb ? (last.pcmLufs - other.pcmLufs) / (last.gainDb - other.gainDb) : 1;
   slope = Math.min(1.2, Math.max(0.2, Number.isFinite(slope) ? slope : 1));
-  const step = Math.min(12, Math.max(-12, (targetLufs - last.outputLufs) / slope));
+  const step = Math.min(12, Math.max(-12, (wantedPcm - last.pcmLufs) / slope));
   return round2(last.gainDb + step);
 }
 

@@ -131,3 +131,39 @@ export function pcmSilences(wav: PcmWav, noiseDb = -40, minSilenceMs = 120): { s
   if (frames - runStart >= minFrames) silences.push({ startMs: ms(runStart), endMs: ms(frames) });
   return silences;
 }
+
+/**
+ * Joins mono 16-bit PCM clips of one sample rate into one WAV file, in this process: each clip
+ * faded in and out linearly over `fadeMs` (at most half the clip, like `buildJoinClipsArgs`'s
+ * `afade`), `round(pauseMs × rate / 1000)` samples of silence between two clips. The samples
+ * are otherwise copied as they are (no resampling: the encode that follows resamples once).
+ * @returns the WAV bytes, or undefined when the clips are not all mono 16-bit PCM at one rate
+ * (ffmpeg joins those).
+ * @throws Error when there are no clips; RangeError when the result exceeds a RIFF file's 4 GiB.
+ */
+export function joinPcmWavs(clips: readonly PcmWav[], options: { pauseMs: number; fadeMs?: number }): Uint8Array | undefined {
+  const first = clips[0];
+  if (!first) throw new Error('joinPcmWavs: no clips to join');
+  const { sampleRate } = first;
+  if (!clips.every((c) => c.channels === 1 && c.bitsPerSample === 16 && c.sampleRate === sampleRate)) return undefined;
+  const pauseFrames = Math.max(0, Math.round((options.pauseMs * sampleRate) / 1000));
+  const fadeFrames = Math.round(((options.fadeMs ?? 10) * sampleRate) / 1000);
+  const total = clips.reduce((sum, c) => sum + c.samples.length, 0) + pauseFrames * 2 * (clips.length - 1);
+  if (total + 36 > 0xffffffff) throw new RangeError(`joined narration of ${total} bytes is too large for a WAV file`);
+  const pcm = Buffer.alloc(total);
+  let at = 0;
+  for (const [i, clip] of clips.entries()) {
+    pcm.set(clip.samples, at);
+    const frames = clip.samples.length / 2;
+    const fade = Math.min(fadeFrames, Math.floor(frames / 2));
+    for (let k = 0; k < fade; k++) {
+      const gain = k / fade;
+      const head = at + k * 2;
+      const tail = at + (frames - 1 - k) * 2;
+      pcm.writeInt16LE(Math.round(pcm.readInt16LE(head) * gain), head);
+      pcm.writeInt16LE(Math.round(pcm.readInt16LE(tail) * gain), tail);
+    }
+    at += clip.samples.length + (i < clips.length - 1 ? pauseFrames * 2 : 0);
+  }
+  return pcmToWav(pcm, sampleRate, 1, 16);
+}

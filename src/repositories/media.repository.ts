@@ -10,19 +10,21 @@ import { APP_CONFIG, type AppConfig } from '../config/config.js';
 import { MediaCommandError } from '../media/media-command-error.js';
 import type { CardRenderer, RenderCardOptions } from '../providers/ports.js';
 import {
-  buildCardArgs,
-  buildGainLimiterArgs,
+  buildCardsArgs,
+  buildEbur128Args,
+  buildGainEncodeArgs,
   buildDurationProbeArgs,
   buildSilenceDetectArgs,
   parseSilences,
   type Silence,
   buildJoinClipsArgs,
   buildLoudnormApplyArgs,
-  buildLoudnormMeasureArgs,
   parseDecodedDurationMs,
 } from '../media/ffmpeg-args.js';
 import { fontFamilyName } from '../media/font-name.js';
-import { pcmDurationMs, pcmSilences, type PcmWav, readPcmWav } from '../media/wav.js';
+import { joinPcmWavs, pcmDurationMs, pcmSilences, type PcmWav, readPcmWav } from '../media/wav.js';
+import { type LoudnessReading, parseEbur128 } from '../media/ebur128.js';
+import { cardGradientRgb } from '../media/card-background.js';
 import { type BurnCaptions, captionScript } from '../media/captions.js';
 import {
   buildChapterMetadata,
@@ -38,15 +40,7 @@ import {
   type SlideInput,
 } from '../media/video.js';
 import type { X264Preset } from '../shared/video-encoding.js';
-import {
-  LOUDNESS_TOLERANCE_LU,
-  MAX_LIMITER_PASSES,
-  nextLimiterGainDb,
-  parseLoudnormJson,
-  planLoudnessNormalization,
-  type LimiterAttempt,
-  type LoudnormMeasurement,
-} from '../media/loudnorm.js';
+import { type GainAttempt, LOUDNESS_TOLERANCE_LU, MAX_ENCODE_PASSES, nextGainDb, planLoudnessNormalization } from '../media/loudnorm.js';
 import { makeScratchDir } from '../shared/scratch.js';
 import {
   type AudioProbe,
@@ -63,7 +57,13 @@ export interface JoinClipsOptions {
   clips: string[];
   outFile: string;
   pauseMs: number;
+  /** Output sample rate, Hz (see `clipRate`). */
   sampleRate: number;
+  /**
+   * When every clip is a mono 16-bit PCM WAV at one rate, join them in this process at that rate
+   * instead (no ffmpeg run; the encode that follows resamples once). Default false.
+   */
+  clipRate?: boolean;
   signal?: AbortSignal;
 }
 
@@ -78,16 +78,17 @@ export interface NormalizeLoudnessOptions {
   signal?: AbortSignal;
 }
 
-export type LoudnessMethod = 'loudnorm-linear' | 'loudnorm-dynamic' | 'loudnorm-single' | 'gain-limiter';
+/** How the written file was made (see `LoudnessPlan`). */
+export type LoudnessMethod = 'gain' | 'gain-limiter' | 'loudnorm-single';
 
 export interface NormalizeLoudnessResult {
-  /** Pass 1: the input as measured. */
-  measured: LoudnormMeasurement;
+  /** Pass 1: the input as measured (ebur128). */
+  measured: LoudnessReading;
   /** The written MP3 as measured (its `inputI` / `inputTp` are the file's loudness and true peak). */
-  output: LoudnormMeasurement;
+  output: LoudnessReading;
   /** How the written file was made. */
   method: LoudnessMethod;
-  /** ffmpeg runs it took (measure, then apply + check per attempt). */
+  /** ffmpeg runs it took (measure, then encode + check per attempt). */
   runs: number;
 }
 
@@ -167,6 +168,9 @@ export interface RenderVideoResult {
   segments: number;
 }
 
+/** Cards per ffmpeg run at most (each holds a raw frame in memory: 2.7 MB at 1280×720). */
+const CARDS_PER_RUN = 16;
+
 /** Images per ffmpeg run when stills are made, and slides per render segment (memory: ~9 frames per input). */
 const STILLS_PER_RUN = 8;
 const SLIDES_PER_SEGMENT = 6;
@@ -191,6 +195,19 @@ async function readWavFile(file: string): Promise<PcmWav | undefined> {
     const { bytesRead } = await handle.read(head, 0, 12, 0);
     if (bytesRead < 12 || head.toString('latin1', 0, 4) !== 'RIFF' || head.toString('latin1', 8, 12) !== 'WAVE') return undefined;
     return readPcmWav(await handle.readFile());
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The sample layout of a PCM WAV file from its first 4 KiB (its samples cut to what that holds); undefined for any other file. */
+async function readWavHeader(file: string): Promise<PcmWav | undefined> {
+  const handle = await open(file, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const head = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return readPcmWav(head.subarray(0, bytesRead));
   } finally {
     await handle.close();
   }
@@ -244,10 +261,29 @@ export class MediaRepository implements CardRenderer {
     return parseSilences(stderr, durationMs);
   }
 
-  /** Joins clips into one mono 16-bit WAV at `sampleRate`, `pauseMs` of silence between clips. */
+  /**
+   * Joins clips into one mono 16-bit WAV at `sampleRate`, `pauseMs` of silence between clips, each
+   * clip faded in and out over 10 ms. With `clipRate`, clips that are all mono 16-bit PCM WAV at one
+   * rate are joined in this process at that rate (see `joinPcmWavs`); anything else goes through
+   * one ffmpeg run.
+   */
   async joinClips(options: JoinClipsOptions): Promise<void> {
     const { signal } = options;
     if (options.clips.length === 0) throw new Error('joinClips: no clips to join');
+    if (options.clipRate) {
+      const wavs: PcmWav[] = [];
+      for (const file of options.clips) {
+        const wav = await readWavFile(file);
+        if (!wav || wav.channels !== 1 || wav.bitsPerSample !== 16 || wav.sampleRate !== (wavs[0]?.sampleRate ?? wav.sampleRate)) break;
+        wavs.push(wav);
+      }
+      const joined = wavs.length === options.clips.length ? joinPcmWavs(wavs, { pauseMs: options.pauseMs }) : undefined;
+      if (joined) {
+        signal?.throwIfAborted();
+        await this.writeAtomically(options.outFile, 'wav', (tmp) => writeFile(tmp, joined));
+        return;
+      }
+    }
     const durations = await mapLimited(options.clips, PROBE_CONCURRENCY, (file) => this.durationMs(file, signal));
     await this.writeAtomically(options.outFile, 'wav', (tmp) =>
       this.run(
@@ -265,61 +301,72 @@ export class MediaRepository implements CardRenderer {
 
   /**
    * EBU R128 loudness normalisation to an MP3 at `sampleRate` and `bitrateKbps`.
-   * Pass 1 measures (loudnorm). Pass 2 is loudnorm with the measured values (`linear=true`) when
-   * one gain fits under the true-peak ceiling; otherwise (peaky speech) a gain and an oversampled
-   * limiter, re-aimed from the measured result until it is within {@link LOUDNESS_TOLERANCE_LU}
-   * (at most {@link MAX_LIMITER_PASSES} times). The written file is measured after every pass;
-   * the attempt closest to the target is kept.
+   * Pass 1 measures the input (ebur128, true peak). Then each encode pass applies a gain (and, when
+   * the gain would lift the true peak over the ceiling, an oversampled limiter at the ceiling, at
+   * 4× the lower of the input and output rates), measures what goes into the encoder on the way,
+   * and the written MP3 is measured (ebur128, true peak). A pass more than
+   * {@link LOUDNESS_TOLERANCE_LU} off is aimed again (see `nextGainDb`), at most
+   * {@link MAX_ENCODE_PASSES} times; the first limiter pass also measures the chain 2 dB higher, so
+   * the second lands. The attempt closest to the target is kept (files over the true-peak ceiling
+   * + 0.5 dB only when nothing else is left). A silent input gets one loudnorm pass.
    */
   async normalizeLoudness(options: NormalizeLoudnessOptions): Promise<NormalizeLoudnessResult> {
     const { signal, lufs, truePeakDb, sampleRate, bitrateKbps } = options;
-    const target = { lufs, truePeakDb };
-    const first = await this.run(this.ffmpeg, buildLoudnormMeasureArgs({ inFile: options.inFile, ...target }), signal);
-    const measured = parseLoudnormJson(first.stderr);
+    const measure = async (file: string) => parseEbur128((await this.run(this.ffmpeg, buildEbur128Args(file, { truePeak: true }), signal)).stderr);
+    const measured = await measure(options.inFile);
     let runs = 1;
+    const inputRate = (await readWavHeader(options.inFile))?.sampleRate ?? sampleRate;
 
     const dir = path.dirname(options.outFile);
     const tmpFiles: string[] = [];
-    const candidates: { file: string; output: LoudnormMeasurement; method: LoudnessMethod }[] = [];
-    const distance = (m: LoudnormMeasurement) => (Number.isFinite(m.inputI) ? Math.abs(m.inputI - lufs) : Infinity);
-    /** Writes one candidate MP3 and measures it. */
-    const attempt = async (method: LoudnessMethod, args: (tmp: string) => string[]) => {
+    const candidates: { file: string; output: LoudnessReading; method: LoudnessMethod }[] = [];
+    const distance = (m: LoudnessReading) => (Number.isFinite(m.inputI) ? Math.abs(m.inputI - lufs) : Infinity);
+    const tmpFile = () => {
       const file = path.join(dir, `.${path.basename(options.outFile)}.${randomUUID()}.tmp.mp3`);
       tmpFiles.push(file);
-      const applied = await this.run(this.ffmpeg, args(file), signal);
-      const check = await this.run(this.ffmpeg, buildLoudnormMeasureArgs({ inFile: file, ...target }), signal);
-      runs += 2;
-      const output = parseLoudnormJson(check.stderr);
-      const fellBack = method === 'loudnorm-linear' && parseLoudnormJson(applied.stderr).normalizationType === 'dynamic';
-      candidates.push({ file, output, method: fellBack ? 'loudnorm-dynamic' : method });
-      return output;
+      return file;
     };
 
     try {
-      const plan = planLoudnessNormalization(measured, target);
-      const history: LimiterAttempt[] = [];
-      let limiterGain: number | undefined;
-      if (plan.method === 'gain-limiter') {
-        limiterGain = plan.gainDb;
+      const plan = planLoudnessNormalization(measured, { lufs, truePeakDb });
+      if (plan.method === 'loudnorm-single') {
+        const file = tmpFile();
+        await this.run(this.ffmpeg, buildLoudnormApplyArgs({ inFile: options.inFile, outFile: file, lufs, truePeakDb, sampleRate, bitrateKbps }), signal);
+        candidates.push({ file, output: await measure(file), method: plan.method });
+        runs += 2;
       } else {
-        const output = await attempt(plan.method, (tmp) =>
-          buildLoudnormApplyArgs({ inFile: options.inFile, outFile: tmp, ...target, measured, sampleRate, bitrateKbps }),
-        );
-        // The encoded file can still miss (libmp3lame ≤ 160k shifts tonal material by ~0.4 LU):
-        // aim again from what was measured, with the limiter guarding the ceiling.
-        if (plan.method === 'loudnorm-linear' && distance(output) > LOUDNESS_TOLERANCE_LU && Number.isFinite(output.inputI)) {
-          history.push({ gainDb: lufs - measured.inputI, outputLufs: output.inputI });
-          limiterGain = nextLimiterGainDb(history, lufs);
+        const attempts: GainAttempt[] = [];
+        let gainDb = plan.gainDb;
+        let limited = plan.method === 'gain-limiter';
+        for (let pass = 0; pass < MAX_ENCODE_PASSES; pass++) {
+          limited ||= measured.inputTp + gainDb > truePeakDb;
+          const probeGainDb = limited && !attempts.some((a) => a.probe) ? gainDb + 2 : undefined;
+          const file = tmpFile();
+          const encoded = await this.run(
+            this.ffmpeg,
+            buildGainEncodeArgs({
+              inFile: options.inFile,
+              outFile: file,
+              gainDb,
+              limiter: limited ? { ceilingDb: truePeakDb, rate: 4 * Math.min(inputRate, sampleRate) } : undefined,
+              probeGainDb,
+              sampleRate,
+              bitrateKbps,
+            }),
+            signal,
+          );
+          const output = await measure(file);
+          runs += 2;
+          candidates.push({ file, output, method: limited ? 'gain-limiter' : 'gain' });
+          if (!Number.isFinite(output.inputI) || distance(output) <= LOUDNESS_TOLERANCE_LU) break;
+          attempts.push({
+            gainDb,
+            pcmLufs: parseEbur128(encoded.stderr, 'pcm').inputI,
+            outputLufs: output.inputI,
+            probe: probeGainDb === undefined ? undefined : { gainDb: probeGainDb, pcmLufs: parseEbur128(encoded.stderr, 'probe').inputI },
+          });
+          gainDb = nextGainDb(attempts, lufs, measured.inputI);
         }
-      }
-      for (let pass = 0; limiterGain !== undefined && pass < MAX_LIMITER_PASSES; pass++) {
-        const gainDb = limiterGain;
-        const output = await attempt('gain-limiter', (tmp) =>
-          buildGainLimiterArgs({ inFile: options.inFile, outFile: tmp, gainDb, truePeakDb, sampleRate, bitrateKbps }),
-        );
-        if (!Number.isFinite(output.inputI) || distance(output) <= LOUDNESS_TOLERANCE_LU) break;
-        history.push({ gainDb, outputLufs: output.inputI });
-        limiterGain = nextLimiterGainDb(history, lufs);
       }
 
       // Closest to the target, preferring files under the true-peak ceiling (+0.5 dB for MP3 overshoot).
@@ -341,10 +388,10 @@ export class MediaRepository implements CardRenderer {
     return parseAudioProbe(stdout);
   }
 
-  /** Integrated loudness (LUFS) and true peak (dBTP) of a file's first audio stream (loudnorm's measurement). */
-  async measureLoudness(file: string, signal?: AbortSignal): Promise<LoudnormMeasurement> {
-    const { stderr } = await this.run(this.ffmpeg, buildLoudnormMeasureArgs({ inFile: file, lufs: -16, truePeakDb: -1.5 }), signal);
-    return parseLoudnormJson(stderr);
+  /** Integrated loudness (LUFS) and true peak (dBTP) of a file's first audio stream (ebur128's measurement). */
+  async measureLoudness(file: string, signal?: AbortSignal): Promise<LoudnessReading> {
+    const { stderr } = await this.run(this.ffmpeg, buildEbur128Args(file, { truePeak: true }), signal);
+    return parseEbur128(stderr);
   }
 
   /**
@@ -426,46 +473,114 @@ export class MediaRepository implements CardRenderer {
   }
 
   /**
-   * Renders one PNG card. Text goes through temporary files, so it needs no escaping.
+   * Renders one PNG card (see `buildCardsArgs`): the background drawn in this process, the text by
+   * ffmpeg's drawtext through temporary files, so it needs no escaping. Cards asked for while a
+   * run is going are drawn together in the next run (up to {@link CARDS_PER_RUN}); when such a run
+   * fails, each of its cards is drawn again alone, so a failure is the failing card's own. A card
+   * whose `signal` aborts is given up at once (the run stops when all of its cards are given up).
    * @throws Error when the font file cannot be read (drawtext would silently fall back to a
-   * fontconfig font that may lack the glyphs).
+   * fontconfig font that may lack the glyphs); the AbortError when `signal` aborts;
+   * MediaCommandError when ffmpeg fails.
    */
   async renderCard(options: RenderCardOptions): Promise<void> {
-    try {
-      await access(options.fontFile, fsConstants.R_OK);
-    } catch (error) {
-      throw new Error(`font file ${JSON.stringify(options.fontFile)} cannot be read`, { cause: error });
-    }
-    const dir = await makeScratchDir('card-');
-    try {
-      const textFile = async (name: string, text: string | undefined) => {
-        if (text === undefined || text.trim() === '') return undefined;
-        const file = path.join(dir, name);
-        await writeFile(file, text, 'utf8');
-        return file;
-      };
-      const titleFile = await textFile('title.txt', options.title);
-      const bodyFile = await textFile('body.txt', options.bodyLines?.join('\n'));
-      const labelFile = await textFile('label.txt', options.label);
-      await this.writeAtomically(options.outFile, 'png', (tmp) =>
-        this.run(
-          this.ffmpeg,
-          buildCardArgs({
-            outFile: tmp,
-            width: options.width,
-            height: options.height,
-            fontFile: options.fontFile,
-            background: options.background,
-            textColor: options.textColor,
-            accentColor: options.accentColor,
-            titleFile,
-            bodyFile,
-            labelFile,
-          }),
-          options.signal,
-        ),
+    await assertReadable(options.fontFile);
+    const png = await new Promise<Buffer>((resolve, reject) => {
+      const card: PendingCard = { options, resolve, reject, settled: false };
+      const signal = options.signal;
+      if (signal?.aborted) {
+        reject(abortError(signal));
+        return;
+      }
+      signal?.addEventListener(
+        'abort',
+        () => {
+          if (card.settled) return;
+          card.settled = true;
+          reject(abortError(signal));
+          card.onAbort?.();
+        },
+        { once: true },
       );
+      this.cardQueue.push(card);
+      void this.drawQueuedCards();
+    });
+    await this.writeAtomically(options.outFile, 'png', (tmp) => writeFile(tmp, png));
+  }
+
+  private readonly cardQueue: PendingCard[] = [];
+  private drawingCards = false;
+
+  /** Draws queued cards, one run per batch, until the queue is empty. */
+  private async drawQueuedCards(): Promise<void> {
+    if (this.drawingCards) return;
+    this.drawingCards = true;
+    try {
+      // Cards asked for in the same turn of the event loop go into the first run together.
+      await new Promise((resolve) => setImmediate(resolve));
+      while (this.cardQueue.length > 0) {
+        const batch = this.cardQueue.splice(0, CARDS_PER_RUN).filter((card) => !card.settled);
+        if (batch.length === 0) continue;
+        try {
+          await this.drawCards(batch);
+        } catch (error) {
+          if (batch.length === 1) {
+            settle(batch[0]!, () => batch[0]!.reject(error));
+          } else {
+            for (const card of batch.filter((c) => !c.settled)) {
+              await this.drawCards([card]).catch((alone: unknown) => settle(card, () => card.reject(alone)));
+            }
+          }
+        }
+      }
     } finally {
+      this.drawingCards = false;
+    }
+  }
+
+  /** One ffmpeg run for `cards`; resolves each card still wanted with its PNG bytes. */
+  private async drawCards(cards: PendingCard[]): Promise<void> {
+    const stop = new AbortController();
+    for (const card of cards) card.onAbort = () => cards.every((c) => c.settled) && stop.abort();
+    const dir = await makeScratchDir('cards-');
+    try {
+      const backgrounds = new Map<string, string>();
+      const specs = [];
+      for (const [i, { options }] of cards.entries()) {
+        const textFile = async (name: string, text: string | undefined) => {
+          if (text === undefined || text.trim() === '') return undefined;
+          const file = path.join(dir, `${i}-${name}`);
+          await writeFile(file, text, 'utf8');
+          return file;
+        };
+        const look = `${options.width}x${options.height}:${options.background.from}:${options.background.to}`;
+        let backgroundFile = backgrounds.get(look);
+        if (!backgroundFile) {
+          backgroundFile = path.join(dir, `background-${backgrounds.size}.rgb`);
+          await writeFile(backgroundFile, cardGradientRgb(options.width, options.height, options.background.from, options.background.to));
+          backgrounds.set(look, backgroundFile);
+        }
+        specs.push({
+          outFile: path.join(dir, `card-${i}.png`),
+          backgroundFile,
+          width: options.width,
+          height: options.height,
+          fontFile: options.fontFile,
+          background: options.background,
+          textColor: options.textColor,
+          accentColor: options.accentColor,
+          titleFile: await textFile('title.txt', options.title),
+          bodyFile: await textFile('body.txt', options.bodyLines?.join('\n')),
+          labelFile: await textFile('label.txt', options.label),
+        });
+      }
+      await this.run(this.ffmpeg, buildCardsArgs(specs), stop.signal);
+      for (const [i, card] of cards.entries()) {
+        if (card.settled) continue;
+        const png = await readFile(specs[i]!.outFile);
+        settle(card, () => card.resolve(png));
+      }
+    } finally {
+      for (const card of cards) card.onAbort = undefined;
       await rm(dir, { recursive: true, force: true });
     }
   }
@@ -646,6 +761,29 @@ export class MediaRepository implements CardRenderer {
       );
     });
   }
+}
+
+/** A card waiting for its run (see `MediaRepository.renderCard`). */
+interface PendingCard {
+  options: RenderCardOptions;
+  resolve: (png: Buffer) => void;
+  reject: (error: unknown) => void;
+  /** Resolved, rejected or given up. */
+  settled: boolean;
+  /** Called when the card is given up during its run. */
+  onAbort?: () => void;
+}
+
+/** Settles a pending card once. */
+function settle(card: PendingCard, how: () => void): void {
+  if (card.settled) return;
+  card.settled = true;
+  how();
+}
+
+/** The error an aborted call rejects with (named `AbortError`, like execFile's). */
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError' });
 }
 
 /** @throws Error naming the font file when it cannot be read (drawtext would fall back to a font without the glyphs). */

@@ -11,7 +11,8 @@ import { makeScratchDir } from '../../shared/scratch.js';
 
 /**
  * The `merge` step: joins every clip in order (one sample rate, one channel layout, a pause
- * between clips), normalises loudness in two passes, and writes `narration.mp3` under its
+ * between clips; in this process when the clips share one PCM WAV format), normalises loudness
+ * (a measurement, then an encode with a measured gain, aimed again when off), and writes `narration.mp3` under its
  * deterministic key, then `subtitles.srt` / `subtitles.vtt` timed on it. Durations come from the
  * decoded output, never from nominal clip lengths.
  */
@@ -61,6 +62,8 @@ export class MergeStep {
         outFile: joined,
         pauseMs,
         sampleRate,
+        // Clips of one PCM format are joined in this process at their own rate; the encode resamples.
+        clipRate: true,
         signal,
       });
       const loudness = await this.media.normalizeLoudness({

@@ -105,6 +105,23 @@ describe('MediaRepository (real ffmpeg)', () => {
     expect((await streamInfo(out)).sampleRate).toBe(24000);
   });
 
+  it('joins clips of one PCM format without ffmpeg at their own rate, and falls back to ffmpeg otherwise', async () => {
+    const a = path.join(nasty, 'one rate a.wav');
+    const b = path.join(nasty, 'one rate b.wav');
+    await sine(a, { rate: 22050, seconds: 1.5 });
+    await sine(b, { rate: 22050, seconds: 1 });
+    const out = path.join(nasty, 'joined: at clip rate.wav');
+    await media.joinClips({ clips: [a, b, a], outFile: out, pauseMs: 400, sampleRate: 44100, clipRate: true });
+    expect(await streamInfo(out)).toMatchObject({ codec: 'pcm_s16le', sampleRate: 22050, channels: 1 });
+    expect(await media.durationMs(out)).toBe(1500 + 1000 + 1500 + 2 * 400);
+    // A clip at another rate: ffmpeg joins at the rate asked.
+    const c = path.join(nasty, 'other rate.wav');
+    await sine(c, { rate: 24000, seconds: 0.5 });
+    await media.joinClips({ clips: [a, c], outFile: out, pauseMs: 400, sampleRate: 44100, clipRate: true });
+    expect(await streamInfo(out)).toMatchObject({ codec: 'pcm_s16le', sampleRate: 44100, channels: 1 });
+    expect(await media.durationMs(out)).toBeCloseTo(1500 + 500 + 400, 0);
+  });
+
   it('normalises a quiet espeak-ng narration to −16 LUFS with true peak ≤ −1 dBTP', async () => {
     const sentences = [
       'Once upon a time, in a quiet village by the lake, there lived an old woman who told stories to every child.',
@@ -121,7 +138,7 @@ describe('MediaRepository (real ffmpeg)', () => {
       clips.push(clip);
     }
     const joined = path.join(nasty, 'joined narration.wav');
-    await media.joinClips({ clips, outFile: joined, pauseMs: 400, sampleRate: 44100 });
+    await media.joinClips({ clips, outFile: joined, pauseMs: 400, sampleRate: 44100, clipRate: true });
     const before = await ebur128(joined);
     const narration = path.join(nasty, "narration: 'final'.mp3");
     const { lufs, truePeakDb, sampleRate, bitrateKbps } = config.narration;
@@ -130,7 +147,7 @@ describe('MediaRepository (real ffmpeg)', () => {
     const clipSum = (await Promise.all(clips.map((c) => media.durationMs(c)))).reduce((s, d) => s + d, 0);
     const narrationMs = await media.durationMs(narration);
     console.log(
-      `loudness: input ${before.lufs} LUFS / ${before.truePeak} dBTP (loudnorm measured ${result.measured.inputI} LUFS, ` +
+      `loudness: input ${before.lufs} LUFS / ${before.truePeak} dBTP (measured ${result.measured.inputI} LUFS, ` +
         `${result.measured.inputTp} dBTP); output ${after.lufs} LUFS / ${after.truePeak} dBTP ` +
         `(${result.method}, ${result.runs} ffmpeg runs; file measured ${result.output.inputI} LUFS / ${result.output.inputTp} dBTP); clips ${clipSum.toFixed(1)} ms + 3 pauses, narration ${narrationMs.toFixed(1)} ms`,
     );
@@ -142,15 +159,15 @@ describe('MediaRepository (real ffmpeg)', () => {
     expect(Math.abs(narrationMs - (clipSum + 3 * 400)) / (clipSum + 1200)).toBeLessThan(0.01);
   });
 
-  it('uses loudnorm linear when one gain fits, at 48 kHz', async () => {
-    // An amplitude-modulated tone: low peak-to-loudness ratio and an LRA above 0 (loudnorm refuses linear at LRA 0).
+  it('uses one gain when it fits, at 48 kHz', async () => {
+    // An amplitude-modulated tone: low peak-to-loudness ratio.
     const tone = path.join(nasty, 'quiet tone.wav');
     await run('ffmpeg', [
       '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi',
       '-i', 'aevalsrc=0.02*(1+0.6*sin(2*PI*t/4))*sin(2*PI*330*t):s=22050:d=6', `file:${tone}`,
     ]);
-    // At 320k the MP3 keeps the level; at 128k libmp3lame lowers this tone by ~0.44 LU and one limiter pass re-aims.
-    for (const [bitrateKbps, method, runs] of [[320, 'loudnorm-linear', 3], [128, 'gain-limiter', 5]] as const) {
+    // At 320k the MP3 keeps the level; at 128k libmp3lame lowers this tone by ~0.44 LU and a second pass re-aims.
+    for (const [bitrateKbps, method, runs] of [[320, 'gain', 3], [128, 'gain', 5]] as const) {
       const out = path.join(nasty, `tone: normalised ${bitrateKbps}.mp3`);
       const result = await media.normalizeLoudness({ inFile: tone, outFile: out, lufs: -16, truePeakDb: -1.5, sampleRate: 48000, bitrateKbps });
       const after = await ebur128(out);
@@ -163,14 +180,14 @@ describe('MediaRepository (real ffmpeg)', () => {
     }
   });
 
-  it('reaches the target on a steady tone too (LRA 0: gain, limiter idle)', async () => {
+  it('reaches the target on a steady tone too (LRA 0: one gain)', async () => {
     const tone = path.join(nasty, 'steady tone.wav');
     await sine(tone, { rate: 22050, seconds: 5, volume: 0.03 });
     const out = path.join(nasty, 'steady.mp3');
     const result = await media.normalizeLoudness({ inFile: tone, outFile: out, lufs: -16, truePeakDb: -1.5, sampleRate: 24000, bitrateKbps: 96 });
     const after = await ebur128(out);
     console.log(`steady: input ${result.measured.inputI} LUFS → ${after.lufs} LUFS / ${after.truePeak} dBTP (${result.method}, ${result.runs} runs)`);
-    expect(result.method).toBe('gain-limiter');
+    expect(result.method).toBe('gain');
     expect(Math.abs(after.lufs - -16)).toBeLessThanOrEqual(0.5);
     expect(after.truePeak).toBeLessThanOrEqual(-1);
     expect((await streamInfo(out)).sampleRate).toBe(24000);
@@ -251,6 +268,25 @@ describe('CardImageGenerator (real ffmpeg)', () => {
     const request = { prompt: '', text: 'The same words.', index: 0, total: 1, title: 'Same', style: { genre: 'mystery' }, language: 'en' };
     const [a, b] = [await cards.generate(request), await cards.generate(request)];
     expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
+  });
+
+  it('draws cards asked for at once together, each as it would be alone; an aborted one is given up', async () => {
+    const cards = new CardImageGenerator(media, { fontFile: FONT, width: 640, height: 360 });
+    const request = (index: number, genre: string) => ({ prompt: '', text: `Words of card ${index + 1}, Hồ Ba Bể.`, index, total: 6, title: 'Many', style: { genre }, language: 'vi' });
+    const alone = await cards.generate(request(2, 'mystery'));
+    const aborted = new AbortController();
+    const pending = [0, 1, 2, 3, 4].map((i) => cards.generate(request(i, i % 2 ? 'legend' : 'mystery')));
+    const given = cards.generate({ ...request(5, 'horror'), signal: aborted.signal }).catch((e: unknown) => e);
+    aborted.abort();
+    const drawn = await Promise.all(pending);
+    expect(await given).toMatchObject({ name: 'AbortError' });
+    expect(new Set(drawn.map((d) => Buffer.from(d.data).toString('base64'))).size).toBe(5);
+    expect(Buffer.from(drawn[2]!.data).equals(Buffer.from(alone.data))).toBe(true);
+    for (const [i, d] of drawn.entries()) {
+      const file = path.join(root, `batch-card-${i}.png`);
+      await writeFile(file, d.data);
+      expect(await streamInfo(file)).toMatchObject({ codec: 'png', width: 640, height: 360 });
+    }
   });
 
   it('reports a missing font as a permanent ProviderError', async () => {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
 import {
-  buildCardArgs,
+  buildCardsArgs,
+  cardFilters,
   buildDurationProbeArgs,
-  buildGainLimiterArgs,
+  buildGainEncodeArgs,
   buildJoinClipsArgs,
   buildLoudnormApplyArgs,
   buildLoudnormMeasureArgs,
@@ -156,20 +157,36 @@ describe('loudnorm passes', () => {
   });
 });
 
-describe('buildGainLimiterArgs', () => {
-  it('applies the gain, limits at 4× the rate at the ceiling and encodes MP3 at the rate asked', () => {
-    const args = buildGainLimiterArgs({
-      inFile: '/a b/in.wav', outFile: "/o: 'x'.mp3", gainDb: 24.354, truePeakDb: -1.5, sampleRate: 44100, bitrateKbps: 160,
+describe('buildGainEncodeArgs', () => {
+  it('applies the gain, limits at the rate given at the ceiling, measures what it encodes and writes MP3', () => {
+    const args = buildGainEncodeArgs({
+      inFile: '/a b/in.wav', outFile: "/o: 'x'.mp3", gainDb: 24.354, limiter: { ceilingDb: -1.5, rate: 88200 }, sampleRate: 44100, bitrateKbps: 160,
     });
-    expect(args[args.indexOf('-af') + 1]).toBe(
-      'volume=24.35dB,aresample=176400,alimiter=limit=0.8414:attack=5:release=50:level=false:latency=true,aresample=44100',
+    expect(args[args.indexOf('-filter_complex') + 1]).toBe(
+      '[0:a:0]anull[main];' +
+        '[main]volume=24.35dB,aresample=88200,alimiter=limit=0.8414:attack=5:release=50:level=false:latency=true,aresample=44100,asplit=2[enc][measure];' +
+        '[measure]ebur128@pcm=framelog=verbose[pcm]',
     );
-    expect(args.slice(args.indexOf('-ar'))).toEqual(['-ar', '44100', '-c:a', 'libmp3lame', '-b:a', '160k', '-f', 'mp3', "file:/o: 'x'.mp3"]);
+    expect(args.slice(args.indexOf('[enc]') + 1)).toEqual([
+      '-ar', '44100', '-c:a', 'libmp3lame', '-b:a', '160k', '-f', 'mp3', "file:/o: 'x'.mp3", '-map', '[pcm]', '-f', 'null', '-',
+    ]);
     expect(args).toContain('file:/a b/in.wav');
   });
 
+  it('measures the same chain at a second gain when asked, and leaves the limiter out when not asked', () => {
+    const probed = buildGainEncodeArgs({ inFile: '/i.wav', outFile: '/o.mp3', gainDb: 5, limiter: { ceilingDb: -1, rate: 96000 }, probeGainDb: 7, sampleRate: 24000, bitrateKbps: 96 });
+    const graph = probed[probed.indexOf('-filter_complex') + 1]!;
+    expect(graph).toMatch(/^\[0:a:0\]asplit=2\[main\]\[alt\];/);
+    expect(graph).toContain('[alt]volume=7.00dB,aresample=96000,alimiter=limit=0.8913');
+    expect(graph).toMatch(/ebur128@probe=framelog=verbose\[probe\]$/);
+    expect(probed.slice(-5)).toEqual(['-map', '[probe]', '-f', 'null', '-']);
+    const plain = buildGainEncodeArgs({ inFile: '/i.wav', outFile: '/o.mp3', gainDb: -3, sampleRate: 48000, bitrateKbps: 128 });
+    expect(plain[plain.indexOf('-filter_complex') + 1]).toContain('[main]volume=-3.00dB,aresample=48000,asplit=2');
+    expect(plain.join(' ')).not.toContain('alimiter');
+  });
+
   it('refuses a non-finite gain', () => {
-    expect(() => buildGainLimiterArgs({ inFile: '/i', outFile: '/o', gainDb: Infinity, truePeakDb: -1, sampleRate: 48000, bitrateKbps: 128 })).toThrow(/finite/);
+    expect(() => buildGainEncodeArgs({ inFile: '/i', outFile: '/o', gainDb: Infinity, sampleRate: 48000, bitrateKbps: 128 })).toThrow(/finite/);
   });
 });
 
@@ -193,7 +210,7 @@ describe('decoded duration', () => {
   });
 });
 
-describe('buildCardArgs', () => {
+describe('buildCardsArgs', () => {
   const base = {
     outFile: `${NASTY_DIR}/card.png`,
     width: 1280,
@@ -207,21 +224,22 @@ describe('buildCardArgs', () => {
     labelFile: `${NASTY_DIR}/label.txt`,
   };
 
-  it('draws a gradient and three text files into one PNG frame', () => {
-    const args = buildCardArgs(base);
-    expect(args.slice(3, 8)).toEqual([
-      '-y', '-f', 'lavfi', '-i',
-      'gradients=s=1280x720:c0=0x0f172a:c1=0x1e3a8a:x0=0:y0=0:x1=1279:y1=719:nb_colors=2:seed=1:rate=1',
-    ]);
-    expect(args.slice(-9)).toEqual(['-frames:v', '1', '-update', '1', '-c:v', 'png', '-f', 'image2', `file:${NASTY_DIR}/card.png`]);
-    const vf = args[args.indexOf('-vf') + 1]!;
-    expect(vf.endsWith(',format=rgb24')).toBe(true);
-    expect(vf.match(/drawtext=/g)).toHaveLength(3);
-    expect(vf.match(/expansion=none/g)).toHaveLength(3);
+  it('draws three text files on each raw background, one PNG frame per card, in one run', () => {
+    const second = { ...base, outFile: `${NASTY_DIR}/card 2.png`, backgroundFile: `${NASTY_DIR}/bg 2.rgb` };
+    const args = buildCardsArgs([{ ...base, backgroundFile: `${NASTY_DIR}/bg.rgb` }, second]);
+    expect(args.slice(3, 12)).toEqual(['-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-video_size', '1280x720', '-i', `file:${NASTY_DIR}/bg.rgb`]);
+    expect(args).toContain(`file:${NASTY_DIR}/bg 2.rgb`);
+    expect(args.slice(-11)).toEqual(['-map', '[card1]', '-frames:v', '1', '-update', '1', '-c:v', 'png', '-f', 'image2', `file:${NASTY_DIR}/card 2.png`]);
+    const graph = args[args.indexOf('-filter_complex') + 1]!;
+    expect(graph.startsWith('[0:v]drawtext=')).toBe(true);
+    expect(graph).toContain(',format=rgb24[card0];[1:v]drawtext=');
+    expect(graph.match(/drawtext=/g)).toHaveLength(6);
+    expect(graph.match(/expansion=none/g)).toHaveLength(6);
+    expect(() => buildCardsArgs([])).toThrow(/no cards/);
   });
 
   it('escapes font and text paths so they survive both filter parsers', () => {
-    const vf = buildCardArgs(base).find((a, i, all) => all[i - 1] === '-vf')!;
+    const vf = cardFilters(base);
     // The graph parser splits filters at unescaped commas: undo that level first.
     const filters = vf.split(/(?<!\\),/).map(unescapeOnce);
     expect(filters).toHaveLength(4);
@@ -233,16 +251,16 @@ describe('buildCardArgs', () => {
 
   it('sizes the text from the height and skips missing text', () => {
     expect(cardLayout(1280, 720)).toMatchObject({ bodySize: 56, titleSize: 30, labelSize: 26 });
-    const vf = buildCardArgs({ ...base, titleFile: undefined, labelFile: undefined }).find((a, i, all) => all[i - 1] === '-vf')!;
+    const vf = cardFilters({ ...base, titleFile: undefined, labelFile: undefined });
     expect(vf.match(/drawtext=/g)).toHaveLength(1);
     expect(vf).toContain('fontsize=56');
     expect(vf).toContain('y=(h-text_h)/2');
   });
 
   it('rejects colours that could inject filter syntax and bad sizes', () => {
-    expect(() => buildCardArgs({ ...base, textColor: 'white:x=0' })).toThrow(/colour/);
-    expect(() => buildCardArgs({ ...base, width: 0 })).toThrow(/size/);
-    expect(() => buildCardArgs({ ...base, textColor: 'black@0.5' })).not.toThrow();
+    expect(() => cardFilters({ ...base, textColor: 'white:x=0' })).toThrow(/colour/);
+    expect(() => cardFilters({ ...base, width: 0 })).toThrow(/size/);
+    expect(() => cardFilters({ ...base, textColor: 'black@0.5' })).not.toThrow();
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { nextLimiterGainDb, parseLoudnormJson, planLoudnessNormalization } from '../../../src/media/loudnorm.js';
+import { nextGainDb, parseLoudnormJson, planLoudnessNormalization } from '../../../src/media/loudnorm.js';
 
 /** Captured from ffmpeg 5.1.9 (Debian 12): a quiet espeak-ng clip, loudnorm=I=-16:TP=-1.5:LRA=11:print_format=json. */
 const MEASURE_STDERR = `Input #0, wav, from 'file:/tmp/exp/en.wav':
@@ -73,19 +73,14 @@ describe('parseLoudnormJson', () => {
 });
 
 describe('planLoudnessNormalization', () => {
-  const base = parseLoudnormJson(MEASURE_STDERR);
+  const base = { inputI: -35.68, inputTp: -16.64, inputLra: 2.3, inputThresh: -45.83 };
   const target = { lufs: -16, truePeakDb: -1.5 };
 
-  it('chooses loudnorm linear when one gain stays under the ceiling', () => {
-    expect(planLoudnessNormalization({ ...base, inputI: -30, inputTp: -20 }, target)).toEqual({ method: 'loudnorm-linear' });
-    // Exactly at the ceiling still fits (loudnorm's own test is <=).
-    expect(planLoudnessNormalization({ ...base, inputI: -30, inputTp: -15.5 }, target)).toEqual({ method: 'loudnorm-linear' });
-  });
-
-  it('chooses gain + limiter where loudnorm would silently go dynamic: LRA 0 or above the target', () => {
-    expect(planLoudnessNormalization({ ...base, inputI: -30, inputTp: -20, inputLra: 0 }, target)).toEqual({ method: 'gain-limiter', gainDb: 14 });
-    expect(planLoudnessNormalization({ ...base, inputI: -30, inputTp: -20, inputLra: 11.5 }, target)).toMatchObject({ method: 'gain-limiter' });
-    expect(planLoudnessNormalization({ ...base, inputI: -30, inputTp: -20, inputLra: 11.5 }, { ...target, lra: 15 })).toEqual({ method: 'loudnorm-linear' });
+  it('chooses one gain when it keeps the true peak under the ceiling, whatever the loudness range', () => {
+    expect(planLoudnessNormalization({ ...base, inputI: -30, inputTp: -20 }, target)).toEqual({ method: 'gain', gainDb: 14 });
+    // Exactly at the ceiling still fits.
+    expect(planLoudnessNormalization({ ...base, inputI: -30, inputTp: -15.5 }, target)).toEqual({ method: 'gain', gainDb: 14 });
+    expect(planLoudnessNormalization({ ...base, inputI: -30, inputTp: -20, inputLra: 0 }, target)).toEqual({ method: 'gain', gainDb: 14 });
   });
 
   it('chooses gain + limiter for peaky speech (espeak-ng: PLR ≈ 20 dB)', () => {
@@ -97,26 +92,30 @@ describe('planLoudnessNormalization', () => {
   });
 });
 
-describe('nextLimiterGainDb', () => {
-  it('steps by the shortfall after one attempt', () => {
-    expect(nextLimiterGainDb([{ gainDb: 22, outputLufs: -17.3 }], -16)).toBe(23.3);
+describe('nextGainDb', () => {
+  it('takes the encoder shift as it is: without a limiter one step lands', () => {
+    // Gain 14 on −30 LUFS: 16.0 into the encoder, the MP3 measures −16.44 → aim 0.44 higher.
+    expect(nextGainDb([{ gainDb: 14, pcmLufs: -16, outputLufs: -16.44 }], -16, -30)).toBe(14.44);
   });
 
-  it('takes a secant step through two attempts', () => {
-    // Measured with ffmpeg 5.1 on espeak-ng speech: +1.8 dB of gain bought +1.0 LU.
-    const next = nextLimiterGainDb(
-      [
-        { gainDb: 22.01, outputLufs: -17.3 },
-        { gainDb: 23.81, outputLufs: -16.3 },
-      ],
-      -16,
-    );
-    expect(next).toBe(24.35);
+  it('follows the slope through the limiter from the probe of the same pass', () => {
+    // Measured with ffmpeg 5.1 on espeak-ng speech (−21.3 LUFS): gain 5.3 → −16.8 before the
+    // encoder, −17.3 in the MP3; the probe at 7.3 dB → −15.66 (slope 0.57).
+    const next = nextGainDb([{ gainDb: 5.3, pcmLufs: -16.8, outputLufs: -17.3, probe: { gainDb: 7.3, pcmLufs: -15.66 } }], -16, -21.3);
+    expect(next).toBeCloseTo(5.3 + 1.3 / 0.57, 1);
+  });
+
+  it('without a probe, uses the pass before, then the input itself at gain 0', () => {
+    // Input −22 LUFS, gain 5 → −17.5: slope 0.9 → 1.5 / 0.9 more.
+    expect(nextGainDb([{ gainDb: 5, pcmLufs: -17.5, outputLufs: -17.5 }], -16, -22)).toBe(6.67);
+    // Gain 4 → −18.2 in the pass before: slope 0.7 → 1.5 / 0.7 more.
+    const twoPasses = [{ gainDb: 4, pcmLufs: -18.2, outputLufs: -18.2 }, { gainDb: 5, pcmLufs: -17.5, outputLufs: -17.5 }];
+    expect(nextGainDb(twoPasses, -16, -22)).toBe(7.14);
   });
 
   it('clamps the slope and the step', () => {
-    const flat = nextLimiterGainDb([{ gainDb: 10, outputLufs: -20 }, { gainDb: 20, outputLufs: -20 }], -16);
+    const flat = nextGainDb([{ gainDb: 10, pcmLufs: -20, outputLufs: -20 }, { gainDb: 20, pcmLufs: -20, outputLufs: -20 }], -16, -30);
     expect(flat).toBe(32); // slope 0 → 0.2 → step 20 → clamped to 12
-    expect(() => nextLimiterGainDb([], -16)).toThrow(/no attempt/);
+    expect(() => nextGainDb([], -16, -30)).toThrow(/no attempt/);
   });
 });
