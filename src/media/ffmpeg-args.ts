@@ -5,7 +5,6 @@
  * textfile) are escaped with {@link escapeFilterValue}.
  */
 
-import type { LoudnormMeasurement } from './loudnorm.js';
 
 /** Flags every ffmpeg run starts with: no banner, no progress lines, never read stdin. */
 /** Options every ffmpeg and ffprobe call here starts with: no banner, no stdin, no progress lines. */
@@ -138,27 +137,9 @@ function loudnormTargetOptions(target: LoudnormTarget): string {
   return `I=${target.lufs}:TP=${target.truePeakDb}:LRA=${target.lra ?? 11}`;
 }
 
-/** First pass: measures the input; the JSON block lands on stderr (parse with `parseLoudnormJson`). */
-export function buildLoudnormMeasureArgs(options: { inFile: string } & LoudnormTarget): string[] {
-  return [
-    ...FFMPEG_COMMON,
-    '-i',
-    fileUrl(options.inFile),
-    '-map',
-    '0:a:0',
-    '-af',
-    `loudnorm=${loudnormTargetOptions(options)}:print_format=json`,
-    '-f',
-    'null',
-    '-',
-  ];
-}
-
 export interface LoudnormApplyArgsOptions extends LoudnormTarget {
   inFile: string;
   outFile: string;
-  /** From the measure pass; omitted → one loudnorm pass (nothing to aim: a silent input). */
-  measured?: LoudnormMeasurement;
   /** Output sample rate, Hz (loudnorm itself works at 192 kHz). */
   sampleRate: number;
   /** MP3 bit rate, kbit/s. */
@@ -166,19 +147,13 @@ export interface LoudnormApplyArgsOptions extends LoudnormTarget {
 }
 
 /**
- * Second pass: applies the gain found by the first (`linear=true`; loudnorm falls back to its
- * dynamic mode by itself when a linear gain would break the true-peak ceiling), resamples back
- * from loudnorm's 192 kHz to `sampleRate` and encodes CBR MP3. When the measurement is not finite
- * (a silent input measures −inf), the measured values are left out and loudnorm runs one pass.
+ * One loudnorm pass (its dynamic mode, at its own 192 kHz), resampled to `sampleRate` and encoded
+ * as CBR MP3: the normalisation of an input that measured silent (−inf LUFS), where no gain can be
+ * aimed.
  */
 export function buildLoudnormApplyArgs(options: LoudnormApplyArgsOptions): string[] {
-  const { measured, sampleRate, bitrateKbps } = options;
+  const { sampleRate, bitrateKbps } = options;
   assertRate(sampleRate);
-  const values = measured ? [measured.inputI, measured.inputTp, measured.inputLra, measured.inputThresh, measured.targetOffset] : [];
-  const measuredOptions = measured && values.every(Number.isFinite)
-    ? `:measured_I=${measured.inputI}:measured_TP=${measured.inputTp}:measured_LRA=${measured.inputLra}` +
-      `:measured_thresh=${measured.inputThresh}:offset=${measured.targetOffset}:linear=true`
-    : '';
   return [
     ...FFMPEG_COMMON,
     '-y',
@@ -187,7 +162,7 @@ export function buildLoudnormApplyArgs(options: LoudnormApplyArgsOptions): strin
     '-map',
     '0:a:0',
     '-af',
-    `loudnorm=${loudnormTargetOptions(options)}${measuredOptions}:print_format=json,aresample=${sampleRate}`,
+    `loudnorm=${loudnormTargetOptions(options)},aresample=${sampleRate}`,
     '-ar',
     String(sampleRate),
     '-c:a',
