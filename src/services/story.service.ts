@@ -12,6 +12,7 @@ import { STEP_COLUMN, StoryRepository } from '../repositories/story.repository.j
 import { UploadRepository } from '../repositories/upload.repository.js';
 import { normalizeText } from '../text/normalize.js';
 import { BatchService } from './batch.service.js';
+import { pipelineStep } from '../pipeline/catalog.js';
 import { OrchestratorService } from '../pipeline/orchestrator.service.js';
 import { ProviderChoiceService } from './provider-choice.service.js';
 import { IdempotencyService, type IdempotentResult } from './idempotency.service.js';
@@ -167,8 +168,10 @@ export class StoryService {
     if (story.storyStep !== 'completed') {
       throw new ApiError(409, 'step-not-ready', `The story text is not ready (story step: ${story.storyStep}); generate the story first`);
     }
-    if (step === 'merge' && story.audioStep !== 'completed') {
-      throw new ApiError(409, 'step-not-ready', `Merging needs every audio clip (audio step: ${story.audioStep}); run POST /stories/${id}/audio first`);
+    // What the step needs (PIPELINE_STEPS), e.g. every audio clip for the merge.
+    const missing = pipelineStep(step).needs.find((need) => story[STEP_COLUMN[need]] !== 'completed');
+    if (missing) {
+      throw new ApiError(409, 'step-not-ready', `The ${step} step needs the ${missing} step done (${missing} step: ${story[STEP_COLUMN[missing]]}); run POST /stories/${id}/${missing} first`);
     }
     const current = story[STEP_COLUMN[step]];
     if (current !== 'skipped' && current !== 'failed') {
