@@ -4,16 +4,26 @@ import { currentStep, storyFraction } from '../dtos/batch-progress.js';
 import { isChunkStep, pipelineStep } from '../pipeline/catalog.js';
 import { STEP_COLUMN } from '../repositories/story.repository.js';
 
+/** Longest silence for a story still working when the output is not a terminal, ms. */
+export const QUIET_LINE_INTERVAL_MS = 30_000;
+
 /**
- * Shows one progress bar per story (its current step and share of work done) on a terminal,
- * or one line per step change when the output is not a terminal (CI logs, pipes).
+ * Shows one progress bar per story (its current step and share of work done) on a terminal.
+ * When the output is not a terminal (CI logs, pipes) it writes a line per story when its step
+ * changes, e.g. `story.txt: images 3/9 + audio (41%)`, and again every
+ * {@link QUIET_LINE_INTERVAL_MS} while the step goes on (`video (88%, 120 s on it)`), so that a
+ * long render never looks like a hang.
  */
 export class ProgressDisplay {
   private readonly bars = new Map<string, cliProgress.SingleBar>();
-  private readonly lastLine = new Map<string, string>();
+  /** Per story: the step of its last line, when that line was written and when the step began (ms). */
+  private readonly lastLine = new Map<string, { step: string; at: number; since: number }>();
   private readonly multibar?: cliProgress.MultiBar;
 
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly now: () => number = Date.now,
+  ) {
     if (stream.isTTY) {
       this.multibar = new cliProgress.MultiBar(
         {
@@ -51,13 +61,23 @@ export class ProgressDisplay {
         bar.update(percentage, { file, step });
       } else if (step) {
         // Between two steps there is no current step: keep the last line rather than print "waiting".
-        const line = `${input.fileName}: ${step}`;
-        if (this.lastLine.get(story.id) !== line) {
-          this.lastLine.set(story.id, line);
-          this.stream.write(`${line}\n`);
-        }
+        this.writeLine(story.id, input, step, percentage);
       }
     }
+  }
+
+  /** Writes a story's line when its step changed or it has been quiet for QUIET_LINE_INTERVAL_MS. */
+  private writeLine(storyId: string, input: StoryProgressInput, step: string, percentage: number): void {
+    const now = this.now();
+    const last = this.lastLine.get(storyId);
+    const changed = last?.step !== step;
+    if (!changed && now - last.at < QUIET_LINE_INTERVAL_MS) return;
+    const since = changed ? now : last.since;
+    this.lastLine.set(storyId, { step, at: now, since });
+    const ended = input.story.status === 'completed' || input.story.status === 'failed';
+    const label = ended ? step : stepLabel(input);
+    const detail = ended ? '' : changed ? ` (${percentage}%)` : ` (${percentage}%, ${Math.round((now - since) / 1000)} s on it)`;
+    this.stream.write(`${input.fileName}: ${label}${detail}\n`);
   }
 
   stop(): void {
