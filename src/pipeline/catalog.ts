@@ -1,5 +1,4 @@
 import type { Type } from '@nestjs/common';
-import type { AppConfig } from '../config/config.js';
 import type { AutoModeConfig, StepName, Story } from '../db/schema.js';
 import type { JobCatalog, QueueName, QueuedJob } from '../repositories/job-catalog.js';
 import { artifactKeys } from '../repositories/storage.repository.js';
@@ -33,8 +32,6 @@ interface StepFacts<N extends StepName> {
   needs: readonly StepName[];
   /** Whether a story with this auto-mode config runs the step (else it starts as `skipped`). */
   requested(autoMode: AutoModeConfig): boolean;
-  /** Workers of this step per process, from the configuration. */
-  concurrency(config: AppConfig): number;
 }
 
 /** A step that runs once per story, on its own queue. */
@@ -77,7 +74,6 @@ export const PIPELINE_STEPS = [
     queue: 'story-generation',
     needs: [],
     requested: () => true,
-    concurrency: (config) => config.jobs.concurrency.story,
     run: StoryStep,
     // The story step writes its chunks in one transaction at its end: nothing is ever half-written.
     artifacts: { keys: () => [], columns: [] },
@@ -89,7 +85,6 @@ export const PIPELINE_STEPS = [
     artifacts: { key: artifactKeys.image, folder: artifactKeys.imagesFolder },
     needs: ['story'],
     requested: (autoMode) => autoMode.enabled && autoMode.generateImages,
-    concurrency: (config) => config.jobs.concurrency.images,
   },
   {
     name: 'audio',
@@ -98,14 +93,12 @@ export const PIPELINE_STEPS = [
     artifacts: { key: artifactKeys.clip, folder: artifactKeys.audioFolder },
     needs: ['story'],
     requested: (autoMode) => autoMode.enabled && autoMode.generateAudio,
-    concurrency: (config) => config.jobs.concurrency.audio,
   },
   {
     name: 'merge',
     queue: 'audio-merge',
     needs: ['audio'],
     requested: (autoMode) => autoMode.enabled && autoMode.generateAudio && autoMode.mergeAudio,
-    concurrency: (config) => config.jobs.concurrency.merge,
     run: MergeStep,
     artifacts: {
       keys: (storyId) => [artifactKeys.narration(storyId), artifactKeys.subtitles(storyId, 'srt'), artifactKeys.subtitles(storyId, 'vtt'), artifactKeys.wordSubtitles(storyId)],
@@ -118,7 +111,6 @@ export const PIPELINE_STEPS = [
     // The video needs the merged narration and every image.
     needs: ['merge', 'images'],
     requested: (autoMode) => autoMode.enabled && autoMode.renderVideo === true && autoMode.generateImages && autoMode.generateAudio && autoMode.mergeAudio,
-    concurrency: (config) => config.jobs.concurrency.video,
     run: VideoStep,
     artifacts: { keys: (storyId) => [artifactKeys.video(storyId), artifactKeys.soundtrack(storyId), artifactKeys.thumbnail(storyId)], columns: ['videoKey'] },
   },

@@ -50,7 +50,8 @@ export class PipelineWorker implements OnApplicationBootstrap, OnApplicationShut
     await this.cancelSignals.subscribe((storyId) => this.runner.abortStory(storyId));
     await this.heartbeat.start();
     const concurrency: Partial<Record<QueueName, number>> = { 'batch-stories': 1, 'auto-mode': AUTO_MODE_CONCURRENCY };
-    for (const step of PIPELINE_STEPS) concurrency[step.queue] = step.concurrency(this.config);
+    // Workers of each step per process: `*_CONCURRENCY`, keyed by the step's name.
+    for (const step of PIPELINE_STEPS) concurrency[step.queue] = this.config.jobs.concurrency[step.name];
     this.queues.startWorkers(
       (queue, job, token, signal) => this.handle(queue, job, token, signal),
       concurrency,

@@ -544,24 +544,6 @@ export class StoryRepository {
     return this.chunks('audio', storyId);
   }
 
-  imageChunk(storyId: string, index: number): Promise<ImageChunk | undefined> {
-    return this.chunk('images', storyId, index);
-  }
-
-  audioChunk(storyId: string, index: number): Promise<AudioChunk | undefined> {
-    return this.chunk('audio', storyId, index);
-  }
-
-  /** An image chunk by its own id (the API's chunk routes), whatever its story. */
-  imageChunkById(id: string): Promise<ImageChunk | undefined> {
-    return this.chunkById('images', id);
-  }
-
-  /** An audio chunk by its own id (the API's chunk routes), whatever its story. */
-  audioChunkById(id: string): Promise<AudioChunk | undefined> {
-    return this.chunkById('audio', id);
-  }
-
   /**
    * Records a chunk as done and puts its file in place, as one decision: in a transaction holding
    * the story's row lock and the chunk's (taken by one statement), only while the story has not ended, `place` is given
@@ -607,14 +589,6 @@ export class StoryRepository {
       .update(table)
       .set(values as ChunkValues<ChunkKind>)
       .where(eq(table.id, id));
-  }
-
-  async updateImageChunk(id: string, values: Partial<Omit<ImageChunk, 'id' | 'storyId' | 'index'>>): Promise<void> {
-    await this.updateChunk('images', id, values);
-  }
-
-  async updateAudioChunk(id: string, values: Partial<Omit<AudioChunk, 'id' | 'storyId' | 'index'>>): Promise<void> {
-    await this.updateChunk('audio', id, values);
   }
 
   /** Finished and total chunk counts of a chunked step. */

@@ -75,7 +75,7 @@ export class StoryFileService {
   /** One narration clip, by 0-based chunk index. @throws ApiError 404 until that clip is made. */
   async clip(user: AuthUser, id: string, index: number): Promise<FileResponse> {
     await this.owned(user, id);
-    const chunk = await this.stories.audioChunk(id, index);
+    const chunk = await this.stories.chunk('audio', id, index);
     if (!chunk?.storageKey || chunk.status !== 'completed') throw notFound(`Audio clip ${index} of story`, id);
     return this.file(chunk.storageKey, 'inline');
   }
@@ -83,7 +83,7 @@ export class StoryFileService {
   /** One image, by 0-based chunk index. @throws ApiError 404 until that image is made. */
   async image(user: AuthUser, id: string, index: number): Promise<FileResponse> {
     await this.owned(user, id);
-    const chunk = await this.stories.imageChunk(id, index);
+    const chunk = await this.stories.chunk('images', id, index);
     if (!chunk?.storageKey || chunk.status !== 'completed') throw notFound(`Image ${index} of story`, id);
     return this.file(chunk.storageKey, 'inline');
   }

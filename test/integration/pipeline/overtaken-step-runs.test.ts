@@ -153,8 +153,7 @@ describe('a step run overtaken by another run of the same step', () => {
     expect(chunks.length).toBeGreaterThan(1);
     // The state while the first chunk's job was queued, as before the story completed.
     await stories.update(storyId, { status: 'processing', completedAt: null, [step === 'audio' ? 'audioStep' : 'imagesStep']: 'queued' });
-    if (step === 'audio') await stories.updateAudioChunk(chunks[0]!.id, { status: 'pending' });
-    else await stories.updateImageChunk(chunks[0]!.id, { status: 'pending' });
+    await stories.updateChunk(step, chunks[0]!.id, { status: 'pending' });
     const registry = t.app.get(ProviderRegistry);
     const gate = step === 'audio' ? holdFirstCall(registry.speechSynthesizer(), 'synthesize') : holdFirstCall(registry.imageGenerator(), 'generate');
     restore = gate.restore;

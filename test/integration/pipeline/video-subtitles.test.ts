@@ -170,7 +170,7 @@ describe('subtitles, video and package of a story (fake speech server, real ffmp
     expect(doc.soundtrack).toBeNull();
 
     // Merged again from clips without word timings: the earlier word captions go with the old narration.
-    for (const chunk of audio) await stories.updateAudioChunk(chunk.id, { words: null });
+    for (const chunk of audio) await stories.updateChunk('audio', chunk.id, { words: null });
     await stories.update(story.id, { status: 'processing', mergeStep: 'pending' });
     await t.app.get(MergeStep).run(story.id);
     const merged = await stories.getOrThrow(story.id);
